@@ -1,0 +1,66 @@
+"""Typed restore addresses: ``db``, ``app["app-01"]``.
+
+An address names one restore instance. A block without ``for_each``/``select``
+has a single instance whose key is None. Addresses are the keys of the graph,
+the plan and the state; they are never handled as ad-hoc strings.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass
+from functools import total_ordering
+
+_NAME = r"[A-Za-z_][A-Za-z0-9_-]*"
+NAME_RE = re.compile(rf"^{_NAME}$")
+_ADDR_RE = re.compile(rf'^(?P<name>{_NAME})(?:\[(?P<key>"(?:[^"\\]|\\.)*")\])?$')
+
+
+class AddressError(ValueError):
+    pass
+
+
+@total_ordering
+@dataclass(frozen=True)
+class Address:
+    block: str
+    key: str | None = None
+
+    @classmethod
+    def parse(cls, text: str) -> Address:
+        m = _ADDR_RE.match(text.strip())
+        if not m:
+            raise AddressError(
+                f"{text!r} is not a restore address; expected NAME or NAME[\"KEY\"], "
+                'for example db or app["app-01"]'
+            )
+        key = m.group("key")
+        return cls(m.group("name"), json.loads(key) if key is not None else None)
+
+    @property
+    def block_address(self) -> Address:
+        return Address(self.block)
+
+    @property
+    def is_instance(self) -> bool:
+        return self.key is not None
+
+    def contains(self, other: Address) -> bool:
+        """A block address contains all its instances; an instance only itself."""
+        if self.key is None:
+            return other.block == self.block
+        return other == self
+
+    def __str__(self) -> str:
+        if self.key is None:
+            return self.block
+        return f"{self.block}[{json.dumps(self.key, ensure_ascii=False)}]"
+
+    def _sort_key(self) -> tuple[str, int, str]:
+        return (self.block, 0 if self.key is None else 1, self.key or "")
+
+    def __lt__(self, other: object) -> bool:
+        if not isinstance(other, Address):
+            return NotImplemented
+        return self._sort_key() < other._sort_key()

@@ -1,0 +1,1 @@
+"""Command-line interface: argument parsing here, one thin module per command."""

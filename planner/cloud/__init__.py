@@ -1,0 +1,1 @@
+"""Talking to the cloud: client, auth, models of what it returns, refresh."""

@@ -1,0 +1,1 @@
+"""The plan format: YAML source with positions, schema, templates, expansion."""
