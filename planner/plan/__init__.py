@@ -1,0 +1,1 @@
+"""Execution plans: resolved restores, actions, diff, saved plan files."""

@@ -1,0 +1,65 @@
+"""Facts each action relies on, for saved-plan staleness checks.
+
+A fact is a named string value read from the World at plan time. ``apply F``
+refreshes, recomputes the same facts and refuses the plan when one moved,
+naming the action, the fact and old -> new. Facts are chosen so that normal
+restore side effects (a server going SHUTOFF during its own restore) do not
+make a plan stale, while anything that changes what a restore would do does.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from planner.cloud.models import World
+from planner.plan.model import Action, Restore
+
+MISSING = "<missing>"
+_BAD_SERVER = {"ERROR", "DELETED", "SOFT_DELETED"}
+
+
+def facts_for(restore: Restore, world: World) -> dict[str, str]:
+    out: dict[str, str] = {}
+    b = world.backups.get(restore.backup.id)
+    key = f"backup {restore.backup.id}"
+    if b is None:
+        out[f"{key} status"] = MISSING
+    else:
+        out[f"{key} status"] = b.status
+        out[f"{key} source"] = b.resource_id
+        if b.children:
+            out[f"{key} disks"] = ",".join(
+                f"{c.id}:{c.size_gb}GB" for c in sorted(b.children, key=lambda c: c.id)
+            )
+    t = restore.target
+    if t.kind == "server":
+        s = world.servers.get(t.id)
+        if s is None:
+            out[f"server {t.id} state"] = MISSING
+        else:
+            out[f"server {t.id} state"] = s.status if s.status in _BAD_SERVER else "usable"
+            out[f"server {t.id} volumes"] = ",".join(
+                f"{v.device or '?'}={v.id}" for v in sorted(s.volumes, key=lambda v: (v.device, v.id))
+            )
+    elif t.kind == "volume":
+        v = world.volumes.get(t.id)
+        out[f"volume {t.id} status"] = v.status if v else MISSING
+    for d in restore.disks:
+        v = world.volumes.get(d.volume_id)
+        if v is not None:
+            out[f"volume {d.volume_id} size"] = f"{v.size_gb}GB"
+    return out
+
+
+def moved_facts(plan_actions: Sequence[Action], world: World) -> list[tuple[str, str, str, str]]:
+    """(address, fact, old, new) for every fact that differs now."""
+    moved: list[tuple[str, str, str, str]] = []
+    for a in plan_actions:
+        if a.restore is None or not a.facts:
+            continue
+        now = facts_for(a.restore, world)
+        for name, old in sorted(a.facts.items()):
+            new = now.get(name, MISSING)
+            if new != old:
+                moved.append((a.address, name, old, new))
+    return moved
