@@ -68,7 +68,10 @@ class VirtualClock:
         return self._now
 
     def advance(self, seconds: float) -> None:
-        self._now += max(0.0, seconds)
+        if seconds > 0:
+            # at epoch magnitudes a float's step is ~2.4e-7 s: a smaller advance would
+            # leave the time unchanged and a waiter polling it would spin forever
+            self._now += max(seconds, 1e-6)
 
     async def sleep(self, seconds: float) -> None:
         self.advance(seconds)

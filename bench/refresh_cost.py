@@ -1,0 +1,64 @@
+"""Refresh cost (DESIGN section 10): requests for a plan over N servers vs N/500 + 20.
+
+Generates an N-server inventory with the simulator's generator, builds the
+RefreshNeeds of a plan that restores every server from a ``before`` selector,
+refreshes through the in-process simulator and prints the ratio.
+
+    .venv/bin/python bench/refresh_cost.py [--servers 10000] [--disks 2]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import time
+from datetime import UTC, datetime
+
+from planner.addresses import Address
+from planner.clock import VirtualClock
+from planner.cloud.client import CloudClient
+from planner.cloud.settings import CloudSettings
+from planner.cloud.world import needs_for, refresh
+from planner.config.spec import BackupSelector, PlanConfig, RestoreSpec, TargetRef
+from planner.sim import Simulator, generate_inventory, parse_inventory
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--servers", type=int, default=10_000)
+    ap.add_argument("--disks", type=int, default=2)
+    args = ap.parse_args()
+    inventory = parse_inventory(generate_inventory(servers=args.servers, disks=args.disks, seed=1))
+    sim = Simulator(inventory, clock=VirtualClock())
+    before = datetime(2100, 1, 1, tzinfo=UTC)
+    config = PlanConfig(
+        files=("bench.yaml",),
+        restores=tuple(
+            RestoreSpec(Address("fleet", s.name), TargetRef("server", id=s.id), BackupSelector(before=before))
+            for s in inventory.servers
+        ),
+    )
+    env = {
+        "HW_REGION_NAME": sim.region,
+        "HW_PROJECT_ID": sim.project_id,
+        "HW_ENDPOINT": "http://127.0.0.1:1",
+        "HW_AUTH_TOKEN": sim.credentials.token,
+    }
+
+    async def go() -> tuple[int, int, int]:
+        # max_rps high: the in-process simulator's rate limit runs on its virtual clock
+        async with CloudClient(CloudSettings.from_env(env), sim.transport(), clock=sim.clock, max_rps=1e6) as c:
+            world = await refresh(c, needs_for(config))
+            return c.request_count, len(world.servers), len(world.backups)
+
+    t0 = time.perf_counter()
+    requests, servers, backups = asyncio.run(go())
+    wall = time.perf_counter() - t0
+    n = args.servers
+    budget = n / 500 + 20
+    print(f"refresh requests: {requests} for {n} servers; R / (N/500 + 20) = {requests / budget:.2f} (target <= 1.0)")
+    print(f"refresh wall time: {wall:.2f} s ({servers} servers, {backups} backups in the world)")
+
+
+if __name__ == "__main__":
+    main()

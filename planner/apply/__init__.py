@@ -1,0 +1,1 @@
+"""Apply: executing a plan against the cloud, with its journal and run log."""

@@ -1,0 +1,29 @@
+"""The restore request body, exactly as the CBR API expects it (facts section 2)."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+
+from planner.plan.model import Restore
+
+
+def restore_body(r: Restore) -> dict[str, object]:
+    t = r.target
+    if t.kind == "server":
+        return {
+            "server_id": t.id,
+            # sent explicitly: the API defaults to true, Terraform to false
+            "power_on": r.power_on,
+            "mappings": [{"backup_id": d.backup_id, "volume_id": d.volume_id} for d in r.disks],
+        }
+    if t.kind == "volume":
+        return {"volume_id": t.id}
+    body: dict[str, object] = {"resource_id": t.id}
+    if r.destination_path:
+        body["details"] = {"destination_path": r.destination_path}
+    return body
+
+
+def body_digest(body: dict[str, object]) -> str:
+    return hashlib.sha256(json.dumps(body, sort_keys=True).encode()).hexdigest()[:16]

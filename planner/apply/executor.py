@@ -1,0 +1,573 @@
+"""Apply: run exactly the actions of an ExecutionPlan, track them, record them.
+
+Owns the safety-critical loop: never two restores of one target, never a
+restore twice. The order of writes around every restore POST is
+
+    state "started" (batched) -> journal intent (fsync) -> POST -> journal accepted
+
+so a kill at any point leaves enough on disk for the next apply to look the task
+up instead of sending the restore again. Completion is tracked with one
+paginated operation-log listing per poll for everything in flight, polled when
+a task is due (by its progress and estimate), never more often than
+``poll_interval``. Scheduling decisions belong to ``planner.graph.scheduler``;
+this module only drives it.
+
+One coroutine does all waiting (through the Clock), so a VirtualClock runs hours
+of simulated restores in moments and the decisions are reproducible.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from planner.addresses import Address
+from planner.apply.body import body_digest, restore_body
+from planner.apply.journal import Journal
+from planner.apply.runlog import RunLog
+from planner.clock import Clock, to_datetime
+from planner.cloud.client import CloudClient
+from planner.cloud.errors import CloudAPIError, CloudError, CloudTransportError
+from planner.cloud.models import OperationLog
+from planner.config.spec import DependencyRef
+from planner.errors import UserError
+from planner.graph.analysis import remaining_path
+from planner.graph.build import GraphNode, build
+from planner.graph.scheduler import Scheduler
+from planner.plan.model import Action, ExecutionPlan, Restore
+from planner.state.model import (
+    BackupInfo,
+    DiskPair,
+    RecordError,
+    RestoreRecord,
+    RestoreStatus,
+    State,
+    TargetInfo,
+)
+from planner.state.store import StateStore
+
+Sink = Callable[[dict[str, Any]], None]
+
+# The cloud's clock and ours may differ; search this far back for a lost task.
+CLOCK_SLACK = timedelta(minutes=15)
+LOST_GRACE_S = 10.0  # wait this long before looking for the task of a lost POST
+MAX_POST_ATTEMPTS = 5
+BUSY_RETRY_S = 60.0  # BackupService.2010: the resource is being restored by someone
+_TERMINAL_FAIL = ("failed", "timeout", "skipped")
+
+
+@dataclass
+class Flight:
+    """A restore the cloud may be working on."""
+
+    action: Action
+    restore: Restore
+    addr: Address
+    posted_at: float  # our clock, when the (latest) POST went out
+    estimate_s: float
+    task_id: str | None = None
+    lost: bool = False  # POST answer lost: look for the task before sending again
+    attempts: int = 1
+    progress: int = 0
+    task_started: datetime | None = None
+    task_ended: datetime | None = None
+    awaiting_power_on: bool = False
+    due: float = 0.0
+
+
+@dataclass
+class ApplyResult:
+    succeeded: list[str] = field(default_factory=list)
+    failed: dict[str, tuple[str, str]] = field(default_factory=dict)
+    skipped: dict[str, list[str]] = field(default_factory=dict)
+    unchanged: list[str] = field(default_factory=list)
+    forgotten: list[str] = field(default_factory=list)
+    interrupted: bool = False
+    abandoned: list[str] = field(default_factory=list)  # left "started" by a second Ctrl-C
+
+    @property
+    def exit_code(self) -> int:
+        if self.interrupted:
+            return 130
+        return 1 if self.failed or self.abandoned else 0
+
+
+class Executor:
+    def __init__(
+        self,
+        plan: ExecutionPlan,
+        client: CloudClient,
+        store: StateStore,
+        state: State,
+        journal: Journal,
+        runlog: RunLog,
+        clock: Clock,
+        *,
+        parallelism: int = 10,
+        poll_interval: float = 5.0,
+        sinks: Sequence[Sink] = (),
+    ) -> None:
+        self.plan = plan
+        self.client = client
+        self.store = store
+        self.state = state
+        self.journal = journal
+        self.runlog = runlog
+        self.clock = clock
+        self.parallelism = max(1, parallelism)
+        self.poll_interval = max(0.0, poll_interval)
+        self.sinks = list(sinks)
+        self.result = ApplyResult()
+        self._flights: dict[Address, Flight] = {}
+        self._claimed: set[str] = {r.task_id for r in state.restores.values() if r.task_id}
+        self._retry_at: dict[Address, float] = {}
+        self._pending_retry: dict[Address, Flight] = {}
+        self._last_poll = -1e18
+        self._stopping = False
+        self._abandon = False
+        self._dirty = False
+        self._actions = {Address.parse(a.address): a for a in plan.actions}
+        self._scheduler = self._make_scheduler()
+
+    # -- setup ------------------------------------------------------------------
+
+    def _make_scheduler(self) -> Scheduler:
+        runnable = [a for a in self.plan.actions if a.restore is not None]
+        known = {a.address for a in runnable}
+        nodes = [
+            GraphNode(
+                address=Address.parse(a.address),
+                # dependencies outside the plan (a --target plan) were done before
+                depends_on=tuple(
+                    DependencyRef(Address.parse(d)) for d in a.restore.depends_on if d in known
+                ),
+                wave=a.restore.wave,
+                target=None,
+                range=None,
+            )
+            for a in runnable
+            if a.restore is not None
+        ]
+        graph, problems = build(nodes)
+        if any(d.is_error for d in problems):
+            raise UserError(
+                "the saved plan's dependencies do not form a valid graph: "
+                + "; ".join(d.summary for d in problems if d.is_error)
+            )
+        weights = {Address.parse(a.address): max(a.estimate_s, 1.0) for a in runnable}
+        exclusive = {
+            Address.parse(a.address): [f"backup:{a.restore.backup.id}"]
+            + [f"target:{x}" for x in a.restore.written_ids()]
+            for a in runnable
+            if a.restore is not None
+        }
+        sched = Scheduler(graph, remaining_path(graph, weights), exclusive, self.parallelism)
+        done = [Address.parse(a.address) for a in runnable if a.action == "unchanged"]
+        sched.mark_succeeded(done)
+        self.result.unchanged = [str(a) for a in done]
+        return sched
+
+    # -- control ----------------------------------------------------------------
+
+    def stop_starting(self) -> None:
+        """First Ctrl-C: start nothing new, keep tracking what is in flight."""
+        self._stopping = True
+        self.result.interrupted = True
+        self._scheduler.cancel_pending()
+
+    def abandon(self) -> None:
+        """Second Ctrl-C: stop tracking; what is in flight stays "started" in state."""
+        self.stop_starting()
+        self._abandon = True
+
+    def _emit(self, kind: str, **fields: Any) -> None:
+        event = self.runlog.event(kind, **fields)
+        for sink in self.sinks:
+            sink(event)
+
+    # -- main loop --------------------------------------------------------------
+
+    async def run(self) -> ApplyResult:
+        s = self.plan.summary
+        self._emit(
+            "run_started",
+            run_id=self.runlog.run_id,
+            parallelism=self.parallelism,
+            summary=s.model_dump(by_alias=True),
+            plan_estimate_s=self.plan.estimate.makespan_s,
+            critical_path=self.plan.estimate.critical_path,
+        )
+        self._forget()
+        await self._reconcile()
+        while not self._abandon:
+            if not self._stopping:
+                await self._launch_ready()
+            self._flush_state()
+            if not self._flights and not self._retry_at:
+                if self._scheduler.done or self._stopping or not self._scheduler.ready():
+                    break
+                continue
+            await self.clock.sleep(max(0.0, self._next_wake() - self.clock.now()))
+            if self._abandon:
+                break
+            await self._retry_due()
+            if self._flights:
+                await self._poll()
+        self._finish()
+        return self.result
+
+    def _next_wake(self) -> float:
+        now = self.clock.now()
+        candidates = [f.due for f in self._flights.values()]
+        candidates += list(self._retry_at.values())
+        wake = min(candidates) if candidates else now + self.poll_interval
+        return max(wake, self._last_poll + self.poll_interval, now)
+
+    # -- forgetting and reconciling ------------------------------------------------
+
+    def _forget(self) -> None:
+        for a in self.plan.actions:
+            if a.action == "forget":
+                self.state.remove(Address.parse(a.address))
+                self.result.forgotten.append(a.address)
+                self._dirty = True
+        self._flush_state()
+
+    async def _reconcile(self) -> None:
+        """Look up tasks an earlier apply started before anything else happens."""
+        pending = {str(e.address): e for e in self.journal.pending()}
+        todo = [a for a in self.plan.actions if a.action == "reconcile" and a.restore is not None]
+        todo += [
+            a
+            for a in self.plan.actions
+            if a.address in pending and a.action != "reconcile" and a.restore is not None
+        ]
+        if not todo:
+            return
+        logs = await self._list_logs(self.clock.now() - 30 * 86400)
+        for a in todo:
+            assert a.restore is not None
+            addr = Address.parse(a.address)
+            rec = self.state.restores.get(a.address)
+            entry = pending.get(a.address)
+            task_id = a.task_id or (rec.task_id if rec else None) or (entry.task_id if entry else None)
+            since = entry.at if entry else (rec.started_at if rec else None)
+            log = logs.get(task_id) if task_id else None
+            if log is None:
+                log = self._match(a.restore, logs.values(), since)
+            if log is None:
+                # No task exists: the earlier POST never took effect. It runs now like any restore.
+                self.journal.finished(addr, "void", self.clock.now())
+                continue
+            self._claimed.add(log.id)
+            flight = Flight(a, a.restore, addr, self.clock.now(), a.estimate_s, task_id=log.id)
+            self._scheduler.started(addr)
+            self._flights[addr] = flight
+            self._emit("restore_started", **self._start_fields(a, adopted=True))
+            self._emit("restore_accepted", address=a.address, task_id=log.id)
+            self._apply_log(flight, log)
+        self._settle_finished()
+
+    def _match(
+        self, r: Restore, logs: Any, since: datetime | None
+    ) -> OperationLog | None:
+        floor = (since - CLOCK_SLACK) if since else None
+        found = [
+            log
+            for log in logs
+            if log.backup_id == r.backup.id
+            and log.target_id == r.target.id
+            and log.id not in self._claimed
+            and (floor is None or log.created_at is None or log.created_at >= floor)
+        ]
+        return min(found, key=lambda x: (x.created_at or datetime.min.replace(tzinfo=UTC), x.id)) if found else None
+
+    # -- starting restores ----------------------------------------------------------
+
+    async def _launch_ready(self) -> None:
+        free = self.parallelism - len(self._flights) - len(self._retry_at)
+        if free <= 0:
+            return
+        ready = self._scheduler.ready(limit=free)
+        if not ready:
+            return
+        now = self.clock.now()
+        flights = []
+        for addr in ready:
+            a = self._actions[addr]
+            assert a.restore is not None
+            self._scheduler.started(addr)
+            self._record(a.restore, "started", task_id=None, started=now)
+            flights.append(Flight(a, a.restore, addr, now, a.estimate_s))
+            self._emit("restore_started", **self._start_fields(a))
+        self._flush_state()  # "started" is durable before any POST leaves
+        await asyncio.gather(*(self._post(f) for f in flights))
+
+    def _start_fields(self, a: Action, adopted: bool = False) -> dict[str, Any]:
+        assert a.restore is not None
+        r = a.restore
+        return {
+            "address": a.address,
+            "backup_id": r.backup.id,
+            "target": {"kind": r.target.kind, "id": r.target.id, "name": r.target.name},
+            "batch": a.batch,
+            "wave": r.wave,
+            "estimate_s": a.estimate_s,
+            "depends_on": r.depends_on,
+            "size_gb": r.size_gb,
+            "adopted": adopted,
+        }
+
+    async def _post(self, f: Flight) -> None:
+        body = restore_body(f.restore)
+        self.journal.intent(
+            self.runlog.run_id, f.addr, f.restore.backup.id, f.restore.target.id, body_digest(body),
+            self.clock.now(),
+        )
+        f.posted_at = self.clock.now()
+        try:
+            job_id = await self.client.restore(f.restore.backup.id, body)
+        except CloudTransportError as exc:
+            if getattr(exc, "maybe_sent", True):
+                self._lost(f)
+            else:
+                self._retry_later(f, 2.0 ** f.attempts, str(exc))
+            return
+        except CloudAPIError as exc:
+            if exc.status == 429:
+                self._retry_later(f, 2.0 ** f.attempts, str(exc))
+            elif exc.status >= 500:
+                self._lost(f)  # the cloud may have created the task before failing
+            elif exc.code == "BackupService.2010":
+                self._lost(f, grace=BUSY_RETRY_S)  # maybe ours (an earlier lost POST); look first
+            else:
+                self.journal.finished(f.addr, "failed", self.clock.now())
+                self._fail(f, exc.code or f"HTTP {exc.status}", exc.message)
+            return
+        except CloudError as exc:
+            self.journal.finished(f.addr, "failed", self.clock.now())
+            self._fail(f, "RP501", str(exc))
+            return
+        if job_id is None:
+            self._lost(f, grace=0.0)  # empty 202 body: find the task in the operation logs
+            return
+        self._accepted(f, job_id)
+
+    def _accepted(self, f: Flight, task_id: str) -> None:
+        f.task_id = task_id
+        f.lost = False
+        self._claimed.add(task_id)
+        self.journal.accepted(f.addr, task_id, self.clock.now())
+        self._record(f.restore, "started", task_id=task_id, started=f.posted_at)
+        self._flights[f.addr] = f
+        f.due = self.clock.now() + min(max(f.estimate_s * 0.5, 1.0), 300.0)
+        self._emit("restore_accepted", address=str(f.addr), task_id=task_id)
+
+    def _lost(self, f: Flight, grace: float = LOST_GRACE_S) -> None:
+        f.lost = True
+        f.due = self.clock.now() + grace
+        self._flights[f.addr] = f
+
+    def _retry_later(self, f: Flight, delay: float, why: str) -> None:
+        if f.attempts >= MAX_POST_ATTEMPTS:
+            self.journal.finished(f.addr, "failed", self.clock.now())
+            self._fail(f, "RP502", f"gave up after {f.attempts} attempts: {why}")
+            return
+        f.attempts += 1
+        self._flights.pop(f.addr, None)
+        self._retry_at[f.addr] = self.clock.now() + min(delay, 120.0)
+        self._pending_retry[f.addr] = f
+
+    async def _retry_due(self) -> None:
+        now = self.clock.now()
+        due = [a for a, t in self._retry_at.items() if t <= now]
+        flights = []
+        for addr in due:
+            del self._retry_at[addr]
+            flights.append(self._pending_retry.pop(addr))
+        if flights:
+            await asyncio.gather(*(self._post(f) for f in flights))
+
+    # -- tracking -------------------------------------------------------------------
+
+    async def _list_logs(self, since: float) -> dict[str, OperationLog]:
+        start = to_datetime(since) - CLOCK_SLACK
+        logs = await self.client.list_operation_logs(operation_type="restore", start_time=start)
+        return {log.id: log for log in logs}
+
+    async def _poll(self) -> None:
+        self._last_poll = self.clock.now()
+        earliest = min(f.posted_at for f in self._flights.values())
+        try:
+            logs = await self._list_logs(earliest)
+        except CloudError:
+            for f in self._flights.values():
+                f.due = self.clock.now() + max(self.poll_interval, 5.0)
+            return
+        now = self.clock.now()
+        for f in list(self._flights.values()):
+            if f.task_id is None:
+                if f.due > now:
+                    continue
+                log = self._match(f.restore, logs.values(), to_datetime(f.posted_at))
+                if log is not None:
+                    self._accepted(f, log.id)
+                    self._apply_log(f, log)
+                elif f.attempts < MAX_POST_ATTEMPTS:
+                    # Nothing was created: sending again cannot restore twice.
+                    self._retry_later(f, 0.0, "restore request lost")
+                else:
+                    self.journal.finished(f.addr, "failed", now)
+                    self._fail(f, "RP502", f"restore request lost {f.attempts} times")
+                continue
+            log = logs.get(f.task_id)
+            if log is not None:
+                self._apply_log(f, log)
+            else:
+                f.due = now + max(self.poll_interval, 5.0)
+        await self._check_power_on()
+        self._settle_finished()
+
+    def _apply_log(self, f: Flight, log: OperationLog) -> None:
+        now = self.clock.now()
+        if log.progress != f.progress:
+            f.progress = log.progress
+            self._emit("restore_progress", address=str(f.addr), progress=log.progress)
+        f.task_started = log.started_at or f.task_started
+        if log.status == "success":
+            f.task_ended = log.ended_at
+            f.awaiting_power_on = f.restore.power_on and f.restore.target.kind == "server"
+            if not f.awaiting_power_on:
+                self._succeed(f)
+            return
+        if log.status in _TERMINAL_FAIL:
+            f.task_ended = log.ended_at
+            self.journal.finished(f.addr, "failed", now)
+            self._fail(f, log.error_code or f"task {log.status}", log.error_message or log.status)
+            return
+        f.due = now + self._time_left(f, log)
+
+    def _time_left(self, f: Flight, log: OperationLog) -> float:
+        if log.status == "running" and log.started_at is not None and log.progress > 0:
+            elapsed = max(1.0, now_s(self.clock) - log.started_at.timestamp())
+            total = elapsed * 100.0 / log.progress
+            return max(total - elapsed, self.poll_interval)
+        if log.status == "running":
+            return max(f.estimate_s, self.poll_interval)
+        # waiting in the cloud's queue: check back in a while
+        return max(min(f.estimate_s, 600.0), self.poll_interval)
+
+    async def _check_power_on(self) -> None:
+        waiting = [f for f in self._flights.values() if f.awaiting_power_on]
+        if not waiting:
+            return
+        try:
+            servers = await self.client.list_servers(server_ids=[f.restore.target.id for f in waiting])
+        except CloudError:
+            return
+        status = {s.id: s.status for s in servers}
+        for f in waiting:
+            if status.get(f.restore.target.id) == "ACTIVE":
+                self._succeed(f)
+            else:
+                f.due = self.clock.now() + max(self.poll_interval, 5.0)
+
+    # -- outcomes -------------------------------------------------------------------
+
+    def _succeed(self, f: Flight) -> None:
+        f.awaiting_power_on = False
+        self._flights.pop(f.addr, None)
+        self._scheduler.succeeded(f.addr)
+        self.journal.finished(f.addr, "succeeded", self.clock.now())
+        self._record(f.restore, "succeeded", f.task_id, f.posted_at, ended=self.clock.now())
+        self.result.succeeded.append(str(f.addr))
+        self._emit(
+            "restore_succeeded",
+            address=str(f.addr),
+            task_id=f.task_id,
+            started_at=f.task_started,
+            ended_at=f.task_ended,
+            size_gb=f.restore.size_gb,
+        )
+
+    def _fail(self, f: Flight, code: str, message: str) -> None:
+        self._flights.pop(f.addr, None)
+        self._record(f.restore, "failed", f.task_id, f.posted_at, ended=self.clock.now(), error=(code, message))
+        self.result.failed[str(f.addr)] = (code, message)
+        self._emit(
+            "restore_failed",
+            address=str(f.addr),
+            task_id=f.task_id,
+            error_code=code,
+            error_message=message,
+            started_at=f.task_started,
+            ended_at=f.task_ended,
+        )
+        for skipped in self._scheduler.failed(f.addr):
+            self.result.skipped[str(skipped)] = [str(f.addr)]
+            self._emit("restore_skipped", address=str(skipped), because=[str(f.addr)])
+
+    def _settle_finished(self) -> None:
+        self._flush_state()
+
+    def _finish(self) -> None:
+        for f in self._flights.values():
+            self.result.abandoned.append(str(f.addr))
+        self._flush_state()
+        if not self._flights and not self.journal.pending():
+            self.journal.compact()
+        r = self.result
+        self._emit(
+            "run_finished",
+            counts={
+                "succeeded": len(r.succeeded),
+                "failed": len(r.failed),
+                "skipped": len(r.skipped),
+                "unchanged": len(r.unchanged),
+                "abandoned": len(r.abandoned),
+            },
+            exit_code=r.exit_code,
+            interrupted=r.interrupted,
+        )
+
+    # -- state ----------------------------------------------------------------------
+
+    def _record(
+        self,
+        r: Restore,
+        status: RestoreStatus,
+        task_id: str | None,
+        started: float,
+        ended: float | None = None,
+        error: tuple[str, str] | None = None,
+    ) -> None:
+        created = r.backup.created_at or datetime(1970, 1, 1, tzinfo=UTC)
+        self.state.record(
+            RestoreRecord(
+                address=r.address,
+                target=TargetInfo(kind=r.target.kind, id=r.target.id, name=r.target.name),
+                backup=BackupInfo(id=r.backup.id, name=r.backup.name, created_at=created),
+                disks=[DiskPair(backup_id=d.backup_id, volume_id=d.volume_id) for d in r.disks],
+                power_on=r.power_on,
+                destination_path=r.destination_path,
+                task_id=task_id,
+                status=status,
+                error=RecordError(code=error[0], message=error[1]) if error else None,
+                started_at=to_datetime(started),
+                ended_at=to_datetime(ended) if ended is not None else None,
+                run_id=self.runlog.run_id,
+            )
+        )
+        self._dirty = True
+
+    def _flush_state(self) -> None:
+        if self._dirty:
+            self.state = self.store.write(self.state)
+            self._dirty = False
+
+
+def now_s(clock: Clock) -> float:
+    return clock.now()

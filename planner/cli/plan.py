@@ -1,0 +1,59 @@
+"""`restore-planner plan`: refresh, resolve, validate, diff; print (and save) the plan."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sys
+from pathlib import Path
+
+from planner.cli import common
+from planner.cli.output import color_enabled
+from planner.plan.model import ExecutionPlan
+from planner.plan.pipeline import make_plan
+from planner.render.plan_json import plan_to_json
+from planner.state.store import StateStore
+
+
+def render(plan: ExecutionPlan, fmt: str, no_color: bool) -> str:
+    if fmt == "json":
+        return plan_to_json(plan)
+    if fmt == "markdown":
+        from planner.render.plan_markdown import render_markdown
+
+        return render_markdown(plan)
+    from planner.render.plan_text import render_text
+
+    return render_text(plan, color=color_enabled(no_color))
+
+
+async def build_plan(args: argparse.Namespace) -> ExecutionPlan:
+    path = common.state_path(args)
+    state = StateStore(path).load()
+    async with common.make_client() as client:
+        return await make_plan(common.plan_request(args), client, state, str(path))
+
+
+def write_plan(plan: ExecutionPlan, out: str) -> None:
+    target = Path(out)
+    tmp = target.with_name(target.name + ".tmp")
+    tmp.write_text(plan_to_json(plan), encoding="utf-8")
+    tmp.replace(target)
+
+
+def run(args: argparse.Namespace) -> int:
+    if sys.stderr.isatty() and args.format == "text":
+        print("Refreshing from the cloud...", file=sys.stderr)
+    plan = asyncio.run(build_plan(args))
+    text = render(plan, args.format, args.no_color)
+    sys.stdout.write(text if text.endswith("\n") else text + "\n")
+    if args.out:
+        write_plan(plan, args.out)
+        print(
+            f"\nSaved the plan to {args.out}. To perform exactly these actions, run:\n"
+            f"  restore-planner apply {args.out}",
+            file=sys.stderr,
+        )
+    if args.detailed_exitcode:
+        return 2 if plan.has_changes else 0
+    return 0

@@ -1,0 +1,387 @@
+"""The one HTTP client of the cloud: typed calls, paging, retries, pacing.
+
+Owns every request to CBR, ECS, EVS and IAM (through ``planner.cloud.auth``).
+Reads are retried (``planner.cloud.retry``); POST restore never is. Parsing
+lives in ``planner.cloud.parse``; what to fetch for a plan in ``world``.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator, Iterable, Mapping, Sequence
+from datetime import datetime
+from types import TracebackType
+from typing import Any, Final
+
+import httpx
+
+from planner.clock import Clock, WallClock
+from planner.cloud import parse
+from planner.cloud.auth import make_auth
+from planner.cloud.errors import CloudAPIError, CloudAuthError, CloudTransportError
+from planner.cloud.models import Backup, OperationLog, Server, Vault, Volume
+from planner.cloud.ratelimit import RateLimiter
+from planner.cloud.retry import RetryPolicy
+from planner.cloud.settings import CloudSettings
+
+log = logging.getLogger("planner.cloud")
+
+Params = list[tuple[str, str]]
+_REDACTED: Final = frozenset({"authorization", "x-auth-token", "x-subject-token", "x-security-token"})
+_NOT_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout, httpx.UnsupportedProtocol)
+_AUTH_HINT = {
+    "token": "check HW_AUTH_TOKEN (tokens expire after 24 h)",
+    "aksk": "check HW_ACCESS_KEY and HW_SECRET_KEY (and the machine's clock: signatures expire after 15 min)",
+    "password": "check HW_USER_NAME, HW_USER_PASSWORD and HW_DOMAIN_NAME",
+}
+VOLUME_IDS_CHUNK = 60  # EVS accepts at most 60 ids per list request
+SERVER_IDS_CHUNK = 100
+
+
+def redacted_headers(headers: httpx.Headers) -> dict[str, str]:
+    return {k: ("***" if k.lower() in _REDACTED else v) for k, v in headers.items()}
+
+
+def debug_event_hooks(logger: logging.Logger = log) -> dict[str, list[Any]]:
+    """httpx event hooks logging method, URL, status and redacted headers at DEBUG (--debug)."""
+
+    async def on_request(request: httpx.Request) -> None:
+        if logger.isEnabledFor(logging.DEBUG):
+            logger.debug("-> %s %s %s", request.method, request.url, redacted_headers(request.headers))
+
+    async def on_response(response: httpx.Response) -> None:
+        if logger.isEnabledFor(logging.DEBUG):
+            req = response.request
+            logger.debug(
+                "<- %s %s %s request_id=%s",
+                response.status_code,
+                req.method,
+                req.url,
+                response.headers.get("X-Request-Id", ""),
+            )
+
+    return {"request": [on_request], "response": [on_response]}
+
+
+def time_param(when: datetime) -> str:
+    return when.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+class CloudClient:
+    page_limit = 1000  # every list call asks for this many items per page
+
+    def __init__(
+        self,
+        settings: CloudSettings,
+        transport: httpx.AsyncBaseTransport | None = None,
+        clock: Clock | None = None,
+        max_rps: float = 50.0,
+    ) -> None:
+        self.settings = settings
+        self.clock: Clock = clock or WallClock()
+        self.request_count = 0
+        self._limiter = RateLimiter(max_rps, self.clock)
+        self._retry = RetryPolicy(self.clock)
+        hooks = debug_event_hooks()
+        hooks["request"].insert(0, self._count)
+        self._http = httpx.AsyncClient(
+            transport=transport,
+            auth=make_auth(settings, self.clock),
+            timeout=httpx.Timeout(120.0, connect=30.0),
+            headers={"Accept": "application/json", "X-Language": "en-us"},
+            event_hooks=hooks,
+        )
+        p = settings.project_id
+        self._cbr = f"{settings.endpoint('cbr')}/v3/{p}"
+        self._ecs = f"{settings.endpoint('ecs')}/v1/{p}"
+        self._evs = f"{settings.endpoint('evs')}/v2/{p}"
+
+    async def _count(self, request: httpx.Request) -> None:
+        self.request_count += 1
+
+    async def __aenter__(self) -> CloudClient:
+        return self
+
+    async def __aexit__(
+        self, et: type[BaseException] | None, e: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        await self.aclose()
+
+    async def aclose(self) -> None:
+        await self._http.aclose()
+
+    # -- sending ----------------------------------------------------------------
+
+    async def _send(self, method: str, url: str, params: Params, body: object = None) -> httpx.Response:
+        await self._limiter.acquire()
+        try:
+            response = await self._http.request(method, url, params=tuple(params), json=body)
+        except _NOT_SENT as exc:
+            raise CloudTransportError(f"{method} {url}: cannot connect: {exc}", maybe_sent=False) from exc
+        except httpx.TransportError as exc:
+            raise CloudTransportError(
+                f"{method} {url}: no answer ({type(exc).__name__}: {exc})", maybe_sent=True
+            ) from exc
+        if response.status_code == 429:
+            self._limiter.throttled()
+        elif response.status_code < 400:
+            self._limiter.succeeded()
+        if response.status_code == 401:
+            err = parse.error_from_response(response)
+            raise CloudAuthError(
+                f"the cloud refused the credentials ({err}); {_AUTH_HINT[self.settings.auth_method]}"
+            )
+        if response.status_code >= 400:
+            raise parse.error_from_response(response)
+        return response
+
+    async def _get(self, url: str, params: Params | None = None) -> Any:
+        async def once() -> Any:
+            response = await self._send("GET", url, params or [])
+            try:
+                return response.json()
+            except ValueError as exc:
+                raise CloudAPIError(response.status_code, "", "answer is not JSON") from exc
+
+        return await self._retry.call(once)
+
+    async def _get_or_none(self, url: str, key: str) -> parse.Json | None:
+        try:
+            body = await self._get(url)
+        except CloudAPIError as exc:
+            if exc.status == 404:
+                return None
+            raise
+        item = parse.as_map(body).get(key)
+        return item if isinstance(item, Mapping) else None
+
+    async def _offset_pages(self, url: str, key: str, params: Params) -> AsyncIterator[list[parse.Json]]:
+        """CBR record paging: offset += len(page) until a short or empty page (``count`` ignored)."""
+        offset, limit = 0, self.page_limit
+        while True:
+            body = await self._get(url, [*params, ("limit", str(limit)), ("offset", str(offset))])
+            page = [parse.as_map(x) for x in parse.as_list(parse.as_map(body).get(key))]
+            if page:
+                yield page
+            offset += len(page)
+            if len(page) < limit:
+                return
+
+    async def _offset_list(self, url: str, key: str, params: Params) -> list[parse.Json]:
+        return [item async for page in self._offset_pages(url, key, params) for item in page]
+
+    # -- ECS --------------------------------------------------------------------
+
+    async def list_servers(
+        self,
+        *,
+        name: str | None = None,
+        status: str | None = None,
+        tags: Mapping[str, str] | None = None,
+        server_ids: Sequence[str] | None = None,
+    ) -> list[Server]:
+        """Filters go to ECS and are applied again here (ECS ``name`` is a fuzzy match)."""
+        base: Params = []
+        if name:
+            base.append(("name", name))
+        if status:
+            base.append(("status", status))
+        if tags:
+            base.append(("tags", ",".join(f"{k}={v}" for k, v in tags.items())))
+        if server_ids is None:
+            servers = await self._server_pages(base)
+        else:
+            ids = list(dict.fromkeys(server_ids))
+            servers = []
+            for i in range(0, len(ids), SERVER_IDS_CHUNK):
+                chunk = ids[i : i + SERVER_IDS_CHUNK]
+                servers += await self._server_pages([*base, ("server_id", ",".join(chunk))])
+            wanted = set(ids)
+            servers = [s for s in servers if s.id in wanted]
+        return [
+            s
+            for s in servers
+            if (not name or name in s.name)
+            and (not status or s.status == status)
+            and all(s.tags.get(k) == v for k, v in (tags or {}).items())
+        ]
+
+    async def _server_pages(self, params: Params) -> list[Server]:
+        """ECS page-number paging from 1; a short or empty page ends it.
+
+        ``count`` never ends paging early, with one exception: after a full page,
+        a ``count`` larger than one page (so surely the total, as ECS documents)
+        that equals what we already hold saves the trailing empty page.
+        """
+        out: list[Server] = []
+        page_no, limit = 1, self.page_limit
+        while True:
+            body = parse.as_map(
+                await self._get(
+                    f"{self._ecs}/cloudservers/detail",
+                    [*params, ("limit", str(limit)), ("offset", str(page_no))],
+                )
+            )
+            page = parse.as_list(body.get("servers"))
+            out += [parse.parse_server(parse.as_map(s)) for s in page]
+            count = body.get("count")
+            if len(page) < limit or (isinstance(count, int) and limit < count == len(out)):
+                return out
+            page_no += 1
+
+    async def get_server(self, server_id: str) -> Server | None:
+        data = await self._get_or_none(f"{self._ecs}/cloudservers/{server_id}", "server")
+        return None if data is None else parse.parse_server(data)
+
+    # -- EVS --------------------------------------------------------------------
+
+    async def list_volumes(
+        self,
+        *,
+        ids: Iterable[str] | None = None,
+        status: str | None = None,
+        name: str | None = None,
+    ) -> list[Volume]:
+        base: Params = []
+        if status:
+            base.append(("status", status))
+        if name:
+            base.append(("name", name))
+        if ids is None:
+            return await self._volume_pages(base)
+        wanted = list(dict.fromkeys(ids))
+        out: list[Volume] = []
+        for i in range(0, len(wanted), VOLUME_IDS_CHUNK):
+            chunk = wanted[i : i + VOLUME_IDS_CHUNK]
+            # the EVS list format for ids: ['id1','id2']
+            out += await self._volume_pages([*base, ("ids", "[" + ",".join(f"'{v}'" for v in chunk) + "]")])
+        keep = set(wanted)
+        return [v for v in out if v.id in keep]
+
+    async def _volume_pages(self, params: Params) -> list[Volume]:
+        """EVS marker paging: marker = last id of the previous page, until a short page."""
+        out: list[Volume] = []
+        limit = self.page_limit
+        marker: str | None = None
+        while True:
+            extra: Params = [("limit", str(limit))] + ([("marker", marker)] if marker else [])
+            body = await self._get(f"{self._evs}/cloudvolumes/detail", [*params, *extra])
+            page = [parse.parse_volume(parse.as_map(v)) for v in parse.as_list(parse.as_map(body).get("volumes"))]
+            out += page
+            if len(page) < limit or not page[-1].id or page[-1].id == marker:
+                return out
+            marker = page[-1].id
+
+    async def get_volume(self, volume_id: str) -> Volume | None:
+        data = await self._get_or_none(f"{self._evs}/cloudvolumes/{volume_id}", "volume")
+        return None if data is None else parse.parse_volume(data)
+
+    # -- CBR --------------------------------------------------------------------
+
+    async def list_backups(
+        self,
+        *,
+        resource_id: str | None = None,
+        resource_type: str | None = None,
+        status: str | Sequence[str] | None = None,
+        vault_id: str | None = None,
+        start_time: datetime | None = None,
+        end_time: datetime | None = None,
+        sort: str | None = None,
+    ) -> list[Backup]:
+        out: list[Backup] = []
+        async for page in self.backup_pages(
+            resource_id=resource_id,
+            resource_type=resource_type,
+            status=status,
+            vault_id=vault_id,
+            start_time=start_time,
+            end_time=end_time,
+            sort=sort,
+        ):
+            out += page
+        return out
+
+    async def backup_pages(
+        self,
+        *,
+        resource_id: str | None = None,
+        resource_type: str | None = None,
+        status: str | Sequence[str] | None = None,
+        vault_id: str | None = None,
+        start_time: datetime | None = None,
+        end_time: datetime | None = None,
+        sort: str | None = None,
+    ) -> AsyncIterator[list[Backup]]:
+        """The pages of list_backups one at a time, so a caller may stop early."""
+        params: Params = []
+        for key, value in (
+            ("resource_id", resource_id),
+            ("resource_type", resource_type),
+            ("vault_id", vault_id),
+            ("sort", sort),
+        ):
+            if value:
+                params.append((key, value))
+        statuses = [status] if isinstance(status, str) else list(status or [])
+        params += [("status", s) for s in statuses]
+        if start_time is not None:
+            params.append(("start_time", time_param(start_time)))
+        if end_time is not None:
+            params.append(("end_time", time_param(end_time)))
+        async for items in self._offset_pages(f"{self._cbr}/backups", "backups", params):
+            yield [parse.parse_backup(b) for b in items]
+
+    async def get_backup(self, backup_id: str) -> Backup | None:
+        data = await self._get_or_none(f"{self._cbr}/backups/{backup_id}", "backup")
+        return None if data is None else parse.parse_backup(data)
+
+    async def list_vaults(self) -> list[Vault]:
+        items = await self._offset_list(f"{self._cbr}/vaults", "vaults", [])
+        return [parse.parse_vault(v) for v in items]
+
+    async def list_operation_logs(
+        self,
+        *,
+        operation_type: str | None = "restore",
+        status: str | None = None,
+        start_time: datetime | None = None,
+        end_time: datetime | None = None,
+        resource_id: str | None = None,
+        vault_id: str | None = None,
+    ) -> list[OperationLog]:
+        params: Params = [
+            (k, v)
+            for k, v in (
+                ("operation_type", operation_type),
+                ("status", status),
+                ("resource_id", resource_id),
+                ("vault_id", vault_id),
+            )
+            if v
+        ]
+        if start_time is not None:
+            params.append(("start_time", time_param(start_time)))
+        if end_time is not None:
+            params.append(("end_time", time_param(end_time)))
+        items = await self._offset_list(f"{self._cbr}/operation-logs", "operation_logs", params)
+        return [parse.parse_operation_log(o) for o in items]
+
+    async def get_operation_log(self, log_id: str) -> OperationLog | None:
+        data = await self._get_or_none(f"{self._cbr}/operation-logs/{log_id}", "operation_log")
+        return None if data is None else parse.parse_operation_log(data)
+
+    async def restore(self, backup_id: str, body: dict[str, object]) -> str | None:
+        """POST a restore; the job_id (= operation log id), or None for an empty 202 body.
+
+        Never retried: on CloudTransportError check ``maybe_sent`` and look for the
+        restore in the operation logs before sending it again.
+        """
+        response = await self._send("POST", f"{self._cbr}/backups/{backup_id}/restore", [], {"restore": body})
+        if not response.content.strip():
+            return None
+        try:
+            job = parse.as_map(response.json()).get("job_id")
+        except ValueError:
+            return None
+        return str(job) if job else None

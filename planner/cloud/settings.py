@@ -1,0 +1,171 @@
+"""Cloud settings from the environment (the Huawei Cloud Terraform provider's names).
+
+Owns: which region/project/credentials/endpoints to use and refusing unsafe or
+incomplete settings. Does not talk to the cloud. Secrets are held in ``Secret``
+so that repr(), str() and logging of the settings never show them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Literal
+from urllib.parse import urlsplit
+
+from planner.errors import UserError
+
+SERVICES = ("cbr", "ecs", "evs", "iam")
+DEFAULT_CLOUD = "myhuaweicloud.com"
+_LOCAL_HOSTS = frozenset({"127.0.0.1", "localhost", "::1"})
+
+AuthMethod = Literal["token", "aksk", "password"]
+
+_ENV_HINT = (
+    "set HW_REGION_NAME and HW_PROJECT_ID, and one way to authenticate: "
+    "HW_AUTH_TOKEN; or HW_ACCESS_KEY + HW_SECRET_KEY (+ HW_SECURITY_TOKEN); "
+    "or HW_USER_NAME + HW_USER_PASSWORD + HW_DOMAIN_NAME (+ HW_AUTH_URL). "
+    "HW_ENDPOINT sends every service to one base URL (e.g. the simulator)"
+)
+
+
+class Secret:
+    """A credential value that never shows itself in repr/str/format."""
+
+    __slots__ = ("_value",)
+
+    def __init__(self, value: str) -> None:
+        self._value = value
+
+    def reveal(self) -> str:
+        return self._value
+
+    def __repr__(self) -> str:
+        return "Secret('**********')"
+
+    def __str__(self) -> str:
+        return "**********"
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Secret) and other._value == self._value
+
+    def __hash__(self) -> int:
+        return hash(self._value)
+
+    def __reduce__(self) -> tuple[object, ...]:
+        # pickling would write the secret to disk: refuse
+        raise TypeError("a Secret cannot be pickled")
+
+
+@dataclass(frozen=True)
+class CloudSettings:
+    region: str
+    project_id: str
+    endpoints: Mapping[str, str]  # service -> base URL without trailing slash
+    auth_url: str  # IAM v3 base, e.g. https://iam.cn-north-4.myhuaweicloud.com/v3
+    cloud: str = DEFAULT_CLOUD
+    token: Secret | None = field(default=None, repr=False)
+    access_key: Secret | None = field(default=None, repr=False)
+    secret_key: Secret | None = field(default=None, repr=False)
+    security_token: Secret | None = field(default=None, repr=False)
+    user_name: str | None = None
+    password: Secret | None = field(default=None, repr=False)
+    domain_name: str | None = None
+
+    @property
+    def auth_method(self) -> AuthMethod:
+        """Token wins over AK/SK, which wins over password (as the Terraform provider)."""
+        if self.token is not None:
+            return "token"
+        if self.access_key is not None and self.secret_key is not None:
+            return "aksk"
+        return "password"
+
+    def endpoint(self, service: str) -> str:
+        return self.endpoints[service]
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str]) -> CloudSettings:
+        def get(*names: str) -> str | None:
+            for name in names:
+                value = environ.get(name, "").strip()
+                if value:
+                    return value
+            return None
+
+        region = get("HW_REGION_NAME", "OS_REGION_NAME")
+        project_id = get("HW_PROJECT_ID", "OS_PROJECT_ID")
+        cloud = get("HW_CLOUD") or DEFAULT_CLOUD
+        missing = [n for n, v in (("HW_REGION_NAME", region), ("HW_PROJECT_ID", project_id)) if not v]
+        token = get("HW_AUTH_TOKEN")
+        ak, sk = get("HW_ACCESS_KEY", "OS_ACCESS_KEY"), get("HW_SECRET_KEY", "OS_SECRET_KEY")
+        user = get("HW_USER_NAME", "OS_USERNAME")
+        password = get("HW_USER_PASSWORD", "OS_PASSWORD")
+        domain = get("HW_DOMAIN_NAME")
+        if bool(ak) != bool(sk):
+            missing.append("HW_SECRET_KEY" if ak else "HW_ACCESS_KEY")
+        has_password = bool(user and password and domain)
+        if not token and not (ak and sk) and not has_password:
+            if user or password or domain:
+                missing += [
+                    n
+                    for n, v in (
+                        ("HW_USER_NAME", user),
+                        ("HW_USER_PASSWORD", password),
+                        ("HW_DOMAIN_NAME", domain),
+                    )
+                    if not v
+                ]
+            elif not (ak or sk):
+                missing.append("credentials")
+        if missing or region is None or project_id is None:
+            raise UserError(
+                "cloud settings incomplete: missing " + ", ".join(dict.fromkeys(missing)),
+                hint=_ENV_HINT,
+            )
+        base = get("HW_ENDPOINT")
+        if base is not None:
+            base = _checked_url(base.rstrip("/"), "HW_ENDPOINT")
+            endpoints = dict.fromkeys(SERVICES, base)
+        else:
+            endpoints = {s: f"https://{s}.{region}.{cloud}" for s in SERVICES}
+        auth_url = get("HW_AUTH_URL", "OS_AUTH_URL")
+        if auth_url is not None:
+            auth_url = _checked_url(auth_url.rstrip("/"), "HW_AUTH_URL")
+        else:
+            auth_url = endpoints["iam"] + "/v3"
+
+        def secret(value: str | None) -> Secret | None:
+            return Secret(value) if value else None
+
+        return cls(
+            region=region,
+            project_id=project_id,
+            endpoints=endpoints,
+            auth_url=auth_url,
+            cloud=cloud,
+            token=secret(token),
+            access_key=secret(ak),
+            secret_key=secret(sk),
+            security_token=secret(get("HW_SECURITY_TOKEN")),
+            user_name=user,
+            password=secret(password),
+            domain_name=domain,
+        )
+
+
+def _checked_url(url: str, name: str) -> str:
+    """TLS is always verified; plain http only to this machine (the simulator)."""
+    parts = urlsplit(url)
+    if parts.scheme == "https" and parts.hostname:
+        return url
+    if parts.scheme == "http" and parts.hostname in _LOCAL_HOSTS:
+        return url
+    if parts.scheme == "http":
+        raise UserError(
+            f"{name} uses plain http to {parts.hostname}: refused, credentials would travel unencrypted",
+            hint="use an https:// URL; http:// is allowed only for 127.0.0.1 or localhost (the simulator)",
+        )
+    raise UserError(
+        f"{name} is not an http(s) URL: {url!r}",
+        hint="give a base URL such as https://cbr.cn-north-4.myhuaweicloud.com",
+    )

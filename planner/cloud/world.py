@@ -1,0 +1,301 @@
+"""Refresh: one snapshot (World) of exactly what a plan needs, in few requests.
+
+Owns choosing list calls over per-id GETs (DESIGN section 10: a plan over N
+servers costs at most N/500 + 20 requests). Does not resolve selectors or
+judge anything: that is ``planner.resolve`` / ``planner.validate`` on the World.
+
+Strategy, per kind (page = 1000 items):
+- servers: a handful of ids (<= SERVER_IDS_FEW) -> ``server_id=`` filtered lists in
+  chunks of 100; names -> one fuzzy ``name=`` list each; anything more, or any
+  ``select`` -> one full listing (N/1000 pages).
+- volumes: only explicitly named ones (disk-map targets, volume targets) need a
+  size/status; attached volume ids and devices come with the servers. Few ->
+  ``ids=`` chunks of 60 (<= VOLUME_CHUNKS_FEW requests), else one full listing.
+- backups: few sources -> one ``resource_id=`` list each with its own window;
+  many -> one listing of the whole project, newest first, with ``status=available``
+  and the union of the windows (end_time = latest ``before``), stopped as soon as
+  every source has a backup its selector would choose (older pages cannot change
+  the choice, so ``complete_backups_for`` still holds); explicit backup ids not
+  seen in a listing -> GET each (or, when many, one unfiltered listing).
+- vaults: one listing when any backup is involved.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import fnmatch
+import math
+from collections.abc import Awaitable, Callable, Iterable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Literal, TypeVar
+
+from planner.clock import to_datetime
+from planner.cloud.client import VOLUME_IDS_CHUNK, CloudClient
+from planner.cloud.models import SERVER_BACKUP, Backup, Server, Volume, World
+from planner.config.spec import BackupSelector, PlanConfig, RestoreSpec, SelectRef
+
+T = TypeVar("T")
+
+CONCURRENCY = 4
+SERVER_IDS_FEW = 500  # up to 5 filtered requests
+SERVER_NAMES_FEW = 5
+VOLUME_CHUNKS_FEW = 5
+BACKUP_SOURCES_FEW = 8
+BACKUP_IDS_FEW = 16
+
+
+@dataclass(frozen=True)
+class Window:
+    """Which backups of a source a selector may choose from (None = unbounded)."""
+
+    before: datetime | None = None
+    not_before: datetime | None = None
+    vault: str | None = None
+
+    def union(self, other: Window) -> Window:
+        return Window(
+            before=None if self.before is None or other.before is None else max(self.before, other.before),
+            not_before=(
+                None
+                if self.not_before is None or other.not_before is None
+                else min(self.not_before, other.not_before)
+            ),
+            vault=self.vault if self.vault == other.vault else None,
+        )
+
+
+@dataclass(frozen=True)
+class SelectNeed:
+    """A ``select:`` target; ``backups`` set when each match's own backups are needed."""
+
+    kind: Literal["server", "volume"]
+    tags: tuple[tuple[str, str], ...] = ()
+    name: str | None = None  # glob
+    backups: Window | None = None
+
+    def matches(self, name: str, tags: dict[str, str]) -> bool:
+        if self.name is not None and not fnmatch.fnmatchcase(name, self.name):
+            return False
+        return all(tags.get(k) == v for k, v in self.tags)
+
+
+@dataclass
+class RefreshNeeds:
+    server_ids: set[str] = field(default_factory=set)
+    server_names: set[str] = field(default_factory=set)
+    volume_ids: set[str] = field(default_factory=set)
+    volume_names: set[str] = field(default_factory=set)
+    selects: list[SelectNeed] = field(default_factory=list)
+    backup_ids: set[str] = field(default_factory=set)
+    # backups of these resource ids, chosen within the window
+    backup_sources: dict[str, Window] = field(default_factory=dict)
+    # backups of the target found by name ("server"|"volume", name) -> window
+    named_sources: dict[tuple[str, str], Window] = field(default_factory=dict)
+    vault_ids: set[str] = field(default_factory=set)
+
+    def add_source(self, resource_id: str, window: Window) -> None:
+        old = self.backup_sources.get(resource_id)
+        self.backup_sources[resource_id] = window if old is None else old.union(window)
+
+
+def needs_for(config: PlanConfig) -> RefreshNeeds:
+    """What refresh must fetch for a plan's restores."""
+    needs = RefreshNeeds()
+    for spec in config.restores:
+        _add_spec(needs, spec)
+    return needs
+
+
+def _add_spec(needs: RefreshNeeds, spec: RestoreSpec) -> None:
+    target = spec.target
+    window: Window | None = None
+    if isinstance(spec.backup, BackupSelector):
+        sel = spec.backup
+        window = Window(before=sel.before, not_before=sel.not_before, vault=sel.vault)
+        if sel.vault:
+            needs.vault_ids.add(sel.vault)
+        if sel.source:
+            needs.add_source(sel.source, window)
+            window = None  # the target's own backups are not needed
+    else:
+        needs.backup_ids.add(spec.backup)
+    for entry in spec.disks or ():
+        needs.volume_ids.add(entry.volume)  # an explicit target volume: size and status checked
+    if isinstance(target, SelectRef):
+        needs.selects.append(SelectNeed(target.kind, target.tags, target.name, window))
+        return
+    if target.kind != "resource":
+        ids = needs.server_ids if target.kind == "server" else needs.volume_ids
+        names = needs.server_names if target.kind == "server" else needs.volume_names
+        if target.id:
+            ids.add(target.id)
+        elif target.name:
+            names.add(target.name)
+    if window is not None:
+        if target.id:
+            needs.add_source(target.id, window)
+        elif target.kind != "resource" and target.name:
+            needs.named_sources[(target.kind, target.name)] = window
+
+
+async def _bounded(calls: Iterable[Callable[[], Awaitable[T]]]) -> list[T]:
+    sem = asyncio.Semaphore(CONCURRENCY)
+
+    async def run(call: Callable[[], Awaitable[T]]) -> T:
+        async with sem:
+            return await call()
+
+    return list(await asyncio.gather(*(run(c) for c in calls)))
+
+
+async def _servers(client: CloudClient, needs: RefreshNeeds) -> dict[str, Server]:
+    names = needs.server_names | {n for k, n in needs.named_sources if k == "server"}
+    selects = [s for s in needs.selects if s.kind == "server"]
+    if selects or len(needs.server_ids) > SERVER_IDS_FEW or len(names) > SERVER_NAMES_FEW:
+        everything = await client.list_servers()
+        return {
+            s.id: s
+            for s in everything
+            if s.id in needs.server_ids or s.name in names or any(x.matches(s.name, s.tags) for x in selects)
+        }
+    calls: list[Callable[[], Awaitable[list[Server]]]] = []
+    if needs.server_ids:
+        ids = sorted(needs.server_ids)
+        calls.append(lambda: client.list_servers(server_ids=ids))
+    for name in sorted(names):
+        calls.append(lambda name=name: client.list_servers(name=name))  # type: ignore[misc]
+    found = [s for page in await _bounded(calls) for s in page]
+    return {s.id: s for s in found if s.id in needs.server_ids or s.name in names}
+
+
+async def _volumes(client: CloudClient, needs: RefreshNeeds) -> dict[str, Volume]:
+    names = needs.volume_names | {n for k, n in needs.named_sources if k == "volume"}
+    selects = [s for s in needs.selects if s.kind == "volume"]
+    ids = sorted(needs.volume_ids)
+    chunks = math.ceil(len(ids) / VOLUME_IDS_CHUNK)
+    if selects or chunks + len(names) > VOLUME_CHUNKS_FEW:
+        everything = await client.list_volumes()
+        return {
+            v.id: v
+            for v in everything
+            if v.id in needs.volume_ids or v.name in names or any(x.matches(v.name, {}) for x in selects)
+        }
+    calls: list[Callable[[], Awaitable[list[Volume]]]] = []
+    if ids:
+        calls.append(lambda: client.list_volumes(ids=ids))
+    for name in sorted(names):
+        calls.append(lambda name=name: client.list_volumes(name=name))  # type: ignore[misc]
+    found = [v for page in await _bounded(calls) for v in page]
+    return {v.id: v for v in found if v.id in needs.volume_ids or v.name in names}
+
+
+def _sources(
+    needs: RefreshNeeds, servers: dict[str, Server], volumes: dict[str, Volume]
+) -> dict[str, Window]:
+    """Backup sources once names and selects are known as ids."""
+    out = RefreshNeeds(backup_sources=dict(needs.backup_sources))
+    for (kind, name), window in needs.named_sources.items():
+        pool: Iterable[Server | Volume] = servers.values() if kind == "server" else volumes.values()
+        for item in pool:
+            if item.name == name:
+                out.add_source(item.id, window)
+    for sel in needs.selects:
+        if sel.backups is None:
+            continue
+        if sel.kind == "server":
+            for s in servers.values():
+                if sel.matches(s.name, s.tags):
+                    out.add_source(s.id, sel.backups)
+        else:
+            for v in volumes.values():
+                if sel.matches(v.name, {}):
+                    out.add_source(v.id, sel.backups)
+    return out.backup_sources
+
+
+def _end(before: datetime | None) -> datetime | None:
+    # the API filter has whole seconds: round up so nothing at `before` is lost
+    if before is None:
+        return None
+    return before.replace(microsecond=0) + (timedelta(seconds=1) if before.microsecond else timedelta())
+
+
+def _chosen(b: Backup, w: Window) -> bool:
+    """Would a selector with window ``w`` pick ``b`` if nothing newer qualifies?"""
+    if w.before is not None and b.created_at > w.before:
+        return False
+    return b.restorable and (w.vault is None or b.vault_id == w.vault)
+
+
+async def _backups(
+    client: CloudClient, needs: RefreshNeeds, sources: dict[str, Window], server_ids: set[str]
+) -> tuple[dict[str, Backup], frozenset[str]]:
+    found: dict[str, Backup] = {}
+    if len(sources) > BACKUP_SOURCES_FEW:
+        union: Window | None = None
+        for w in sources.values():
+            union = w if union is None else union.union(w)
+        assert union is not None
+        kind = SERVER_BACKUP if set(sources) <= server_ids else None
+        pending = set(sources)
+        async for page in client.backup_pages(
+            status="available",
+            resource_type=kind,
+            vault_id=union.vault,
+            start_time=union.not_before.replace(microsecond=0) if union.not_before else None,
+            end_time=_end(union.before),
+            sort="created_at:desc",
+        ):
+            for b in page:
+                if b.resource_id in sources or b.id in needs.backup_ids:
+                    found[b.id] = b
+                if b.resource_id in pending and _chosen(b, sources[b.resource_id]):
+                    pending.discard(b.resource_id)
+            # newest first: once every source has its newest eligible backup, older pages
+            # cannot change what a selector picks
+            if not pending and needs.backup_ids <= found.keys():
+                break
+    elif sources:
+        items = sorted(sources.items())
+        pages = await _bounded(
+            (
+                lambda rid=rid, w=w: client.list_backups(  # type: ignore[misc]
+                    resource_id=rid,
+                    status="available",
+                    vault_id=w.vault,
+                    start_time=w.not_before.replace(microsecond=0) if w.not_before else None,
+                    end_time=_end(w.before),
+                )
+            )
+            for rid, w in items
+        )
+        found.update((b.id, b) for page in pages for b in page)
+    missing = sorted(needs.backup_ids - found.keys())
+    if len(missing) > BACKUP_IDS_FEW:
+        wanted = set(missing)
+        found.update((b.id, b) for b in await client.list_backups() if b.id in wanted)
+    elif missing:
+        got = await _bounded((lambda bid=bid: client.get_backup(bid)) for bid in missing)  # type: ignore[misc]
+        found.update((b.id, b) for b in got if b is not None)
+    return found, frozenset(sources)
+
+
+async def refresh(client: CloudClient, needs: RefreshNeeds) -> World:
+    servers, volumes = await asyncio.gather(_servers(client, needs), _volumes(client, needs))
+    sources = _sources(needs, servers, volumes)
+    backups, complete = await _backups(client, needs, sources, set(servers))
+    vault_ids = needs.vault_ids | {b.vault_id for b in backups.values() if b.vault_id}
+    vaults = {}
+    if vault_ids:
+        vaults = {v.id: v for v in await client.list_vaults() if v.id in vault_ids}
+    return World(
+        region=client.settings.region,
+        project_id=client.settings.project_id,
+        fetched_at=to_datetime(client.clock.now()),
+        servers=servers,
+        volumes=volumes,
+        backups=backups,
+        vaults=vaults,
+        complete_backups_for=complete,
+    )

@@ -1,0 +1,296 @@
+"""Restore blocks -> RestoreSpecs: for_each, templates, schema, defaults.
+
+Owns evaluating the ``restores`` section: one instance per for_each key (or
+one for a plain block), every templated string rendered with ``vars`` plus
+``each``, each instance validated against ``schema.Restore``, defaults applied,
+``depends_on`` parsed into addresses. Also owns turning pydantic errors into
+diagnostics at the exact source position (``schema_diagnostics``), which
+``load.py`` uses for the top-level sections. Does not read files.
+"""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from pydantic import ValidationError
+
+from planner.addresses import NAME_RE, Address, AddressError
+from planner.config import spec
+from planner.config.schema import CREDENTIAL_KEYS, KNOWN_KEYS, TARGET_KEYS, Restore
+from planner.config.source import Path, SourceDoc
+from planner.config.template import TemplateError, is_template, render
+from planner.diagnostics import Diagnostic, Related, error
+
+_SPEC_FIELDS = ("backup", "disks", "power_on", "depends_on", "wave", "destination_path", "for_each")
+
+
+@dataclass(frozen=True)
+class Block:
+    name: str
+    doc: SourceDoc
+    raw: Any
+
+
+def dotted(path: Path) -> str:
+    out = ""
+    for p in path:
+        out += f"[{p}]" if isinstance(p, int) else (f".{p}" if out else str(p))
+    return out or "(top level)"
+
+
+def _pattern(path: Path) -> tuple[str, ...]:
+    pat = tuple("*" if isinstance(p, int) else p for p in path)
+    return ("restores", "*", *pat[2:]) if pat[:1] == ("restores",) and len(pat) > 1 else pat
+
+
+def render_tree(value: Any, path: Path, ctx: Mapping[str, Any], doc: SourceDoc, diags: list[Diagnostic], note: str = "") -> Any:
+    """Render every templated string under value; unchanged subtrees are returned as is."""
+    if isinstance(value, str):
+        if not is_template(value):
+            return value
+        try:
+            return render(value, ctx)
+        except TemplateError as exc:
+            diags.append(error(exc.code, exc.message, _join(exc.hint, note), doc.range(path)))
+            return value
+    if isinstance(value, dict):
+        out = {k: render_tree(v, (*path, k), ctx, doc, diags, note) for k, v in value.items()}
+        return value if all(out[k] is value[k] for k in value) else out
+    if isinstance(value, list):
+        items = [render_tree(v, (*path, i), ctx, doc, diags, note) for i, v in enumerate(value)]
+        return value if all(a is b for a, b in zip(items, value, strict=True)) else items
+    return value
+
+
+def _join(*parts: str) -> str:
+    return "; ".join(p for p in parts if p)
+
+
+def schema_diagnostics(exc: ValidationError, data: Any, doc: SourceDoc, base: Path, note: str = "") -> list[Diagnostic]:
+    """Pydantic errors -> diagnostics at the source position of the offending value."""
+    found: list[tuple[Path, str, Mapping[str, Any], bool]] = []  # path, last loc, error, union-tagged
+    for raw_err in exc.errors(include_url=False):
+        err: Mapping[str, Any] = raw_err
+        path, cur, tagged = base, data, False
+        loc = err["loc"]
+        for i, el in enumerate(loc):
+            if (isinstance(cur, dict) and el in cur) or (
+                isinstance(cur, list) and isinstance(el, int) and 0 <= el < len(cur)
+            ):
+                path, cur = (*path, el), cur[el]
+            elif i == len(loc) - 1 and err["type"] in ("missing", "extra_forbidden"):
+                path = (*path, el)
+            else:
+                tagged = True  # a union member's name, not a key of the data
+        found.append((path, err["type"], err, tagged))
+    deeper = {p[:i] for p, _, _, _ in found for i in range(len(p))}
+    out: list[Diagnostic] = []
+    merged: dict[Path, list[str]] = {}
+    for path, kind, found_err, tagged in found:
+        if tagged and kind.endswith("_type") and path in deeper:
+            continue  # the value is a mapping: the other union member's errors say what is wrong
+        if tagged and kind.endswith("_type"):
+            merged.setdefault(path, []).append(_expected(found_err))
+            continue
+        out.append(_one(path, kind, found_err, data, doc, base, note))
+    for path, expected in merged.items():
+        got = type(_at(data, path[len(base) :])).__name__
+        out.append(
+            error(
+                "RP111",
+                f"{dotted(path)}: expected {' or '.join(dict.fromkeys(expected))}, got {_kind(got)}",
+                note,
+                doc.range(path),
+            )
+        )
+    return out
+
+
+def _at(data: Any, rel: Path) -> Any:
+    for p in rel:
+        data = data[p]
+    return data
+
+
+def _kind(name: str) -> str:
+    return {"str": "a string", "int": "a number", "float": "a number", "bool": "a boolean", "dict": "a mapping",
+            "list": "a list", "NoneType": "null"}.get(name, name)  # fmt: skip
+
+
+def _expected(err: Mapping[str, Any]) -> str:
+    t = str(err["type"])
+    if t.startswith("model") or t == "dict_type":
+        return "a mapping"
+    return {"string_type": "a string", "int_type": "an integer", "bool_type": "a boolean",
+            "list_type": "a list", "float_type": "a number"}.get(t, t)  # fmt: skip
+
+
+def _one(path: Path, kind: str, err: Mapping[str, Any], data: Any, doc: SourceDoc, base: Path, note: str) -> Diagnostic:
+    key = path[-1] if path else ""
+    if path == ("version",) or (kind == "literal_error" and path[-1:] == ("version",)):
+        if kind == "missing":
+            return error("RP118", "missing version", "start the file with `version: 1`", doc.range(()))
+        return error("RP118", f"unsupported plan format version {err.get('input')!r}", "this restore-planner reads version: 1", doc.range(path))
+    if kind == "extra_forbidden":
+        parent = _pattern(path[:-1])
+        if parent == ("cloud",) and str(key).lower() in CREDENTIAL_KEYS:
+            return error(
+                "RP117",
+                f"credentials do not belong in the plan (cloud.{key})",
+                "remove it; credentials come from HW_ACCESS_KEY + HW_SECRET_KEY, HW_AUTH_TOKEN or "
+                "HW_USER_NAME + HW_USER_PASSWORD + HW_DOMAIN_NAME in the environment",
+                doc.key_range(path),
+            )
+        known = KNOWN_KEYS.get(parent, [])
+        close = difflib.get_close_matches(str(key), known, n=1)
+        hint = f"did you mean {close[0]!r}? " if close else ""
+        hint += f"allowed keys: {', '.join(known)}" if known else ""
+        return error("RP110", f"unknown key {key!r} in {dotted(path[:-1])}", _join(hint, note), doc.key_range(path))
+    if kind == "missing":
+        return error("RP112", f"missing required key {key!r} in {dotted(path[:-1])}", note, doc.key_range(path[:-1]))
+    if kind == "duration":
+        return error("RP115", f"{dotted(path)}: invalid duration", _join(err["msg"], note), doc.range(path))
+    if kind == "rfc3339":
+        return error("RP116", f"{dotted(path)}: invalid time", _join(err["msg"], note), doc.range(path))
+    msg = str(err["msg"])
+    msg = msg[0].lower() + msg[1:]
+    if kind.endswith("_type"):
+        msg += f", got {_kind(type(err.get('input')).__name__)}"
+    return error("RP111", f"{dotted(path)}: {msg}", note, doc.range(path))
+
+
+def expand_restores(
+    blocks: list[Block], variables: Mapping[str, Any], default_power_on: bool
+) -> tuple[list[spec.RestoreSpec], list[Diagnostic]]:
+    specs: list[spec.RestoreSpec] = []
+    diags: list[Diagnostic] = []
+    for block in blocks:
+        specs.extend(_expand_block(block, variables, default_power_on, diags))
+    return specs, diags
+
+
+def _expand_block(block: Block, variables: Mapping[str, Any], power_on: bool, diags: list[Diagnostic]) -> list[spec.RestoreSpec]:
+    base: Path = ("restores", block.name)
+    doc, raw = block.doc, block.raw
+    if not NAME_RE.match(block.name):
+        diags.append(error("RP119", f"invalid restore name {block.name!r}",
+                           "a name starts with a letter or _ and holds letters, digits, _ and -", doc.key_range(base)))  # fmt: skip
+        return []
+    if not isinstance(raw, dict):
+        diags.append(error("RP111", f"restore {block.name!r} must be a mapping, got {_kind(type(raw).__name__)}",
+                           "give it a target (server, volume, resource or select) and a backup", doc.range(base)))  # fmt: skip
+        return []
+    targets = [k for k in TARGET_KEYS if k in raw]
+    if not targets:
+        diags.append(error("RP113", f"restore {block.name!r} has no target",
+                           "add exactly one of server, volume, resource or select", doc.key_range(base)))  # fmt: skip
+    elif len(targets) > 1:
+        first = Related(f"{targets[0]} given here", doc.key_range((*base, targets[0])))
+        diags.append(error("RP114", f"restore {block.name!r} has more than one target ({', '.join(targets)})",
+                           "a restore writes exactly one target; split it into several restores",
+                           doc.key_range((*base, targets[1])), [first]))  # fmt: skip
+    instances = _instances(block, variables, diags)
+    body = {k: v for k, v in raw.items() if k != "for_each"}
+    ranges = {"block": doc.key_range(base)}
+    for k in raw:
+        if k in TARGET_KEYS or k in _SPEC_FIELDS:
+            ranges[k] = doc.range((*base, k))
+    out: list[spec.RestoreSpec] = []
+    for key, ctx in instances:
+        address = Address(block.name, key)
+        note = f"in {address}" if key is not None else ""
+        before = len(diags)
+        data = render_tree(body, base, ctx, doc, diags, note)
+        if len(diags) > before:
+            continue
+        try:
+            model = Restore.model_validate(data)
+        except ValidationError as exc:
+            diags.extend(schema_diagnostics(exc, data, doc, base, note))
+            continue
+        deps = _depends_on(model.depends_on, doc, base, diags)
+        if len(targets) == 1 and deps is not None:
+            out.append(_to_spec(model, address, targets[0], doc, base, ranges, power_on, deps))
+    return out
+
+
+def _instances(block: Block, variables: Mapping[str, Any], diags: list[Diagnostic]) -> list[tuple[str | None, Mapping[str, Any]]]:
+    raw, doc = block.raw, block.doc
+    if "for_each" not in raw:
+        return [(None, variables)]
+    path: Path = ("restores", block.name, "for_each")
+    if "select" in raw:
+        diags.append(error("RP136", "for_each and select cannot be combined",
+                           "select already makes one instance per matching resource", doc.key_range(path)))  # fmt: skip
+        return []
+    before = len(diags)
+    value = render_tree(raw["for_each"], path, variables, doc, diags)
+    if len(diags) > before:
+        return []
+    items: list[tuple[str, Any]] = []
+    if isinstance(value, dict):
+        items = [(str(k), v) for k, v in value.items()]
+    elif isinstance(value, list):
+        seen: dict[str, int] = {}
+        literal = value is raw["for_each"]
+        for i, item in enumerate(value):
+            where = doc.range((*path, i)) if literal else doc.range(path)
+            if isinstance(item, bool) or not isinstance(item, str | int | float):
+                diags.append(error("RP132", f"for_each item {i} is {_kind(type(item).__name__)}, not a string or number",
+                                   "list items become instance keys; use a map to attach values", where))  # fmt: skip
+                continue
+            k = str(item)
+            if k in seen:
+                rel = [Related("first here", doc.range((*path, seen[k])))] if literal else []
+                diags.append(error("RP131", f"duplicate for_each key {k!r}", "each instance key must be unique", where, rel))
+                continue
+            seen[k] = i
+            items.append((k, item))
+    else:
+        diags.append(error("RP130", f"for_each must be a list or a map, got {_kind(type(value).__name__)}",
+                           "for example for_each: [a, b] or for_each: \"{{ app_servers }}\"", doc.range(path)))  # fmt: skip
+        return []
+    return [(k, {**variables, "each": {"key": k, "value": v}}) for k, v in items]
+
+
+def _depends_on(texts: list[str], doc: SourceDoc, base: Path, diags: list[Diagnostic]) -> tuple[spec.DependencyRef, ...] | None:
+    deps: list[spec.DependencyRef] = []
+    ok = True
+    for i, text in enumerate(texts):
+        where = doc.range((*base, "depends_on", i))
+        try:
+            deps.append(spec.DependencyRef(Address.parse(text), where))
+        except AddressError as exc:
+            diags.append(error("RP133", f"invalid address in depends_on: {text!r}", str(exc).split("; ", 1)[-1], where))
+            ok = False
+    return tuple(deps) if ok else None
+
+
+def _to_spec(model: Restore, address: Address, kind: str, doc: SourceDoc, base: Path, ranges: dict[str, Any],
+             power_on: bool, deps: tuple[spec.DependencyRef, ...]) -> spec.RestoreSpec:  # fmt: skip
+    target: spec.TargetRef | spec.SelectRef
+    if model.select is not None:
+        sel = model.select
+        target = spec.SelectRef(sel.kind, tuple(sorted(sel.tags.items())), sel.name)
+    else:
+        value = getattr(model, kind)
+        target = spec.TargetRef(kind, id=value) if isinstance(value, str) else spec.TargetRef(kind, name=value.name)  # type: ignore[arg-type]
+    b = model.backup
+    backup: str | spec.BackupSelector = b if isinstance(b, str) else spec.BackupSelector(b.before, b.not_before, b.vault, b.source)
+    disks = None
+    if model.disks is not None:
+        disks = tuple(spec.DiskMapEntry(d.backup, d.volume, doc.range((*base, "disks", i))) for i, d in enumerate(model.disks))
+    return spec.RestoreSpec(
+        address=address,
+        target=target,
+        backup=backup,
+        disks=disks,
+        power_on=power_on if model.power_on is None else model.power_on,
+        destination_path=model.destination_path,
+        depends_on=deps,
+        wave=model.wave,
+        ranges=ranges,
+    )

@@ -1,0 +1,204 @@
+"""The single entry point from plan files to a PlanConfig: ``load_plan``.
+
+Owns finding the files (a file, or a directory's ``*.yaml``/``*.yml`` sorted
+by name), merging them, gathering variables, validating the top-level sections
+and calling expansion. Merge rules: every file is a full document (``version:
+1`` in each, so editors validate every file alike); ``restores`` merge across
+files and a name defined twice is an error naming both places; ``cloud``,
+``vars``, ``defaults`` and ``guards`` may each appear in only one file.
+
+Variables, later wins: ``vars:`` < ``--var-file F`` (a YAML mapping, in order)
+< ``--var k=v`` (in order). A ``--var`` value is always a string, as in
+Terraform; use a var file for lists, maps and numbers. ``vars`` are literal
+values: they are not themselves templated.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import re
+from typing import Any
+
+from pydantic import ValidationError
+
+from planner.config import spec
+from planner.config.expand import Block, expand_restores, render_tree, schema_diagnostics
+from planner.config.schema import PlanHeader
+from planner.config.source import SourceDoc, load_source
+from planner.diagnostics import Diagnostic, Related, SourceRange, error
+
+_VAR_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+_SINGLE_SECTIONS = ("cloud", "vars", "defaults", "guards")
+
+
+def load_plan(path: str, var_files: list[str], var_args: list[str]) -> tuple[spec.PlanConfig | None, list[Diagnostic]]:
+    """Load, merge, evaluate. Returns (None, diags) when any error was found."""
+    diags: list[Diagnostic] = []
+    files = _discover(path, diags)
+    docs: list[SourceDoc] = []
+    for fs_path in files:
+        doc, ds = load_source(fs_path)
+        diags.extend(ds)
+        if doc is None or ds:
+            continue
+        if not isinstance(doc.value, dict):
+            diags.append(error("RP111", "a plan file must be a mapping with version: and restores:",
+                               "start with `version: 1`", doc.range(())))  # fmt: skip
+            continue
+        docs.append(doc)
+    owners = _single_sections(docs, diags)
+    variables = _variables(owners.get("vars"), var_files, var_args, diags)
+    header: dict[str, Any] = {}
+    ranges: dict[str, SourceRange] = {}
+    for doc in docs:
+        header.update(_header(doc, variables, diags, ranges))
+    blocks = _blocks(docs, diags)
+    defaults = header.get("defaults")
+    power_on = defaults.power_on if defaults is not None else True
+    specs, ds = expand_restores(blocks, variables, power_on)
+    diags.extend(ds)
+    diags = _dedupe(diags)
+    if any(d.is_error for d in diags):
+        return None, diags
+    cloud, guards = header.get("cloud"), header.get("guards")
+    config = spec.PlanConfig(
+        files=tuple(files),
+        region=cloud.region if cloud else None,
+        project_id=cloud.project_id if cloud else None,
+        guards=_guards(guards),
+        estimates=_estimates(defaults),
+        restores=tuple(specs),
+        digest=_digest(docs, variables),
+        ranges=ranges,
+    )
+    return config, diags
+
+
+def _discover(path: str, diags: list[Diagnostic]) -> list[str]:
+    if os.path.isdir(path):
+        names = sorted(n for n in os.listdir(path) if n.endswith((".yaml", ".yml")) and not n.startswith("."))
+        files = [os.path.join(path, n) for n in names if os.path.isfile(os.path.join(path, n))]
+        if not files:
+            diags.append(error("RP108", f"no *.yaml or *.yml files in {path}", "point at a plan file or a directory of them"))
+        return files
+    if not os.path.exists(path):
+        diags.append(error("RP108", f"{path} does not exist", "give a plan file or a directory of *.yaml files"))
+        return []
+    return [path]
+
+
+def _single_sections(docs: list[SourceDoc], diags: list[Diagnostic]) -> dict[str, SourceDoc]:
+    owners: dict[str, SourceDoc] = {}
+    for doc in docs:
+        for section in _SINGLE_SECTIONS:
+            if section not in doc.value:
+                continue
+            if section in owners:
+                first = owners[section]
+                diags.append(error("RP135", f"{section}: is defined in more than one file",
+                                   f"keep {section}: in one file ({first.file})", doc.key_range((section,)),
+                                   [Related("first defined here", first.key_range((section,)))]))  # fmt: skip
+                continue
+            owners[section] = doc
+    return owners
+
+
+def _variables(owner: SourceDoc | None, var_files: list[str], var_args: list[str], diags: list[Diagnostic]) -> dict[str, Any]:
+    variables: dict[str, Any] = {}
+    if owner is not None and isinstance(owner.value.get("vars"), dict):
+        variables.update(owner.value["vars"])
+    for f in var_files:
+        doc, ds = load_source(f)
+        diags.extend(ds)
+        if doc is None or ds:
+            continue
+        if not isinstance(doc.value, dict):
+            diags.append(error("RP141", f"variable file {f} must be a mapping of names to values",
+                               "for example:\npoint_in_time: 2026-11-20T00:00:00Z", doc.range(())))  # fmt: skip
+            continue
+        variables.update(doc.value)
+    for arg in var_args:
+        name, eq, value = arg.partition("=")
+        name = name.strip()
+        if not eq or not _VAR_NAME.match(name):
+            diags.append(error("RP140", f"invalid --var {arg!r}",
+                               "write --var NAME=VALUE, e.g. --var point_in_time=2026-11-20T00:00:00Z"))  # fmt: skip
+            continue
+        variables[name] = value
+    return variables
+
+
+def _header(doc: SourceDoc, variables: dict[str, Any], diags: list[Diagnostic], ranges: dict[str, SourceRange]) -> dict[str, Any]:
+    raw = {k: v for k, v in doc.value.items() if k != "restores"}
+    if "restores" in doc.value and not isinstance(doc.value["restores"], dict | None):
+        raw["restores"] = doc.value["restores"]  # let the schema report its type
+    before = len(diags)
+    data = {k: (v if k == "vars" else render_tree(v, (k,), variables, doc, diags)) for k, v in raw.items()}
+    if len(diags) > before:
+        return {}
+    try:
+        model = PlanHeader.model_validate({k: v for k, v in data.items() if v is not None or k == "version"})
+    except ValidationError as exc:
+        diags.extend(schema_diagnostics(exc, data, doc, ()))
+        return {}
+    for section in ("cloud", "guards", "defaults"):
+        value = data.get(section)
+        if isinstance(value, dict):
+            for key in value:
+                ranges[f"{section}.{key}"] = doc.range((section, key))
+    return {k: getattr(model, k) for k in ("cloud", "defaults", "guards") if k in raw and getattr(model, k) is not None}
+
+
+def _blocks(docs: list[SourceDoc], diags: list[Diagnostic]) -> list[Block]:
+    seen: dict[str, SourceDoc] = {}
+    blocks: list[Block] = []
+    for doc in docs:
+        restores = doc.value.get("restores")
+        if not isinstance(restores, dict):
+            continue
+        for name, raw in restores.items():
+            if name in seen:
+                first = seen[name].key_range(("restores", name))
+                diags.append(error("RP134", f"restore {name!r} is defined twice",
+                                   f"it is already defined at {first}; rename or remove one",
+                                   doc.key_range(("restores", name)), [Related("first defined here", first)]))  # fmt: skip
+                continue
+            seen[name] = doc
+            blocks.append(Block(name, doc, raw))
+    return blocks
+
+
+def _guards(g: Any) -> spec.Guards:
+    if g is None:
+        return spec.Guards()
+    return spec.Guards(tuple(sorted(g.deny_target_tags.items())), g.max_restores, g.max_backup_skew, g.max_backup_age)
+
+
+def _estimates(d: Any) -> spec.Estimates:
+    base = spec.Estimates()
+    if d is None:
+        return base
+    overhead = d.restore_overhead.total_seconds() if d.restore_overhead is not None else base.restore_overhead_s
+    throughput = d.throughput_gb_per_min if d.throughput_gb_per_min is not None else base.throughput_gb_per_min
+    return spec.Estimates(overhead, throughput)
+
+
+def _digest(docs: list[SourceDoc], variables: dict[str, Any]) -> str:
+    h = hashlib.sha256()
+    for doc in sorted(docs, key=lambda d: d.file):
+        h.update(doc.file.encode() + b"\0" + doc.text.encode() + b"\0")
+    h.update(json.dumps(variables, sort_keys=True, default=str).encode())
+    return h.hexdigest()
+
+
+def _dedupe(diags: list[Diagnostic]) -> list[Diagnostic]:
+    seen: set[tuple[str, SourceRange | None, str]] = set()
+    out: list[Diagnostic] = []
+    for d in diags:
+        key = (d.code, d.range, d.summary)
+        if key not in seen:
+            seen.add(key)
+            out.append(d)
+    return out

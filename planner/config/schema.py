@@ -1,0 +1,198 @@
+"""Pydantic models of the plan format, version 1 (DESIGN.md section 3).
+
+Owns the *shape* of a plan file: which keys exist, their types, durations and
+RFC 3339 times, and the JSON Schema that editors use. Models are strict and
+forbid unknown keys. Does not evaluate anything (templates, for_each, defaults:
+see ``expand.py``) and does not turn errors into diagnostics (``load.py``).
+
+Estimate settings under ``defaults``: ``restore_overhead`` (a duration, fixed
+cost per restore, default 60s) and ``throughput_gb_per_min`` (default 4).
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime, timedelta
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, WithJsonSchema
+from pydantic_core import PydanticCustomError
+
+from planner.addresses import NAME_RE
+
+DURATION_RE = re.compile(r"^(?:(?P<d>\d+)d)?(?:(?P<h>\d+)h)?(?:(?P<m>\d+)m)?(?:(?P<s>\d+)s)?$")
+DURATION_PATTERN = r"^(\d+d)?(\d+h)?(\d+m)?(\d+s)?$"
+CREDENTIAL_KEYS = frozenset(
+    {
+        "access_key", "secret_key", "ak", "sk", "password", "user_password", "token",
+        "auth_token", "secret", "security_token", "user_name", "username", "domain_name",
+        "credentials", "access_key_id", "secret_access_key",
+    }
+)  # fmt: skip
+
+
+def parse_duration(v: Any) -> timedelta:
+    if isinstance(v, str):
+        m = DURATION_RE.match(v.strip())
+        if m and any(m.groups()):
+            d, h, mi, s = (int(x or 0) for x in m.group("d", "h", "m", "s"))
+            return timedelta(days=d, hours=h, minutes=mi, seconds=s)
+    raise PydanticCustomError(
+        "duration",
+        "{value} is not a duration; write a number with a unit such as 30s, 30m, 24h, 7d or 1h30m",
+        {"value": repr(v)},
+    )
+
+
+def parse_time(v: Any) -> datetime:
+    if isinstance(v, str):
+        s = v.strip()
+        if len(s) >= 20 and s[10] in "Tt ":
+            try:
+                t = datetime.fromisoformat(s)
+            except ValueError:
+                t = None
+            if t is not None and t.tzinfo is not None:
+                return t
+    raise PydanticCustomError(
+        "rfc3339",
+        "{value} is not an RFC 3339 time with a time zone, such as 2026-11-20T00:00:00Z",
+        {"value": repr(v)},
+    )
+
+
+Duration = Annotated[
+    timedelta,
+    BeforeValidator(parse_duration),
+    WithJsonSchema({"type": "string", "pattern": DURATION_PATTERN, "examples": ["30m", "24h", "1h30m", "7d"]}),
+]
+Time = Annotated[
+    datetime,
+    BeforeValidator(parse_time),
+    WithJsonSchema({"type": "string", "format": "date-time", "examples": ["2026-11-20T00:00:00Z"]}),
+]
+RestoreName = Annotated[str, Field(pattern=NAME_RE.pattern)]
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", strict=True)
+
+
+class Cloud(_Model):
+    """Where the plan runs. Credentials never go here: they come from HW_* environment variables."""
+
+    region: str | None = Field(None, description="Region name, e.g. ap-southeast-1; must match HW_REGION_NAME when both are set.")
+    project_id: str | None = Field(None, description="Project id; must match HW_PROJECT_ID when both are set.")
+
+
+class Defaults(_Model):
+    """Values applied to every restore that does not set them, and estimate settings."""
+
+    power_on: bool = Field(True, description="Start each server after its restore (default true).")
+    restore_overhead: Duration | None = Field(None, description="Estimate: fixed time per restore (default 60s).")
+    throughput_gb_per_min: float | None = Field(None, gt=0, description="Estimate: restore throughput in GB per minute (default 4).")
+
+
+class GuardsModel(_Model):
+    """Safety limits checked at plan time; a plan that breaks one is refused."""
+
+    deny_target_tags: dict[str, str] = Field(default_factory=dict, description="Never overwrite a target carrying any of these tags.")
+    max_restores: int | None = Field(None, ge=1, description="Refuse a plan with more restores than this.")
+    max_backup_skew: Duration | None = Field(None, description="Chosen backups may differ in creation time by at most this.")
+    max_backup_age: Duration | None = Field(None, description="The newest backup before the point in time may be at most this old.")
+
+
+class NameRef(_Model):
+    """A target by exact name; it must match exactly one resource."""
+
+    name: str
+
+
+TargetValue = Annotated[str | NameRef, Field(description="An id, or {name: ...} matching exactly one.")]
+
+
+class Select(_Model):
+    """One instance per matching server/volume, keyed by its name (resolved at plan time)."""
+
+    kind: Literal["server", "volume"]
+    tags: dict[str, str] = Field(default_factory=dict, description="Every tag must match.")
+    name: str | None = Field(None, description="Glob on the name, e.g. web-*.")
+
+
+class BackupSelector(_Model):
+    """The newest available, restorable backup of source (default: the target) at or before `before`."""
+
+    before: Time | None = None
+    not_before: Time | None = None
+    vault: str | None = Field(None, description="Only backups in this vault (id).")
+    source: str | None = Field(None, description="Choose among backups of this server/volume id instead of the target's.")
+
+
+class Disk(_Model):
+    """Restore child disk backup `backup` onto volume `volume`."""
+
+    backup: str
+    volume: str
+
+
+_ONE_TARGET: dict[str, Any] = {
+    "oneOf": [{"required": [k]} for k in ("server", "volume", "resource", "select")],
+}
+
+
+class Restore(_Model):
+    """One restore (or a block of them, with for_each or select). Exactly one of server, volume, resource, select."""
+
+    model_config = ConfigDict(extra="forbid", strict=True, json_schema_extra=_ONE_TARGET)
+
+    server: TargetValue | None = None
+    volume: TargetValue | None = None
+    resource: TargetValue | None = Field(None, description="A file system or other resource (SFS Turbo): id or {name}.")
+    select: Select | None = None
+    backup: str | BackupSelector = Field(description="A backup id, or a selector {before, not_before, vault, source}.")
+    disks: list[Disk] | None = Field(None, description="Child disk backup -> target volume; omit to restore each disk in place.")
+    power_on: bool | None = Field(None, description="Start the server after the restore (default: defaults.power_on).")
+    depends_on: list[str] = Field(default_factory=list, description='Restores that must finish first: db or app["app-01"].')
+    wave: int | None = Field(None, ge=1, description="Runs after every restore of a lower wave.")
+    for_each: list[Any] | dict[str, Any] | str | None = Field(
+        None, description="A list (keys are the items) or a map; each.key / each.value in templates."
+    )
+    destination_path: str | None = Field(None, description="File restore: where to restore inside the resource.")
+
+
+class PlanHeader(_Model):
+    """Top level as loaded: restores are validated one instance at a time after expansion."""
+
+    version: Literal[1] = Field(description="Plan format version; must be 1.")
+    cloud: Cloud | None = None
+    vars: dict[str, Any] = Field(default_factory=dict, description="Template variables: {{ name }} in any string.")
+    defaults: Defaults | None = None
+    guards: GuardsModel | None = None
+    restores: dict[str, Any] = Field(default_factory=dict)
+
+
+class PlanDocument(PlanHeader):
+    """A restore-planner plan file (version 1)."""
+
+    model_config = ConfigDict(extra="forbid", strict=True, title="restore-planner plan")
+
+    restores: dict[RestoreName, Restore] = Field(
+        default_factory=dict, description="Restores by name; the name is the address (db, app[\"app-01\"])."
+    )
+
+
+# keys allowed in each mapping, by path pattern ("*" = any name or index)
+KNOWN_KEYS: dict[tuple[str, ...], list[str]] = {
+    (): list(PlanHeader.model_fields),
+    ("cloud",): list(Cloud.model_fields),
+    ("defaults",): list(Defaults.model_fields),
+    ("guards",): list(GuardsModel.model_fields),
+    ("restores", "*"): list(Restore.model_fields),
+    ("restores", "*", "select"): list(Select.model_fields),
+    ("restores", "*", "backup"): list(BackupSelector.model_fields),
+    ("restores", "*", "server"): ["name"],
+    ("restores", "*", "volume"): ["name"],
+    ("restores", "*", "resource"): ["name"],
+    ("restores", "*", "disks", "*"): list(Disk.model_fields),
+}
+TARGET_KEYS = ("server", "volume", "resource", "select")

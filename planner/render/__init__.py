@@ -1,0 +1,1 @@
+"""Renderers: diagnostics (text, json) here; plans, graphs and reports beside them."""

@@ -1,0 +1,71 @@
+"""Human-friendly formatting shared by the plan renderers: durations, sizes, ids, times.
+
+Owns only pure string helpers; nothing here knows about plans. Every string
+that came from the cloud or the YAML passes through ``clean`` before a renderer
+prints it, so a server named with escape codes cannot colour or move a terminal.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, datetime
+
+_CONTROL_RE = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+
+
+def clean(text: str) -> str:
+    """Replace control characters (ESC, newlines, ...) by a visible ``\\xNN``."""
+    return _CONTROL_RE.sub(lambda m: f"\\x{ord(m.group()):02x}", text)
+
+
+def duration(seconds: float) -> str:
+    """``45s``, ``12m 30s``, ``12m``, ``1h 20m``, ``2h``: seconds dropped past an hour."""
+    total = max(0, round(seconds))
+    hours, rest = divmod(total, 3600)
+    minutes, secs = divmod(rest, 60)
+    if hours:
+        return f"{hours}h {minutes}m" if minutes else f"{hours}h"
+    if minutes:
+        return f"{minutes}m {secs}s" if secs else f"{minutes}m"
+    return f"{secs}s"
+
+
+def size_gb(gb: int | float | None) -> str:
+    """``1,240 GB``; ``?`` when unknown."""
+    if gb is None:
+        return "? GB"
+    return f"{round(gb):,} GB"
+
+
+def count(n: int) -> str:
+    """``1,234``."""
+    return f"{n:,}"
+
+
+def plural(n: int, word: str, many: str | None = None) -> str:
+    """``1 target``, ``4 targets``."""
+    return f"{count(n)} {word if n == 1 else (many or word + 's')}"
+
+
+def short_id(ident: str, keep: int = 8) -> str:
+    """``94eba8b2...`` for long ids; short ones unchanged."""
+    ident = clean(ident)
+    if len(ident) <= keep + 3:
+        return ident
+    return ident[:keep] + "..."
+
+
+def short_digest(digest: str, keep: int = 12) -> str:
+    """``3f9a1c2e4b5d`` from ``sha256:3f9a1c2e4b5d...``."""
+    _, _, hexpart = digest.rpartition(":")
+    return clean(hexpart[:keep])
+
+
+def rfc3339(when: datetime | None) -> str:
+    """RFC 3339 in UTC with ``Z``; naive datetimes are taken as UTC."""
+    if when is None:
+        return "-"
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=UTC)
+    text = when.astimezone(UTC).isoformat()
+    return text.removesuffix("+00:00") + "Z"

@@ -1,0 +1,232 @@
+"""RunReport -> Markdown for a pull request: summary first, then details and a Mermaid Gantt.
+
+Owns the Markdown and Mermaid text only. Long lists are capped so that a
+1,000-restore drill still fits a pull-request comment (GitHub allows 65,536
+characters); the HTML and JSON reports always list every restore.
+"""
+
+from __future__ import annotations
+
+import re
+
+from planner.render.fmt import clean
+from planner.report.gantt import MAX_ROWS, chart_bars
+from planner.report.model import RestoreResult, RunReport
+from planner.report.text import clock, counts_line, dur, ratio, result_detail, spans_days, wave_name
+
+LIST_CAP = 50  # rows per failure/skipped/unknown list
+WAVE_ROWS_FULL = 200  # list every restore per wave up to this many restores in the run
+WAVE_ROWS_CAPPED = 20  # beyond that, the longest restores of each wave
+_MD_SPECIAL = re.compile(r"([\\`*_\[\]<>|])")
+# anything else in a Mermaid task name may end the name (:), start a comment or
+# entity (#, %%, &), or close a quoted string ("): replace it
+_MERMAID_UNSAFE = re.compile(r"[^\w .\-\[\]()/'+=@]")
+_MERMAID_KEYWORDS = re.compile(
+    r"^(title|section|dateformat|axisformat|tickinterval|excludes|includes|todaymarker|weekday|"
+    r"inclusiveenddates|topaxis|acctitle|accdescr|click|gantt)\b",
+    re.IGNORECASE,
+)
+_TAGS = {"succeeded": "done", "failed": "crit", "unknown": "active"}
+
+
+def code(text: str) -> str:
+    """An inline code span that survives a table cell."""
+    text = clean(text).replace("|", "\\|")
+    fence = "``" if "`" in text else "`"
+    pad = " " if fence == "``" else ""
+    return f"{fence}{pad}{text}{pad}{fence}"
+
+
+def md_text(text: str) -> str:
+    return _MD_SPECIAL.sub(r"\\\1", clean(text).replace("\n", " "))
+
+
+def mermaid_label(address: str) -> str:
+    """``app["app-01"]`` -> ``app[app-01]``; never a Mermaid keyword, colon, hash or quote."""
+    label = _MERMAID_UNSAFE.sub("_", address.replace('"', "")).strip() or "restore"
+    return "- " + label if _MERMAID_KEYWORDS.match(label) else label
+
+
+def _summary(r: RunReport, full: bool) -> list[str]:
+    est = r.estimated_makespan_s
+    lines = [
+        "| | |",
+        "|---|---|",
+        f"| Result | {md_text(result_detail(r))} |",
+        f"| Restores | {counts_line(r)} |",
+        f"| Makespan | {dur(r.makespan_s)} (estimate {dur(est)}, actual / estimate {ratio(r.makespan_ratio)}) |",
+        f"| Started | {clock(r.started_at, True)} |",
+        f"| Parallelism | {r.parallelism if r.parallelism is not None else '-'} |",
+        "",
+        "| Wave | Restores | Succeeded | Failed | Skipped | Unknown | First start | Last end | Recovery time | Ready after |",
+        "|---|---:|---:|---:|---:|---:|---|---|---:|---:|",
+    ]
+    for w in r.waves:
+        o = w.outcomes
+        lines.append(
+            f"| {wave_name(w.wave)} | {w.count:,} | {o['succeeded']:,} | {o['failed']:,} | {o['skipped']:,} "
+            f"| {o['unknown']:,} | {clock(w.first_start, full)} | {clock(w.last_end, full)} "
+            f"| {dur(w.wall_s)} | {dur(w.ready_after_s)} |"
+        )
+    lines += [
+        "",
+        "Recovery time: first start to last end in the wave. Ready after: from the start of the run.",
+    ]
+    return lines
+
+
+def _capped(rows: list[RestoreResult], what: str) -> tuple[list[RestoreResult], list[str]]:
+    if len(rows) <= LIST_CAP:
+        return rows, []
+    return rows[:LIST_CAP], [
+        "",
+        f"... and {len(rows) - LIST_CAP:,} more {what} (see the HTML or JSON report).",
+    ]
+
+
+def _problems(r: RunReport, full: bool) -> list[str]:
+    out: list[str] = []
+    failed = [x for x in r.restores if x.outcome == "failed"]
+    if failed:
+        shown, note = _capped(failed, "failures")
+        out += [
+            "",
+            f"### Failed ({len(failed):,})",
+            "",
+            "| Address | Wave | Error code | Message | Task | Ended |",
+            "|---|---|---|---|---|---|",
+        ]
+        out += [
+            f"| {code(x.address)} | {wave_name(x.wave)} | {code(x.error_code or '-')} | {md_text(x.error_message or '')} "
+            f"| {code(x.task_id or '-')} | {clock(x.end, full)} |"
+            for x in shown
+        ] + note
+    skipped = [x for x in r.restores if x.outcome == "skipped"]
+    if skipped:
+        shown, note = _capped(skipped, "skipped restores")
+        out += [
+            "",
+            f"### Skipped ({len(skipped):,})",
+            "",
+            "| Address | Wave | Because |",
+            "|---|---|---|",
+        ]
+        out += [
+            f"| {code(x.address)} | {wave_name(x.wave)} | {', '.join(code(a) for a in x.skipped_because) or '-'} failed |"
+            for x in shown
+        ] + note
+    unknown = [x for x in r.restores if x.outcome == "unknown"]
+    if unknown:
+        shown, note = _capped(unknown, "restores of unknown outcome")
+        out += [
+            "",
+            f"### Outcome unknown ({len(unknown):,})",
+            "",
+            "Started, but the run ended before their outcome was recorded; the next plan reconciles them.",
+            "",
+            "| Address | Wave | Started | Task |",
+            "|---|---|---|---|",
+        ]
+        out += [
+            f"| {code(x.address)} | {wave_name(x.wave)} | {clock(x.start, full)} | {code(x.task_id or '-')} |"
+            for x in shown
+        ] + note
+    return out
+
+
+def _critical(r: RunReport, full: bool) -> list[str]:
+    out = ["", "### Critical path taken", ""]
+    if not r.critical_path:
+        return [*out, "No restore finished."]
+    for i, s in enumerate(r.critical_path, 1):
+        wait = f", after waiting {dur(s.wait_s)}" if s.wait_s >= 1 else ""
+        out.append(
+            f"{i}. {code(s.address)} {clock(s.start, full)} to {clock(s.end, full)} ({dur(s.duration_s)}{wait})"
+        )
+    taken = [s.address for s in r.critical_path]
+    if r.estimated_critical_path:
+        same = "is the same as" if taken == r.estimated_critical_path else "differs from"
+        out += [
+            "",
+            f"This {same} the estimated critical path: {' → '.join(code(a) for a in r.estimated_critical_path)}.",
+        ]
+    return out
+
+
+def _gantt(r: RunReport) -> list[str]:
+    bars, dropped = chart_bars(r, MAX_ROWS, skipped=False)
+    out = ["", "### Timeline", ""]
+    if not bars:
+        return [*out, "No restore started."]
+    notes = []
+    if dropped:
+        notes.append(
+            f"The chart shows {len(bars):,} of {len(bars) + dropped:,} restores: the critical path, failures and the longest."
+        )
+    if r.counts.get("skipped"):
+        notes.append("Skipped restores have no bar.")
+    notes.append("Times are UTC.")
+    out += [
+        " ".join(notes),
+        "",
+        "```mermaid",
+        "gantt",
+        f"    title Run {mermaid_label(r.run_id)}",
+        "    dateFormat YYYY-MM-DD HH:mm:ss",
+        "    axisFormat %H:%M",
+    ]
+    section: object = object()
+    for i, b in enumerate(bars):
+        if b.restore.wave != section:
+            section = b.restore.wave
+            out.append(f"    section {wave_name(b.restore.wave).capitalize()}")
+        tags = [
+            t
+            for t in (
+                "crit" if b.critical and b.restore.outcome == "succeeded" else "",
+                _TAGS[b.restore.outcome],
+            )
+            if t
+        ]
+        fmt = "%Y-%m-%d %H:%M:%S"
+        out.append(
+            f"    {mermaid_label(b.restore.address)} :{', '.join(tags)}, t{i}, {b.start.strftime(fmt)}, {b.end.strftime(fmt)}"
+        )
+    return [*out, "```"]
+
+
+def _per_wave(r: RunReport, full: bool) -> list[str]:
+    out: list[str] = []
+    capped = len(r.restores) > WAVE_ROWS_FULL
+    for w in r.waves:
+        rows = [x for x in r.restores if x.wave == w.wave]
+        head = f"### {wave_name(w.wave).capitalize()}: {w.count:,} restores, recovery time {dur(w.wall_s)}"
+        out += ["", head, ""]
+        if capped:
+            rows = sorted(rows, key=lambda x: -(x.duration_s or 0))[:WAVE_ROWS_CAPPED]
+            out += [
+                f"The {len(rows)} longest of {w.count:,}; the HTML and JSON reports list every restore.",
+                "",
+            ]
+        out += [
+            "| Address | Target | Start | End | Duration | Estimate | Actual / estimate | Outcome |",
+            "|---|---|---|---|---:|---:|---:|---|",
+        ]
+        for x in rows:
+            target = code(x.target.name or x.target.id) if x.target else "-"
+            out.append(
+                f"| {code(x.address)} | {target} | {clock(x.start, full)} | {clock(x.end, full)} | {dur(x.duration_s)} "
+                f"| {dur(x.estimate_s)} | {ratio(x.ratio)} | {x.outcome} |"
+            )
+    return out
+
+
+def render_markdown(report: RunReport) -> str:
+    full = spans_days(report)
+    lines = [f"## Drill report: run {code(report.run_id or 'unknown')}", ""]
+    lines += _summary(report, full)
+    lines += _problems(report, full)
+    lines += _critical(report, full)
+    lines += _gantt(report)
+    lines += _per_wave(report, full)
+    return "\n".join(lines) + "\n"

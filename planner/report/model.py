@@ -1,0 +1,307 @@
+"""Run log events -> RunReport: what happened to each restore, per wave and per run.
+
+Owns the report model and ``build_report`` (pure: events in, report out). It
+does not read files (``planner.apply.runlog`` does) and does not render
+(markdown, html, junit do, from this model only, so the formats agree).
+
+A restore's start is the cloud task's ``started_at`` when the log has it (the
+time the cloud actually began), else the ``restore_started`` event time; its
+end is the task's ``ended_at``. A restore that started but has no outcome in the
+log (the apply was interrupted or killed) is ``unknown``.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+Outcome = Literal["succeeded", "failed", "skipped", "unknown"]
+OUTCOMES: tuple[Outcome, ...] = ("succeeded", "failed", "skipped", "unknown")
+# clock skew allowed between the planner's event times and the cloud's task times
+_SKEW_S = 1.0
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class Target(_Model):
+    kind: str = ""
+    id: str = ""
+    name: str = ""
+
+
+class RestoreResult(_Model):
+    address: str
+    outcome: Outcome
+    wave: int | None = None
+    batch: int | None = None
+    backup_id: str = ""
+    target: Target | None = None
+    task_id: str | None = None
+    depends_on: list[str] = Field(default_factory=list)
+    start: datetime | None = None
+    end: datetime | None = None
+    duration_s: float | None = None
+    estimate_s: float | None = None
+    ratio: float | None = None  # actual / estimate
+    size_gb: float | None = None
+    timed_by: Literal["cloud", "planner", "none"] = "none"
+    error_code: str | None = None
+    error_message: str | None = None
+    skipped_because: list[str] = Field(default_factory=list)
+    skipped_at: datetime | None = None
+
+
+class WaveSummary(_Model):
+    wave: int | None
+    count: int
+    outcomes: dict[str, int]
+    first_start: datetime | None = None
+    last_end: datetime | None = None
+    wall_s: float | None = None  # first start -> last end: how long the tier took
+    ready_after_s: float | None = None  # run start -> last end: when the tier was back
+
+
+class PathStep(_Model):
+    address: str
+    start: datetime
+    end: datetime
+    duration_s: float
+    wait_s: float  # since the dependency before it on the path finished (slots, polling)
+
+
+class RunReport(_Model):
+    run_id: str
+    parallelism: int | None = None
+    started_at: datetime | None = None
+    finished_at: datetime | None = None
+    finished: bool = False  # the log has run_finished (false: the apply was killed)
+    interrupted: bool = False
+    exit_code: int | None = None
+    plan_summary: dict[str, int] = Field(default_factory=dict)
+    counts: dict[str, int] = Field(default_factory=dict)  # our outcomes, plus unchanged
+    first_start: datetime | None = None
+    last_end: datetime | None = None
+    makespan_s: float | None = None  # first restore start -> last restore end
+    estimated_makespan_s: float | None = None
+    makespan_ratio: float | None = None
+    estimated_critical_path: list[str] = Field(default_factory=list)
+    critical_path: list[PathStep] = Field(default_factory=list)
+    waves: list[WaveSummary] = Field(default_factory=list)
+    restores: list[RestoreResult] = Field(default_factory=list)
+
+
+def parse_ts(text: Any) -> datetime | None:
+    if not isinstance(text, str) or not text:
+        return None
+    try:
+        return datetime.fromisoformat(text.replace("Z", "+00:00")).astimezone(UTC)
+    except ValueError:
+        return None
+
+
+def _num(value: Any) -> float | None:
+    return float(value) if isinstance(value, int | float) and not isinstance(value, bool) else None
+
+
+def _int(value: Any) -> int | None:
+    return value if isinstance(value, int) and not isinstance(value, bool) else None
+
+
+def _row(rows: dict[str, dict[str, Any]], ev: dict[str, Any]) -> dict[str, Any]:
+    addr = str(ev.get("address", ""))
+    return rows.setdefault(addr, {"address": addr, "outcome": "unknown"})
+
+
+def _take_placement(row: dict[str, Any], ev: dict[str, Any]) -> None:
+    """Wave, batch, estimate and dependencies, from whichever event carries them."""
+    for key, conv in (("wave", _int), ("batch", _int), ("estimate_s", _num)):
+        if ev.get(key) is not None:
+            row[key] = conv(ev.get(key))
+    if isinstance(ev.get("depends_on"), list):
+        row["depends_on"] = [str(a) for a in ev["depends_on"]]
+
+
+def _apply_event(rows: dict[str, dict[str, Any]], ev: dict[str, Any]) -> None:
+    kind, ts = ev.get("kind"), parse_ts(ev.get("ts"))
+    row = _row(rows, ev)
+    if kind == "restore_started":
+        _take_placement(row, ev)
+        row["backup_id"] = str(ev.get("backup_id", ""))
+        if isinstance(ev.get("target"), dict):
+            t = ev["target"]
+            row["target"] = Target(
+                kind=str(t.get("kind", "")), id=str(t.get("id", "")), name=str(t.get("name", ""))
+            )
+        row["posted"] = ts
+    elif kind == "restore_accepted":
+        row["task_id"] = ev.get("task_id")
+    elif kind in ("restore_succeeded", "restore_failed"):
+        row["outcome"] = "succeeded" if kind == "restore_succeeded" else "failed"
+        row["task_id"] = ev.get("task_id", row.get("task_id"))
+        row["cloud_start"], row["cloud_end"] = (
+            parse_ts(ev.get("started_at")),
+            parse_ts(ev.get("ended_at")),
+        )
+        row["logged_end"] = ts
+        row["size_gb"] = _num(ev.get("size_gb"))
+        if kind == "restore_failed":
+            row["error_code"] = str(ev.get("error_code") or "unknown")
+            row["error_message"] = str(ev.get("error_message") or "")
+    elif kind == "restore_skipped":
+        _take_placement(row, ev)
+        row["outcome"] = "skipped"
+        row["skipped_because"] = [str(a) for a in ev.get("because") or []]
+        row["skipped_at"] = ts
+
+
+def _finish_row(raw: dict[str, Any]) -> RestoreResult:
+    start, end, timed_by = raw.get("cloud_start"), raw.get("cloud_end"), "cloud"
+    if start is None or end is None:
+        start, timed_by = start or raw.get("posted"), "planner"
+        end = end or raw.get("logged_end")
+    if raw["outcome"] == "skipped":
+        start, end, timed_by = None, None, "none"
+    elif raw["outcome"] == "unknown":
+        end = None
+    duration = (end - start).total_seconds() if start and end else None
+    est = raw.get("estimate_s")
+    fields = {k: v for k, v in raw.items() if k in RestoreResult.model_fields}
+    return RestoreResult(
+        **fields,
+        start=start,
+        end=end,
+        duration_s=duration,
+        ratio=duration / est
+        if duration is not None and est and raw["outcome"] == "succeeded"
+        else None,
+        timed_by=timed_by if start else "none",
+    )
+
+
+def _wave_key(wave: int | None) -> tuple[int, int]:
+    return (0, 0) if wave is None else (1, wave)
+
+
+def _waves(restores: list[RestoreResult], run_start: datetime | None) -> list[WaveSummary]:
+    out = []
+    for wave in sorted({r.wave for r in restores}, key=_wave_key):
+        rs = [r for r in restores if r.wave == wave]
+        starts = [r.start for r in rs if r.start]
+        ends = [r.end for r in rs if r.end]
+        first, last = (min(starts) if starts else None), (max(ends) if ends else None)
+        out.append(
+            WaveSummary(
+                wave=wave,
+                count=len(rs),
+                outcomes={o: sum(r.outcome == o for r in rs) for o in OUTCOMES},
+                first_start=first,
+                last_end=last,
+                wall_s=(last - first).total_seconds() if first and last else None,
+                ready_after_s=(last - run_start).total_seconds() if run_start and last else None,
+            )
+        )
+    return out
+
+
+def _predecessors(
+    r: RestoreResult, ended: list[RestoreResult], by_addr: dict[str, RestoreResult]
+) -> list[RestoreResult]:
+    """Explicit dependencies, plus every restore of a lower wave (``wave: N`` orders after them)."""
+    preds = [by_addr[a] for a in r.depends_on if a in by_addr]
+    if r.wave is not None:
+        preds += [p for p in ended if p.wave is not None and p.wave < r.wave]
+    return preds
+
+
+def _critical_path(restores: list[RestoreResult]) -> list[PathStep]:
+    """Walk back from the last to finish through the dependency that finished last before it started."""
+    ended = [r for r in restores if r.start and r.end]
+    if not ended:
+        return []
+    by_addr = {r.address: r for r in ended}
+    cur: RestoreResult | None = max(ended, key=lambda r: (r.end, r.address))
+    chain: list[RestoreResult] = []
+    while cur is not None and cur not in chain:
+        chain.append(cur)
+        assert cur.start is not None
+        limit = cur.start.timestamp() + _SKEW_S
+        done = [
+            p for p in _predecessors(cur, ended, by_addr) if p.end and p.end.timestamp() <= limit
+        ]
+        cur = max(done, key=lambda p: (p.end, p.address)) if done else None
+    chain.reverse()
+    steps = []
+    for i, r in enumerate(chain):
+        assert r.start and r.end and r.duration_s is not None
+        prev_end = chain[i - 1].end if i else None
+        wait = max(0.0, (r.start - prev_end).total_seconds()) if prev_end else 0.0
+        steps.append(
+            PathStep(
+                address=r.address, start=r.start, end=r.end, duration_s=r.duration_s, wait_s=wait
+            )
+        )
+    return steps
+
+
+def build_report(events: list[dict[str, Any]]) -> RunReport:
+    rows: dict[str, dict[str, Any]] = {}
+    started: dict[str, Any] = {}
+    finished: dict[str, Any] | None = None
+    for ev in events:
+        kind = ev.get("kind")
+        if kind == "run_started":
+            started = ev
+        elif kind == "run_finished":
+            finished = ev
+        elif isinstance(kind, str) and kind.startswith("restore_") and ev.get("address"):
+            _apply_event(rows, ev)
+    restores = sorted(
+        (_finish_row(r) for r in rows.values()),
+        key=lambda r: (
+            _wave_key(r.wave),
+            r.start is None,
+            r.start or datetime.min.replace(tzinfo=UTC),
+            r.address,
+        ),
+    )
+    times = [t for t in (parse_ts(e.get("ts")) for e in events) if t]
+    run_start = parse_ts(started.get("ts")) or (min(times) if times else None)
+    run_end = parse_ts(finished.get("ts")) if finished else (max(times) if times else None)
+    starts = [r.start for r in restores if r.start]
+    ends = [r.end for r in restores if r.end]
+    first, last = (min(starts) if starts else None), (max(ends) if ends else None)
+    makespan = (last - first).total_seconds() if first and last else None
+    estimate = _num(started.get("plan_estimate_s"))
+    counts: dict[str, int] = {o: sum(r.outcome == o for r in restores) for o in OUTCOMES}
+    fin_counts = (finished or {}).get("counts") or {}
+    counts["unchanged"] = (
+        _int(fin_counts.get("unchanged"))
+        or _int((started.get("summary") or {}).get("unchanged"))
+        or 0
+    )
+    return RunReport(
+        run_id=str(started.get("run_id", "")),
+        parallelism=_int(started.get("parallelism")),
+        started_at=run_start,
+        finished_at=run_end,
+        finished=finished is not None,
+        interrupted=bool((finished or {}).get("interrupted", finished is None)),
+        exit_code=_int((finished or {}).get("exit_code")),
+        plan_summary={
+            str(k): v for k, v in (started.get("summary") or {}).items() if _int(v) is not None
+        },
+        counts=counts,
+        first_start=first,
+        last_end=last,
+        makespan_s=makespan,
+        estimated_makespan_s=estimate,
+        makespan_ratio=makespan / estimate if makespan is not None and estimate else None,
+        estimated_critical_path=[str(a) for a in started.get("critical_path") or []],
+        critical_path=_critical_path(restores),
+        waves=_waves(restores, run_start),
+        restores=restores,
+    )

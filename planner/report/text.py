@@ -1,0 +1,77 @@
+"""Small text helpers shared by the report renderers: times, durations, ratios, labels."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from planner.render.fmt import duration
+from planner.report.model import RunReport
+
+OUTCOME_WORDS = {
+    "succeeded": "succeeded",
+    "failed": "failed",
+    "skipped": "skipped",
+    "unknown": "outcome unknown",
+}
+
+
+def wave_name(wave: int | None) -> str:
+    return "no wave" if wave is None else f"wave {wave}"
+
+
+def dur(seconds: float | None) -> str:
+    if seconds is None:
+        return "-"
+    return (
+        f"{seconds:.1f}s" if 0 < seconds < 10 and seconds != round(seconds) else duration(seconds)
+    )
+
+
+def ratio(value: float | None) -> str:
+    return "-" if value is None else f"{value:.2f}"
+
+
+def spans_days(report: RunReport) -> bool:
+    a, b = report.started_at, report.finished_at
+    return bool(a and b and a.date() != b.date())
+
+
+def clock(when: datetime | None, full: bool = False) -> str:
+    """``02:11:06`` (UTC), or the full RFC 3339 time when the run crosses midnight."""
+    if when is None:
+        return "-"
+    when = when.astimezone(UTC)
+    return when.strftime("%Y-%m-%dT%H:%M:%SZ") if full else when.strftime("%H:%M:%S")
+
+
+def result(report: RunReport) -> str:
+    """One word for the whole run."""
+    if report.interrupted and report.finished:
+        return "interrupted"
+    if not report.finished:
+        return "incomplete"
+    if report.counts.get("failed") or report.counts.get("unknown") or report.counts.get("skipped"):
+        return "failed"
+    return "succeeded"
+
+
+def counts_line(report: RunReport) -> str:
+    c = report.counts
+    total = sum(c.get(o, 0) for o in OUTCOME_WORDS)
+    parts = [
+        f"{c.get(o, 0):,} {word}"
+        for o, word in OUTCOME_WORDS.items()
+        if c.get(o, 0) or o == "succeeded"
+    ]
+    line = f"{total:,} restores: " + ", ".join(parts)
+    if c.get("unchanged"):
+        line += f"; {c['unchanged']:,} unchanged (not restored)"
+    return line
+
+
+def result_detail(report: RunReport) -> str:
+    word = result(report)
+    if not report.finished:
+        return f"{word}: the run log ends without run_finished (the apply was killed?)"
+    code = f" (exit code {report.exit_code})" if report.exit_code is not None else ""
+    return word + code

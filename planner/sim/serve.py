@@ -1,0 +1,89 @@
+"""Running the simulator as a real HTTP server (uvicorn) on a bound socket.
+
+We bind the socket ourselves so that ``--port 0`` can print the real port
+before serving. ``serve_in_thread`` is the test helper; ``serve_forever`` is
+`sim serve`. Signals: our Server subclass stops cleanly on SIGINT/SIGTERM and,
+unlike uvicorn's default, does not re-raise the signal afterwards (exit 0).
+"""
+
+from __future__ import annotations
+
+import logging
+import socket
+import sys
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from types import FrameType
+
+import uvicorn
+
+from planner.sim.core import Simulator
+
+
+class _Server(uvicorn.Server):
+    def handle_exit(self, sig: int, frame: FrameType | None) -> None:
+        if self.should_exit:
+            self.force_exit = True
+        self.should_exit = True
+
+
+def bind(host: str, port: int) -> socket.socket:
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind((host, port))
+    sock.listen(128)
+    sock.set_inheritable(True)
+    return sock
+
+
+def _server(sim: Simulator, access_log: bool) -> _Server:
+    config = uvicorn.Config(sim.app, log_config=None, access_log=access_log, lifespan="off",
+                            timeout_graceful_shutdown=2)
+    return _Server(config)
+
+
+def export_lines(sim: Simulator, base_url: str) -> list[str]:
+    c = sim.credentials
+    return [
+        f"export HW_ENDPOINT={base_url}",
+        f"export HW_REGION_NAME={sim.region}",
+        f"export HW_PROJECT_ID={sim.project_id}",
+        f"export HW_AUTH_TOKEN={c.token}",
+        f"export HW_ACCESS_KEY={c.access_key}",
+        f"export HW_SECRET_KEY={c.secret_key}",
+    ]
+
+
+@contextmanager
+def serve_in_thread(sim: Simulator, host: str = "127.0.0.1", port: int = 0) -> Iterator[str]:
+    """Serve ``sim`` on a daemon thread; yields the base URL, stops on exit."""
+    sock = bind(host, port)
+    server = _server(sim, access_log=False)
+    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 10
+    while not server.started and thread.is_alive() and time.monotonic() < deadline:
+        time.sleep(0.01)
+    try:
+        yield f"http://{host}:{sock.getsockname()[1]}"
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)
+        sock.close()
+
+
+def serve_forever(sim: Simulator, host: str, port: int) -> int:
+    """Bind, print the export lines (flushed), serve until SIGINT/SIGTERM; returns 0."""
+    sock = bind(host, port)
+    base = f"http://{host}:{sock.getsockname()[1]}"
+    sys.stdout.write("\n".join(export_lines(sim, base)) + "\n")
+    sys.stdout.flush()
+    logging.basicConfig(stream=sys.stderr, level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
+    server = _server(sim, access_log=True)
+    try:
+        server.run(sockets=[sock])
+    finally:
+        sock.close()
+    return 0

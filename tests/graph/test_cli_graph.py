@@ -1,0 +1,65 @@
+"""``restore-planner graph`` end to end on small plan files."""
+
+from __future__ import annotations
+
+import pathlib
+
+import pytest
+
+from planner.cli.graph import run
+from planner.cli.main import build_parser
+from planner.errors import DiagnosticsError
+
+PLAN = """\
+version: 1
+restores:
+  db:
+    server: 94eba8b2-acc9-4d82-badc-127144cc5526
+    backup: a5200268-74a5-4806-acc6-95793ab0228b
+  app:
+    for_each: [app-01, app-02]
+    server: {name: "{{ each.value }}"}
+    backup: a5200268-74a5-4806-acc6-95793ab0228c
+    depends_on: [db]
+"""
+
+CYCLE = """\
+version: 1
+restores:
+  db:
+    server: 94eba8b2-acc9-4d82-badc-127144cc5526
+    backup: a5200268-74a5-4806-acc6-95793ab0228b
+    depends_on: [app]
+  app:
+    server: 94eba8b2-acc9-4d82-badc-127144cc5527
+    backup: a5200268-74a5-4806-acc6-95793ab0228c
+    depends_on: [db]
+"""
+
+
+def _args(path: pathlib.Path, *extra: str):  # type: ignore[no-untyped-def]
+    return build_parser().parse_args(["graph", str(path), *extra])
+
+
+def test_prints_mermaid(tmp_path: pathlib.Path, capsys: pytest.CaptureFixture[str]) -> None:
+    plan = tmp_path / "plan.yaml"
+    plan.write_text(PLAN)
+    assert run(_args(plan, "--format", "mermaid")) == 0
+    assert capsys.readouterr().out == (
+        "flowchart LR\n"
+        '  r_app_app_01["app[#quot;app-01#quot;]"]\n'
+        '  r_app_app_02["app[#quot;app-02#quot;]"]\n'
+        '  r_db["db"]\n'
+        "  r_db --> r_app_app_01\n"
+        "  r_db --> r_app_app_02\n"
+    )
+
+
+def test_cycle_is_a_diagnostics_error(tmp_path: pathlib.Path) -> None:
+    plan = tmp_path / "plan.yaml"
+    plan.write_text(CYCLE)
+    with pytest.raises(DiagnosticsError) as exc:
+        run(_args(plan))
+    [diag] = exc.value.diagnostics
+    assert (diag.code, diag.summary) == ("RP204", "dependency cycle: app -> db -> app")
+    assert diag.range is not None and diag.range.line == 7

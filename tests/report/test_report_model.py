@@ -1,0 +1,177 @@
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from planner.report.model import RunReport, build_report
+
+
+def _at(hms: str) -> datetime:
+    h, m, s = (int(x) for x in hms.split(":"))
+    return datetime(2026, 3, 1, h, m, s, tzinfo=UTC)
+
+
+def _by(report: RunReport, address: str) -> Any:
+    return next(r for r in report.restores if r.address == address)
+
+
+def test_outcomes_and_counts(report: RunReport) -> None:
+    assert report.run_id == "20260301T020000Z-3f9a"
+    assert report.counts == {
+        "succeeded": 8,
+        "failed": 1,
+        "skipped": 2,
+        "unknown": 1,
+        "unchanged": 3,
+    }
+    assert report.finished and report.interrupted and report.exit_code == 130
+    failed = _by(report, 'app["app-02"]')
+    assert (failed.outcome, failed.error_code, failed.error_message) == (
+        "failed",
+        "BackupService.2011",
+        "disk status does not allow restore",
+    )
+    assert failed.ratio is None  # a failed restore says nothing about the estimate
+    skipped = _by(report, 'web["web-03"]')
+    assert skipped.outcome == "skipped" and skipped.skipped_because == ['app["app-02"]']
+    assert skipped.start is None and skipped.wave == 3 and skipped.skipped_at == _at("02:13:08")
+
+
+def test_times_come_from_the_cloud_task_when_known(report: RunReport) -> None:
+    db = _by(report, 'db["db-01"]')
+    assert (db.start, db.end, db.duration_s, db.timed_by) == (
+        _at("02:00:02"),
+        _at("02:11:02"),
+        660.0,
+        "cloud",
+    )
+    assert db.estimate_s == 660.0 and db.ratio == 1.0
+    app3 = _by(report, 'app["app-03"]')
+    assert app3.duration_s == 243.0 and app3.ratio == 243.0 / 240.0
+    # outcome unknown: the start is when the planner posted it; no end
+    unknown = _by(report, "report")
+    assert (unknown.outcome, unknown.start, unknown.end, unknown.timed_by) == (
+        "unknown",
+        _at("02:19:40"),
+        None,
+        "planner",
+    )
+
+
+def test_per_wave_recovery_times(report: RunReport) -> None:
+    got = [
+        (w.wave, w.count, w.first_start, w.last_end, w.wall_s, w.ready_after_s)
+        for w in report.waves
+    ]
+    assert got == [
+        (1, 4, _at("02:00:02"), _at("02:11:02"), 660.0, 662.0),
+        (2, 4, _at("02:11:06"), _at("02:19:36"), 510.0, 1176.0),
+        (3, 4, _at("02:19:40"), _at("02:22:15"), 155.0, 1335.0),
+    ]
+    assert report.waves[1].outcomes == {"succeeded": 3, "failed": 1, "skipped": 0, "unknown": 0}
+    assert report.waves[2].outcomes == {"succeeded": 1, "failed": 0, "skipped": 2, "unknown": 1}
+
+
+def test_makespan_against_the_estimate(report: RunReport) -> None:
+    assert report.makespan_s == 1333.0
+    assert report.estimated_makespan_s == 1320.0
+    assert report.makespan_ratio == 1333.0 / 1320.0
+
+
+def test_critical_path_taken(report: RunReport) -> None:
+    path = [(s.address, s.duration_s, s.wait_s) for s in report.critical_path]
+    assert path == [
+        ('db["db-01"]', 660.0, 0.0),
+        ('app["app-01"]', 510.0, 4.0),
+        ('web["eu:west#1"]', 154.0, 5.0),
+    ]
+
+
+def _ev(kind: str, ts: str, **fields: Any) -> dict[str, Any]:
+    return {"ts": f"2026-03-01T{ts}Z", "kind": kind, **fields}
+
+
+def _done(
+    addr: str, start: str, end: str, wave: int | None = None, deps: list[str] | None = None
+) -> list[dict[str, Any]]:
+    return [
+        _ev(
+            "restore_started",
+            start,
+            address=addr,
+            wave=wave,
+            batch=1,
+            estimate_s=10.0,
+            depends_on=deps or [],
+        ),
+        _ev(
+            "restore_succeeded",
+            end,
+            address=addr,
+            started_at=f"2026-03-01T{start}Z",
+            ended_at=f"2026-03-01T{end}Z",
+            size_gb=1,
+        ),
+    ]
+
+
+def test_critical_path_follows_the_dependency_that_finished_last_before_the_start() -> None:
+    # c depends on a and b; b finished later (but before c started); x finishes after c started
+    events = (
+        _done("a", "00:00:00", "00:01:00")
+        + _done("b", "00:00:00", "00:02:00")
+        + _done("x", "00:00:00", "00:04:00")
+        + _done("c", "00:02:10", "00:05:00", deps=["a", "b", "x"])
+    )
+    path = build_report(events).critical_path
+    assert [s.address for s in path] == ["b", "c"]
+    assert path[1].wait_s == 10.0
+
+
+def test_wave_order_counts_as_a_dependency_on_the_critical_path() -> None:
+    # no depends_on at all: wave 2 waited for the whole of wave 1
+    events = _done("a", "00:00:00", "00:01:00", wave=1) + _done("b", "00:00:00", "00:03:00", wave=1)
+    events += _done("c", "00:03:05", "00:04:00", wave=2)
+    assert [s.address for s in build_report(events).critical_path] == ["b", "c"]
+
+
+def test_a_killed_apply_leaves_a_report_without_run_finished() -> None:
+    events = [
+        _ev(
+            "run_started",
+            "00:00:00",
+            run_id="r1",
+            parallelism=2,
+            summary={},
+            plan_estimate_s=60.0,
+            critical_path=[],
+        )
+    ]
+    events += _done("a", "00:00:01", "00:01:00")
+    events += [
+        _ev(
+            "restore_started",
+            "00:01:01",
+            address="b",
+            wave=None,
+            batch=2,
+            estimate_s=10.0,
+            depends_on=["a"],
+        )
+    ]
+    events += [_ev("restore_skipped", "00:01:02", address="c", because=["b"])]
+    r = build_report(events)
+    assert not r.finished and r.interrupted and r.exit_code is None
+    assert [(x.address, x.outcome) for x in r.restores] == [
+        ("a", "succeeded"),
+        ("b", "unknown"),
+        ("c", "skipped"),
+    ]
+    assert r.finished_at == datetime(2026, 3, 1, 0, 1, 2, tzinfo=UTC)
+    # a skip event without placement lands in the "no wave" group, not a made-up wave
+    assert _by(r, "c").wave is None
+
+
+def test_an_empty_log_is_an_empty_report() -> None:
+    r = build_report([])
+    assert (r.restores, r.waves, r.critical_path, r.makespan_s) == ([], [], [], None)
