@@ -283,6 +283,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser.print_help()
         return EXIT_ERROR
     debug = bool(getattr(args, "debug", False))
+    if debug:
+        import logging
+
+        # HTTP traffic is logged with credentials redacted (planner.cloud.client)
+        logging.basicConfig(level=logging.DEBUG, format="debug: %(name)s: %(message)s")
+        for noisy in ("httpcore", "httpx", "asyncio"):
+            logging.getLogger(noisy).setLevel(logging.WARNING)
     try:
         return _dispatch(args)
     except KeyboardInterrupt:

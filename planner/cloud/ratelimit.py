@@ -39,10 +39,11 @@ class RateLimiter:
     async def acquire(self) -> None:
         async with self._lock:  # one waiter at a time keeps the order fair
             self._refill()
-            while self._tokens < 1.0:
+            if self._tokens < 1.0:
                 await self._clock.sleep((1.0 - self._tokens) / self.rate)
                 self._refill()
-            self._tokens -= 1.0
+            # we waited for our token: take it even if float rounding left 0.999...
+            self._tokens = max(0.0, self._tokens - 1.0)
 
     def throttled(self) -> None:
         self.rate = max(self.min_rps, self.rate / 2.0)

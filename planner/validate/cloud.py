@@ -79,7 +79,7 @@ def target_server_state(r: Resolved, world: World) -> Iterable[Diagnostic]:
             "RP340",
             f"server {t.name or t.id} is {t.status}; the cloud refuses to restore it",
             f"repair or recreate the server first (cloud: {code})",
-            r.spec.range_of("server") or r.spec.range_of("select"),
+            r.spec.ranges.get("server") or r.spec.range_of("select"),
         )
 
 
@@ -88,7 +88,7 @@ def target_volume_state(r: Resolved, world: World) -> Iterable[Diagnostic]:
     if t.kind != "volume":
         return
     b = world.backups[r.restore.backup.id]
-    where = r.spec.range_of("volume") or r.spec.range_of("select")
+    where = r.spec.ranges.get("volume") or r.spec.range_of("select")
     if t.status != "available":
         yield error(
             "RP342",
@@ -109,7 +109,7 @@ def target_volume_state(r: Resolved, world: World) -> Iterable[Diagnostic]:
 def disk_sizes_and_roles(r: Resolved, world: World) -> Iterable[Diagnostic]:
     if r.restore.target.kind != "server":
         return
-    where = r.spec.range_of("disks") or r.spec.range_of("backup")
+    where = r.spec.ranges.get("disks") or r.spec.range_of("backup")
     server = world.servers.get(r.restore.target.id)
     attached = {v.id for v in server.volumes} if server else set()
     for d in r.restore.disks:

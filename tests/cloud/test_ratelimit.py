@@ -2,8 +2,8 @@ from __future__ import annotations
 
 import asyncio
 
-from planner.cloud.ratelimit import RateLimiter
 from planner.clock import VirtualClock
+from planner.cloud.ratelimit import RateLimiter
 
 
 def test_bucket_paces_on_the_clock_and_adapts() -> None:

@@ -102,9 +102,9 @@ def _spec(name: str, target: TargetRef | SelectRef, backup: str | BackupSelector
     return RestoreSpec(address=Address(name), target=target, backup=backup, ranges={"block": R}, **kw)  # type: ignore[arg-type]
 
 
-def _run(*specs: RestoreSpec, g: Guards = Guards()) -> tuple[list[object], list[str]]:
+def _run(*specs: RestoreSpec, g: Guards | None = None) -> tuple[list[object], list[str]]:
     world = _world()
-    cfg = PlanConfig(files=("plan.yaml",), restores=specs, guards=g)
+    cfg = PlanConfig(files=("plan.yaml",), restores=specs, guards=g or Guards())
     resolved, diags = resolve(cfg, world)
     diags += cloud.check(resolved, world)
     diags += guards.check(cfg, resolved, world)
