@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+from pathlib import Path
 from collections.abc import Sequence
 
 from planner.cli.output import color_enabled
@@ -13,7 +14,29 @@ from planner.diagnostics import Diagnostic
 from planner.render.diagnostics import render_json, render_text
 
 
+def plan_dirs(path: str) -> list[str]:
+    """A directory without plan files of its own but with plans in subdirectories
+    (``plans/prod``, ``plans/staging``) holds several plans: each is checked alone."""
+    root = Path(path)
+    if not root.is_dir() or any(root.glob("*.yaml")) or any(root.glob("*.yml")):
+        return []
+    return [
+        str(d)
+        for d in sorted(root.iterdir())
+        if d.is_dir() and (any(d.glob("*.yaml")) or any(d.glob("*.yml")))
+    ]
+
+
 def run(args: argparse.Namespace) -> int:
+    subdirs = plan_dirs(args.path)
+    if subdirs:
+        rc = 0
+        for sub in subdirs:
+            one = argparse.Namespace(**{**vars(args), "path": sub})
+            if args.format != "json":
+                print(f"{sub}:", end=" ", flush=True)
+            rc = max(rc, run(one))
+        return rc
     config, diags = load_plan(args.path, list(args.var_file), list(args.var))
     blocks = 0
     if config is not None:

@@ -12,7 +12,7 @@ from planner.cli.schema import schema_text
 
 ROOT = Path(__file__).resolve().parent.parent.parent
 SCHEMA = ROOT / "specs" / "plan.schema.json"
-EXAMPLES = sorted((ROOT / "specs" / "examples").glob("*.yaml"))
+EXAMPLES = sorted((ROOT / "specs" / "examples").glob("*/plan.yaml"))
 
 
 def test_checked_in_schema_matches_models() -> None:
@@ -34,7 +34,7 @@ def test_there_are_examples() -> None:
     assert len(EXAMPLES) >= 4
 
 
-@pytest.mark.parametrize("example", EXAMPLES, ids=lambda p: p.name)
+@pytest.mark.parametrize("example", EXAMPLES, ids=lambda p: p.parent.name)
 def test_example_is_valid(example: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert example.read_text().startswith("# yaml-language-server: $schema=../plan.schema.json\n")
     assert main(["validate", str(example), "--no-color"]) == 0, capsys.readouterr().err
@@ -46,8 +46,8 @@ def test_example_is_valid(example: Path, capsys: pytest.CaptureFixture[str]) -> 
 def test_drill_example_is_generated() -> None:
     from tests.config.drill_example import drill
 
-    assert (ROOT / "specs" / "examples" / "drill-300.yaml").read_text() == drill(), (
-        "refresh with: .venv/bin/python tests/config/drill_example.py > specs/examples/drill-300.yaml"
+    assert (ROOT / "specs" / "examples" / "drill-300" / "plan.yaml").read_text() == drill(), (
+        "refresh with: .venv/bin/python tests/config/drill_example.py > specs/examples/drill-300/plan.yaml"
     )
 
 

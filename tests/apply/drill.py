@@ -1,0 +1,127 @@
+"""Synthetic drills for the apply tests and bench: an inventory plus a plan YAML.
+
+One restore block per server (``s-<name>``), each pinned to the newest available
+backup of its own server, in ``levels`` levels where each restore depends on 0-3
+restores of the previous level (seeded). Every server is ACTIVE, so the plan
+has no refused targets; sizes are one system disk of 20-500 GB unless told.
+Also the in-process harness: the CLI against a Simulator on a VirtualClock.
+"""
+
+from __future__ import annotations
+
+import os
+import random
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from planner.addresses import Address
+from planner.cli import common
+from planner.clock import VirtualClock
+from planner.sim import Simulator, dump_inventory, generate_inventory, parse_inventory
+
+START = datetime(2026, 11, 25, 6, tzinfo=UTC)  # after every generated backup for seed < 5
+
+
+@dataclass
+class Drill:
+    inventory: dict[str, Any]
+    plan_yaml: str
+    levels: list[list[str]]  # block names per level
+    deps: dict[str, list[str]] = field(default_factory=dict)
+    size_gb: dict[str, int] = field(default_factory=dict)  # per block
+    target: dict[str, str] = field(default_factory=dict)  # block -> server id
+
+
+def make_drill(
+    servers: int, seed: int = 0, levels: int = 4, max_deps: int = 3, quota: int | None = None
+) -> Drill:
+    rng = random.Random(f"drill:{seed}")
+    inv = generate_inventory(servers, 0, seed=seed % 5)
+    if quota is not None:
+        inv["rules"] = {"quota": quota}
+    sizes = {v["id"]: v for v in inv["volumes"]}
+    for server in inv["servers"]:
+        server["status"] = "ACTIVE"
+        boot = sizes[server["volumes"][0]["id"]]
+        boot["size_gb"] = rng.randint(20, 500)
+    by_id = {s["id"]: s for s in inv["servers"]}
+    newest: dict[str, dict[str, Any]] = {}
+    for b in inv["backups"]:
+        if b["status"] == "protecting":
+            b["status"] = "available"  # the cloud refuses a restore during a backup (2002)
+        if b["resource_id"] in by_id:
+            vol = sizes[by_id[b["resource_id"]]["volumes"][0]["id"]]
+            b["size_gb"] = vol["size_gb"]
+            for child in b["children"]:
+                child["size_gb"] = vol["size_gb"]
+            if b["status"] == "available" and (
+                b["resource_id"] not in newest or b["created_at"] > newest[b["resource_id"]]["created_at"]
+            ):
+                newest[b["resource_id"]] = b
+    drill = Drill(inv, "", [[] for _ in range(levels)])
+    names = [s for s in inv["servers"] if s["id"] in newest]
+    per = max(1, len(names) // levels)
+    lines = ["version: 1", "restores:"]
+    for i, server in enumerate(names):
+        level = min(i // per, levels - 1)
+        block = f"s-{server['name']}"
+        prev = drill.levels[level - 1] if level else []
+        deps = sorted(rng.sample(prev, k=min(len(prev), rng.randint(0, max_deps))))
+        drill.levels[level].append(block)
+        drill.deps[block] = deps
+        drill.size_gb[block] = newest[server["id"]]["size_gb"]
+        drill.target[block] = server["id"]
+        lines += [f"  {block}:", f"    server: {server['id']}", f"    backup: {newest[server['id']]['id']}"]
+        if deps:
+            lines.append(f"    depends_on: [{', '.join(deps)}]")
+    drill.plan_yaml = "\n".join(lines) + "\n"
+    return drill
+
+
+def write_drill(drill: Drill, directory: Path) -> tuple[Path, Path]:
+    """Writes inventory.json and drill.yaml; returns their paths."""
+    directory.mkdir(parents=True, exist_ok=True)
+    inv = directory / "inventory.json"
+    inv.write_text(dump_inventory(drill.inventory, fmt="json"))
+    plan = directory / "drill.yaml"
+    plan.write_text(drill.plan_yaml)
+    return inv, plan
+
+
+def simulator(drill: Drill, faults: str = "", seed: int = 0) -> tuple[Simulator, VirtualClock]:
+    clock = VirtualClock(start=START.timestamp())
+    return Simulator(parse_inventory(drill.inventory), clock=clock, faults=faults, seed=seed), clock
+
+
+@contextmanager
+def in_process(sim: Simulator, clock: VirtualClock) -> Iterator[None]:
+    """The CLI talks to ``sim`` for the duration (environment and transport)."""
+    env = {
+        "HW_ENDPOINT": "http://127.0.0.1:1",
+        "HW_REGION_NAME": sim.region,
+        "HW_PROJECT_ID": sim.project_id,
+        "HW_AUTH_TOKEN": sim.credentials.token,
+    }
+    saved_env = {k: os.environ.get(k) for k in [*env, "HW_ACCESS_KEY", "HW_SECRET_KEY"]}
+    saved = (common.TRANSPORT, common.CLOCK)
+    os.environ.update(env)
+    for k in ("HW_ACCESS_KEY", "HW_SECRET_KEY"):
+        os.environ.pop(k, None)
+    common.TRANSPORT, common.CLOCK = sim.transport(), clock
+    try:
+        yield
+    finally:
+        common.TRANSPORT, common.CLOCK = saved
+        for k, v in saved_env.items():
+            if v is None:
+                os.environ.pop(k, None)
+            else:
+                os.environ[k] = v
+
+
+def addr(block: str) -> str:
+    return str(Address.parse(block))
