@@ -36,7 +36,7 @@ def test_there_are_examples() -> None:
 
 @pytest.mark.parametrize("example", EXAMPLES, ids=lambda p: p.parent.name)
 def test_example_is_valid(example: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    assert example.read_text().startswith("# yaml-language-server: $schema=../plan.schema.json\n")
+    assert example.read_text().startswith("# yaml-language-server: $schema=../../plan.schema.json\n")
     assert main(["validate", str(example), "--no-color"]) == 0, capsys.readouterr().err
     assert capsys.readouterr().out.startswith("Valid: ")
     # editors see the same file through the JSON Schema
