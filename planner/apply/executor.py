@@ -19,7 +19,7 @@ of simulated restores in moments and the decisions are reproducible.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -34,6 +34,7 @@ from planner.cloud.errors import CloudAPIError, CloudError, CloudTransportError
 from planner.cloud.models import OperationLog
 from planner.config.spec import DependencyRef
 from planner.errors import UserError
+from planner.graph import RestoreGraph
 from planner.graph.analysis import remaining_path
 from planner.graph.build import GraphNode, build
 from planner.graph.scheduler import Scheduler
@@ -50,11 +51,16 @@ from planner.state.model import (
 from planner.state.store import StateStore
 
 Sink = Callable[[dict[str, Any]], None]
+# Ordering among ready restores: (graph, estimate per restore) -> priority, highest
+# first. The default is the longest remaining critical path (DESIGN section 7);
+# bench/apply_makespan.py swaps in FIFO to compare.
+PriorityPolicy = Callable[[RestoreGraph, Mapping[Address, float]], Mapping[Address, float]]
 
 # The cloud's clock and ours may differ; search this far back for a lost task.
 CLOCK_SLACK = timedelta(minutes=15)
 LOST_GRACE_S = 10.0  # wait this long before looking for the task of a lost POST
 MAX_POST_ATTEMPTS = 5
+PROGRESS_STEP = 10  # percent between restore_progress events
 BUSY_RETRY_S = 60.0  # BackupService.2010: the resource is being restored by someone
 _TERMINAL_FAIL = ("failed", "timeout", "skipped")
 
@@ -109,6 +115,7 @@ class Executor:
         parallelism: int = 10,
         poll_interval: float = 5.0,
         sinks: Sequence[Sink] = (),
+        priority: PriorityPolicy = remaining_path,
     ) -> None:
         self.plan = plan
         self.client = client
@@ -120,6 +127,7 @@ class Executor:
         self.parallelism = max(1, parallelism)
         self.poll_interval = max(0.0, poll_interval)
         self.sinks = list(sinks)
+        self._priority = priority
         self.result = ApplyResult()
         self._flights: dict[Address, Flight] = {}
         self._claimed: set[str] = {r.task_id for r in state.restores.values() if r.task_id}
@@ -164,7 +172,7 @@ class Executor:
             for a in runnable
             if a.restore is not None
         }
-        sched = Scheduler(graph, remaining_path(graph, weights), exclusive, self.parallelism)
+        sched = Scheduler(graph, self._priority(graph, weights), exclusive, self.parallelism)
         done = [Address.parse(a.address) for a in runnable if a.action == "unchanged"]
         sched.mark_succeeded(done)
         self.result.unchanged = [str(a) for a in done]
@@ -205,7 +213,6 @@ class Executor:
         while not self._abandon:
             if not self._stopping:
                 await self._launch_ready()
-            self._flush_state()
             if not self._flights and not self._retry_at:
                 if self._scheduler.done or self._stopping or not self._scheduler.ready():
                     break
@@ -433,9 +440,11 @@ class Executor:
 
     def _apply_log(self, f: Flight, log: OperationLog) -> None:
         now = self.clock.now()
-        if log.progress != f.progress:
-            f.progress = log.progress
+        if log.progress // PROGRESS_STEP != f.progress // PROGRESS_STEP:
+            # every poll sees every task: one event per step, not per poll, keeps
+            # the run log and the client's CPU in proportion to the restores
             self._emit("restore_progress", address=str(f.addr), progress=log.progress)
+        f.progress = log.progress
         f.task_started = log.started_at or f.task_started
         if log.status == "success":
             f.task_ended = log.ended_at
@@ -511,6 +520,12 @@ class Executor:
             self._emit("restore_skipped", address=str(skipped), because=[str(f.addr)])
 
     def _settle_finished(self) -> None:
+        # Outcomes and task ids reach state with the next write (before the next
+        # POST, at the latest at the end): the journal already holds every task id,
+        # and a restore left "started" is looked up by the next apply, never re-sent.
+        # One state write per launch instead of three keeps the client cheap.
+        if self._flights or self._retry_at:
+            return
         self._flush_state()
 
     def _finish(self) -> None:

@@ -37,8 +37,20 @@ class Drill:
 
 
 def make_drill(
-    servers: int, seed: int = 0, levels: int = 4, max_deps: int = 3, quota: int | None = None
+    servers: int,
+    seed: int = 0,
+    levels: int = 4,
+    max_deps: int = 3,
+    quota: int | None = None,
+    waves: bool = False,
+    time_scale: float = 1.0,
 ) -> Drill:
+    """``waves=True`` writes ``wave: level`` instead of ``depends_on``: level-by-level batches.
+
+    ``time_scale`` divides the plan's estimates, for a client on the wall clock
+    against a simulator served with ``--time-scale`` (its first poll comes at half
+    the estimate).
+    """
     rng = random.Random(f"drill:{seed}")
     inv = generate_inventory(servers, 0, seed=seed % 5)
     if quota is not None:
@@ -65,7 +77,13 @@ def make_drill(
     drill = Drill(inv, "", [[] for _ in range(levels)])
     names = [s for s in inv["servers"] if s["id"] in newest]
     per = max(1, len(names) // levels)
-    lines = ["version: 1", "restores:"]
+    lines = ["version: 1"]
+    if time_scale != 1.0:
+        lines.append(
+            f"defaults: {{restore_overhead: {round(60.0 / time_scale)}s, "
+            f"throughput_gb_per_min: {4.0 * time_scale:g}}}"
+        )
+    lines.append("restores:")
     for i, server in enumerate(names):
         level = min(i // per, levels - 1)
         block = f"s-{server['name']}"
@@ -76,7 +94,9 @@ def make_drill(
         drill.size_gb[block] = newest[server["id"]]["size_gb"]
         drill.target[block] = server["id"]
         lines += [f"  {block}:", f"    server: {server['id']}", f"    backup: {newest[server['id']]['id']}"]
-        if deps:
+        if waves:
+            lines.append(f"    wave: {level + 1}")
+        elif deps:
             lines.append(f"    depends_on: [{', '.join(deps)}]")
     drill.plan_yaml = "\n".join(lines) + "\n"
     return drill

@@ -1,0 +1,165 @@
+"""Apply makespan, API cost and client CPU on the simulator (DESIGN.md section 10).
+
+1,000 restores in a 4-level DAG, each depending on 0-3 restores of the previous
+level (explicit ``depends_on`` between named restores), one disk of 20-500 GB
+each; simulator quota 20, ``--parallelism 20``; all on a VirtualClock in
+process, through the CLI (``plan --out`` then ``apply PLANFILE``). Prints
+makespan / lower bound, lower bound = max(critical path, total work / quota)
+from the simulator's own task durations (overhead + size / throughput), for the
+executor's policy (eager, critical path first), level-by-level batches (the
+same restores as waves) and FIFO (eager, plan order); API requests per restore
+over plan + apply; and the client's CPU seconds per 1,000 restores (process
+CPU of the apply minus the CPU spent inside the simulator).
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import functools
+import io
+import sys
+import tempfile
+import time
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from planner.addresses import Address
+from planner.apply.executor import Executor, PriorityPolicy
+from planner.cli import apply as apply_cli
+from planner.cli.main import main
+from planner.graph import RestoreGraph
+from planner.sim import Simulator
+from planner.sim.http import SimResponse
+from tests.apply.drill import Drill, in_process, make_drill, simulator, write_drill
+
+QUOTA = 20
+OVERHEAD_S = 60.0  # the simulator's defaults (DESIGN section 9)
+GB_PER_MIN = 4.0
+
+
+def lower_bound(drill: Drill) -> tuple[float, float, float]:
+    """(bound, critical path, total work / quota) in seconds."""
+    dur = {b: OVERHEAD_S + size / GB_PER_MIN * 60.0 for b, size in drill.size_gb.items()}
+    finish: dict[str, float] = {}
+    for level in drill.levels:
+        for b in level:
+            finish[b] = max((finish[d] for d in drill.deps[b]), default=0.0) + dur[b]
+    path = max(finish.values())
+    work = sum(dur.values()) / QUOTA
+    return max(path, work), path, work
+
+
+def fifo(graph: RestoreGraph, weights: Mapping[Address, float]) -> dict[Address, float]:
+    """Plan order (the order the restores are listed in): earlier first."""
+    order = sorted(weights, key=str)
+    return {a: float(len(order) - i) for i, a in enumerate(order)}
+
+
+@contextmanager
+def _sim_cpu(sim: Simulator) -> Iterator[list[float]]:
+    """Accumulates the process CPU seconds spent inside the simulator."""
+    spent = [0.0]
+    handle, content = sim.handle, SimResponse.content
+
+    def timed_handle(req: Any) -> SimResponse:
+        t = time.process_time()
+        try:
+            return handle(req)
+        finally:
+            spent[0] += time.process_time() - t
+
+    def timed_content(self: SimResponse) -> bytes:
+        t = time.process_time()
+        try:
+            return content(self)
+        finally:
+            spent[0] += time.process_time() - t
+
+    sim.handle = timed_handle  # type: ignore[method-assign]
+    SimResponse.content = timed_content  # type: ignore[method-assign]
+    try:
+        yield spent
+    finally:
+        SimResponse.content = content  # type: ignore[method-assign]
+
+
+def run_once(drill: Drill, workdir: Path, policy: PriorityPolicy | None) -> dict[str, float]:
+    _inv, plan_yaml = write_drill(drill, workdir)
+    sim, clock = simulator(drill)
+    saved = workdir / "drill.plan"
+    # the CLI builds the Executor; swap the class it uses for one with this policy
+    namespace = vars(apply_cli)
+    original: Callable[..., Executor] = namespace["Executor"]
+    if policy is not None:
+        namespace["Executor"] = functools.partial(Executor, priority=policy)
+    try:
+        with in_process(sim, clock):
+            rc = main(["plan", str(plan_yaml), "--no-color", "--out", str(saved), "--parallelism", "20"])
+            if rc != 2 and rc != 0:
+                raise SystemExit(f"plan failed with exit code {rc}")
+            t0 = clock.now()
+            with _sim_cpu(sim) as spent:
+                cpu = time.process_time()
+                rc = main(["apply", str(saved), "--auto-approve", "--parallelism", "20", "--format", "json"])
+                cpu = time.process_time() - cpu
+    finally:
+        namespace["Executor"] = original
+    if rc != 0:
+        raise SystemExit(f"apply failed with exit code {rc}")
+    ledger = sim.ledger()
+    ends = [datetime.fromisoformat(r["ended_at"].replace("Z", "+00:00")).timestamp() for r in ledger["restores"]]
+    return {
+        "makespan": max(ends) - t0,
+        "requests": float(ledger["requests"]),
+        "restores": float(len(ledger["restores"])),
+        "client_cpu": cpu - spent[0],
+        "sim_cpu": spent[0],
+    }
+
+
+def main_bench(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--restores", type=int, default=1000)
+    ap.add_argument("--seed", type=int, default=1)
+    args = ap.parse_args(argv)
+    n = args.restores
+    drill = make_drill(n, seed=args.seed, quota=QUOTA)
+    bound, path, work = lower_bound(drill)
+    rows: list[tuple[str, dict[str, float]]] = []
+    for name, d, policy in (
+        ("ours (eager, critical path first)", drill, None),
+        ("level-by-level batches", make_drill(n, seed=args.seed, quota=QUOTA, waves=True), None),
+        ("FIFO (eager, plan order)", drill, fifo),
+    ):
+        with (
+            tempfile.TemporaryDirectory() as tmp,
+            contextlib.redirect_stdout(io.StringIO()),
+            contextlib.redirect_stderr(io.StringIO()),
+        ):
+            rows.append((name, run_once(d, Path(tmp), policy)))
+    restores = len(drill.size_gb)
+    print(f"apply makespan: {restores} restores, 4 levels, quota {QUOTA}, --parallelism 20 (virtual clock)")
+    print(f"lower bound {bound:.0f} s = max(critical path {path:.0f} s, work/quota {work:.0f} s)")
+    print(f"{'policy':<36} {'makespan s':>11} {'ratio':>7} {'req/restore':>12} {'client CPU s/1000':>18}")
+    for name, r in rows:
+        print(
+            f"{name:<36} {r['makespan']:>11.0f} {r['makespan'] / bound:>7.3f} "
+            f"{r['requests'] / restores:>12.2f} {r['client_cpu'] / restores * 1000:>18.2f}"
+        )
+    ours = rows[0][1]
+    ok = ours["makespan"] / bound <= 1.05 and ours["requests"] / restores <= 3 and ours["client_cpu"] / restores * 1000 < 2
+    print(
+        f"targets: ratio <= 1.05, <= 3 requests/restore, < 2 CPU s/1000: {'met' if ok else 'MISSED'} "
+        f"(simulator CPU excluded: {ours['sim_cpu']:.2f} s)"
+    )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main_bench())

@@ -1,0 +1,78 @@
+"""`apply PLANFILE` refuses a stale saved plan, naming the action and the fact old -> new."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from planner.cli.main import main
+from tests.apply.drill import Drill, in_process, make_drill, simulator, write_drill
+
+
+def _saved(tmp_path: Path) -> tuple[Drill, Path, Path]:
+    drill = make_drill(6, seed=1)
+    _inv, plan = write_drill(drill, tmp_path)
+    return drill, plan, tmp_path / "drill.plan"
+
+
+def test_server_gone_error_refuses_the_saved_plan(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    drill, plan, saved = _saved(tmp_path)
+    sim, clock = simulator(drill)
+    block = drill.levels[0][0]
+    server = drill.target[block]
+    with in_process(sim, clock):
+        assert main(["plan", str(plan), "--out", str(saved), "--no-color"]) in (0, 2)
+        capsys.readouterr()
+        sim.state.server_status[server] = "ERROR"
+        assert main(["apply", str(saved), "--auto-approve", "--no-color"]) == 1
+    err = capsys.readouterr().err
+    assert (
+        "error: the saved plan is stale: 1 fact(s) it relies on changed\n"
+        f"  {block}: server {server} state: usable -> ERROR\n"
+    ) in err
+    assert sim.ledger()["restores"] == []
+
+
+def test_backup_status_change_refuses_the_saved_plan(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    drill, plan, saved = _saved(tmp_path)
+    sim, clock = simulator(drill)
+    block = drill.levels[1][0]
+    with in_process(sim, clock):
+        assert main(["plan", str(plan), "--out", str(saved), "--no-color"]) in (0, 2)
+        capsys.readouterr()
+        backup = next(
+            b for b in sim.state.backups.values() if b.resource_id == drill.target[block] and b.id in drill.plan_yaml
+        )
+        backup.status = "error"
+        assert main(["apply", str(saved), "--auto-approve", "--no-color"]) == 1
+    err = capsys.readouterr().err
+    assert "error: the saved plan is stale: 1 fact(s) it relies on changed\n" in err
+    line = next(x for x in err.splitlines() if x.startswith(f"  {block}: "))
+    assert backup.id in line and line.endswith("available -> error"), line
+    assert sim.ledger()["restores"] == []
+
+
+def test_state_serial_change_refuses_the_saved_plan(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    drill, plan, saved = _saved(tmp_path)
+    sim, clock = simulator(drill)
+    first, other = drill.levels[0][0], drill.levels[-1][0]
+    state = tmp_path / ".restore-planner" / "state.json"
+    with in_process(sim, clock):
+        assert main(["apply", str(plan), "--auto-approve", "--no-color"]) == 0
+        assert main(["plan", str(plan), "--out", str(saved), "--replace", first, "--no-color"]) in (0, 2)
+        serial = int(json.loads(state.read_text())["serial"])
+        assert main(["state", "rm", other, "--state", str(state)]) == 0
+        capsys.readouterr()
+        before = len(sim.ledger()["restores"])
+        assert main(["apply", str(saved), "--auto-approve", "--no-color"]) == 1
+    err = capsys.readouterr().err
+    assert f"error: the state changed since the plan was made (serial {serial} -> {serial + 1})\n" in err
+    assert len(sim.ledger()["restores"]) == before
