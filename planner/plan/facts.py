@@ -37,7 +37,7 @@ def facts_for(restore: Restore, world: World) -> dict[str, str]:
         if s is None:
             out[f"server {t.id} state"] = MISSING
         else:
-            out[f"server {t.id} state"] = s.status if s.status in _BAD_SERVER else "usable"
+            out[f"server {t.id} state"] = s.status if s.status in _BAD_SERVER else "restorable"
             out[f"server {t.id} volumes"] = ",".join(
                 f"{v.device or '?'}={v.id}" for v in sorted(s.volumes, key=lambda v: (v.device, v.id))
             )

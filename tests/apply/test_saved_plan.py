@@ -32,7 +32,7 @@ def test_server_gone_error_refuses_the_saved_plan(
     err = capsys.readouterr().err
     assert (
         "error: the saved plan is stale: 1 fact(s) it relies on changed\n"
-        f"  {block}: server {server} state: usable -> ERROR\n"
+        f"  {block}: server {server} state: restorable -> ERROR\n"
     ) in err
     assert sim.ledger()["restores"] == []
 
