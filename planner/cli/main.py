@@ -215,7 +215,11 @@ def build_parser() -> argparse.ArgumentParser:
         "examples:\n  restore-planner report --format html --out drill.html\n"
         "  restore-planner report --format junit --out junit.xml",
     )
-    p.add_argument("run_id", nargs="?", help="run id (default: the latest run)")
+    p.add_argument(
+        "run_id",
+        nargs="?",
+        help="run id (default: the latest run); a plan file or directory instead uses the state beside it",
+    )
     _state(p)
     p.add_argument("path", nargs="?", default=".", help=argparse.SUPPRESS)
     _fmt(p, ["markdown", "html", "junit", "json"], default="markdown")
@@ -228,7 +232,8 @@ def build_parser() -> argparse.ArgumentParser:
         "serve",
         help="serve the simulated cloud API over HTTP on 127.0.0.1",
         description="Prints `export ...` lines a client needs, then serves until Ctrl-C.\n\n"
-        'example:\n  eval "$(restore-planner sim serve --inventory inv.yaml --port 0 &)"',
+        'example:\n  restore-planner sim serve --inventory inv.yaml --port 0 > sim.env &\n'
+        "  sleep 1; . ./sim.env   # the export lines",
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     _common(sp)

@@ -34,8 +34,12 @@ def _run_id(state_path: Path, wanted: str | None) -> str:
 
 
 def run(args: argparse.Namespace) -> int:
+    wanted = getattr(args, "run_id", None)
+    if wanted and Path(wanted).exists():
+        # `report plans/`: a plan file or directory names the state beside it
+        args.path, wanted = wanted, None
     state_path = _state_path(args)
-    run_id = _run_id(state_path, getattr(args, "run_id", None))
+    run_id = _run_id(state_path, wanted)
     report = build_report(read_run(state_path, run_id))
     report.run_id = report.run_id or run_id
     fmt = getattr(args, "format", None) or "markdown"

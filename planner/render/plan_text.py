@@ -172,7 +172,9 @@ def _disk_lines(action: Action) -> list[str]:
         (
             f"{fmt.short_id(d.backup_id)} -> {plan_parts.volume_phrase(d.volume_name, d.volume_id)}",
             fmt.clean(d.device) or "-",
-            f"{fmt.size_gb(d.size_gb)} -> {fmt.size_gb(d.volume_size_gb)}"
+            # a volume restored in place is not re-read at plan time: its size is unknown
+            fmt.size_gb(d.size_gb)
+            + (f" -> {fmt.size_gb(d.volume_size_gb)}" if d.volume_size_gb is not None else "")
             + (" (boot)" if d.boot else ""),
         )
         for d in action.restore.disks
