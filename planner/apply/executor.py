@@ -461,7 +461,7 @@ class Executor:
 
     def _time_left(self, f: Flight, log: OperationLog) -> float:
         if log.status == "running" and log.started_at is not None and log.progress > 0:
-            elapsed = max(1.0, now_s(self.clock) - log.started_at.timestamp())
+            elapsed = max(1.0, self.clock.now() - log.started_at.timestamp())
             total = elapsed * 100.0 / log.progress
             return max(total - elapsed, self.poll_interval)
         if log.status == "running":
@@ -583,6 +583,3 @@ class Executor:
             self.state = self.store.write(self.state)
             self._dirty = False
 
-
-def now_s(clock: Clock) -> float:
-    return clock.now()

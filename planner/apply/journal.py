@@ -29,6 +29,7 @@ from typing import Any
 
 from planner.addresses import Address, AddressError
 from planner.errors import UserError
+from planner.fsutil import fsync_dir
 
 
 def journal_path(state_path: Path) -> Path:
@@ -98,7 +99,7 @@ class Journal:
         fd = os.open(self.path, os.O_RDWR | os.O_CREAT | os.O_APPEND, 0o644)
         self._drop_torn_tail(fd)
         if not existed:  # make the new directory entry durable too
-            _fsync_dir(self.path.parent)
+            fsync_dir(self.path.parent)
         self._fd = fd
         return fd
 
@@ -208,7 +209,7 @@ class Journal:
         finally:
             os.close(fd)
         os.replace(tmp, self.path)
-        _fsync_dir(self.path.parent)
+        fsync_dir(self.path.parent)
 
     def close(self) -> None:
         if self._fd is not None:
@@ -226,10 +227,3 @@ class Journal:
     ) -> None:
         self.close()
 
-
-def _fsync_dir(path: Path) -> None:
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)

@@ -19,6 +19,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from planner.errors import UserError
+from planner.fsutil import fsync_dir
 from planner.state.model import FORMAT_VERSION, RestoreRecord, State
 
 STATE_DIR = ".restore-planner"
@@ -36,13 +37,6 @@ def default_state_path(plan_path: str) -> Path:
 def _fingerprint(st: os.stat_result) -> tuple[int, int, int, int]:
     return (st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns)
 
-
-def _fsync_dir(path: Path) -> None:
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
 
 
 def _describe_errors(exc: ValidationError) -> str:
@@ -171,7 +165,7 @@ class StateStore:
         except BaseException:
             tmp.unlink(missing_ok=True)
             raise
-        _fsync_dir(directory)
+        fsync_dir(directory)
         state.serial = serial
         self._seen = (_fingerprint(os.stat(self.path)), state.lineage, serial)
         return state
