@@ -62,6 +62,10 @@ LOST_GRACE_S = 10.0  # wait this long before looking for the task of a lost POST
 MAX_POST_ATTEMPTS = 5
 PROGRESS_STEP = 10  # percent between restore_progress events
 BUSY_RETRY_S = 60.0  # BackupService.2010: the resource is being restored by someone
+# BackupService.2002: the target is being backed up; the cloud asks to restore after
+# the backup finishes. The refusal created nothing, so waiting and sending again is safe.
+BACKING_UP_RETRY_S = 300.0
+BACKING_UP_MAX_WAITS = 12
 _TERMINAL_FAIL = ("failed", "timeout", "skipped")
 
 
@@ -82,6 +86,7 @@ class Flight:
     task_ended: datetime | None = None
     awaiting_power_on: bool = False
     due: float = 0.0
+    backing_up_waits: int = 0
 
 
 @dataclass
@@ -348,6 +353,17 @@ class Executor:
                 self._retry_later(f, 2.0 ** f.attempts, str(exc))
             elif exc.status >= 500:
                 self._lost(f)  # the cloud may have created the task before failing
+            elif exc.code == "BackupService.2002" and f.backing_up_waits < BACKING_UP_MAX_WAITS:
+                f.backing_up_waits += 1
+                self._flights.pop(f.addr, None)
+                self._retry_at[f.addr] = self.clock.now() + BACKING_UP_RETRY_S
+                self._pending_retry[f.addr] = f
+                self._emit(
+                    "restore_waiting",
+                    address=str(f.addr),
+                    reason=f"{exc.code}: {exc.message}",
+                    retry_in_s=BACKING_UP_RETRY_S,
+                )
             elif exc.code == "BackupService.2010":
                 self._lost(f, grace=BUSY_RETRY_S)  # maybe ours (an earlier lost POST); look first
             else:
@@ -517,7 +533,17 @@ class Executor:
         )
         for skipped in self._scheduler.failed(f.addr):
             self.result.skipped[str(skipped)] = [str(f.addr)]
-            self._emit("restore_skipped", address=str(skipped), because=[str(f.addr)])
+            a = self._actions.get(skipped)
+            r = a.restore if a else None
+            self._emit(
+                "restore_skipped",
+                address=str(skipped),
+                because=[str(f.addr)],
+                wave=r.wave if r else None,
+                batch=a.batch if a else None,
+                estimate_s=a.estimate_s if a else None,
+                depends_on=r.depends_on if r else [],
+            )
 
     def _settle_finished(self) -> None:
         # Outcomes and task ids reach state with the next write (before the next

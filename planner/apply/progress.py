@@ -40,6 +40,8 @@ class PlainSink:
             t = e["target"]
             verb = "adopting earlier task of" if e.get("adopted") else "restoring"
             line = f"{addr}: {verb} {t['kind']} {t['name'] or t['id']} from backup {e['backup_id']}"
+        elif kind == "restore_waiting":
+            line = f"{addr}: waiting {e['retry_in_s']:.0f}s, the cloud said {e['reason']}"
         elif kind == "restore_accepted":
             line = f"{addr}: accepted, task {e['task_id']}"
         elif kind in ("restore_succeeded", "restore_failed", "restore_skipped"):
