@@ -142,6 +142,8 @@ class Executor:
         self._stopping = False
         self._abandon = False
         self._dirty = False
+        self._removed = False  # a removal needs a full write; updates go to the state log
+        self._changed: dict[str, RestoreRecord] = {}
         self._actions = {Address.parse(a.address): a for a in plan.actions}
         self._scheduler = self._make_scheduler()
 
@@ -246,6 +248,7 @@ class Executor:
                 self.state.remove(Address.parse(a.address))
                 self.result.forgotten.append(a.address)
                 self._dirty = True
+                self._removed = True
         self._flush_state()
 
     async def _reconcile(self) -> None:
@@ -558,6 +561,7 @@ class Executor:
         for f in self._flights.values():
             self.result.abandoned.append(str(f.addr))
         self._flush_state()
+        self.state = self.store.compact(self.state)
         if not self._flights and not self.journal.pending():
             self.journal.compact()
         r = self.result
@@ -602,10 +606,15 @@ class Executor:
                 run_id=self.runlog.run_id,
             )
         )
+        self._changed[r.address] = self.state.restores[r.address]
         self._dirty = True
 
     def _flush_state(self) -> None:
         if self._dirty:
-            self.state = self.store.write(self.state)
-            self._dirty = False
+            if self._removed:
+                self.state = self.store.write(self.state)
+            else:
+                self.state = self.store.append(self.state, list(self._changed.values()))
+            self._dirty = self._removed = False
+            self._changed.clear()
 

@@ -1,7 +1,12 @@
 """Reading and writing the state file: atomic, serial-bumping, never repairing.
 
-Owns the file on disk (``state.json`` and its ``state.json.backup``). It does
-not lock: callers that write hold a ``planner.state.lock.StateLock``. The
+Owns the files on disk: ``state.json`` (a snapshot), ``state.json.backup`` (the
+previous snapshot) and ``state.json.log`` (updates since the snapshot, one JSON
+line each, fsynced). Apply records every finished restore; rewriting the whole
+snapshot each time would cost O(restores) per write, O(n^2) over a 10,000-restore
+drill, so it appends the changed records to the log and compacts it into a new
+snapshot now and then. Reading = snapshot + the log lines with a higher serial.
+It does not lock: callers that write hold a ``planner.state.lock.StateLock``. The
 lineage/serial check here is the second line of defence, for a writer that
 forgot the lock or a file swapped underneath us.
 
@@ -13,6 +18,7 @@ from __future__ import annotations
 
 import json
 import os
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -24,6 +30,8 @@ from planner.state.model import FORMAT_VERSION, RestoreRecord, State
 
 STATE_DIR = ".restore-planner"
 STATE_FILE = "state.json"
+# compact the log into a snapshot past this many lines (or half the records)
+COMPACT_AFTER = 256
 
 
 def default_state_path(plan_path: str) -> Path:
@@ -37,6 +45,15 @@ def default_state_path(plan_path: str) -> Path:
 def _fingerprint(st: os.stat_result) -> tuple[int, int, int, int]:
     return (st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns)
 
+
+
+def _drop_torn_tail(fd: int) -> None:
+    """Cut a final line a crash left unfinished, so the next line does not glue onto it."""
+    size = os.fstat(fd).st_size
+    if size == 0 or os.pread(fd, 1, size - 1) == b"\n":
+        return
+    data = os.pread(fd, size, 0)
+    os.ftruncate(fd, data.rfind(b"\n") + 1)
 
 
 def _describe_errors(exc: ValidationError) -> str:
@@ -59,6 +76,8 @@ class StateStore:
         # address -> (record, its JSON): records are frozen, so an identical
         # object needs no new serialisation (most of a write's cost at 1,000 records)
         self._cache: dict[str, tuple[RestoreRecord, bytes]] = {}
+        self._log_lines = 0  # log lines on top of the snapshot
+        self._log_seen: tuple[int, int, int, int] | None = None
 
     @property
     def backup_path(self) -> Path:
@@ -108,24 +127,61 @@ class StateStore:
             state = State.model_validate(raw)
         except ValidationError as exc:
             raise self._refuse(f"is not valid: {_describe_errors(exc)}") from None
+        self._replay(state)
         self._seen = (_fingerprint(st), state.lineage, state.serial)
         return state
+
+    @property
+    def log_path(self) -> Path:
+        return self.path.with_name(self.path.name + ".log")
+
+    def _replay(self, state: State) -> None:
+        """Apply the log's updates newer than the snapshot (a torn last line is dropped)."""
+        self._log_lines = 0
+        self._log_seen = None
+        try:
+            data = self.log_path.read_bytes()
+        except FileNotFoundError:
+            return
+        base = state.serial
+        lines = data.split(b"\n")
+        if lines and lines[-1] != b"":
+            lines.pop()  # a write cut short by a crash: never acknowledged
+        for n, line in enumerate(lines, start=1):
+            if not line.strip():
+                continue
+            try:
+                obj = json.loads(line)
+                serial = int(obj["serial"])
+                if obj["lineage"] != state.lineage or serial <= base:
+                    continue  # already in the snapshot (a crash before the log was removed)
+                if "remove" in obj:
+                    state.restores.pop(str(obj["remove"]), None)
+                else:
+                    rec = RestoreRecord.model_validate(obj["record"])
+                    state.restores[rec.address] = rec
+                state.serial = max(state.serial, serial)
+                self._log_lines += 1
+            except (ValueError, KeyError, TypeError, ValidationError) as exc:
+                raise self._refuse(f"log {self.log_path.name} line {n} is damaged ({exc})") from None
+        self._log_seen = _fingerprint(os.stat(self.log_path))
 
     def _on_disk(self) -> tuple[str, int] | None:
         try:
             st = os.stat(self.path)
         except FileNotFoundError:
             return None
-        if self._seen is not None and self._seen[0] == _fingerprint(st):
+        if self._seen is not None and self._seen[0] == _fingerprint(st) and self._log_unchanged():
             return self._seen[1], self._seen[2]
-        got = self._read_raw()
-        if got is None:
-            return None
-        raw, _ = got
-        lineage, serial = raw.get("lineage"), raw.get("serial")
-        if not isinstance(lineage, str) or not isinstance(serial, int):
-            raise self._refuse("is not valid: lineage or serial missing")
-        return lineage, serial
+        current = StateStore(self.path).load()  # someone else wrote: read it all
+        return current.lineage, current.serial
+
+    def _log_unchanged(self) -> bool:
+        try:
+            now: tuple[int, int, int, int] | None = _fingerprint(os.stat(self.log_path))
+        except FileNotFoundError:
+            now = None
+        return now == self._log_seen
 
     def _check_conflict(self, state: State) -> None:
         disk = self._on_disk()
@@ -166,8 +222,48 @@ class StateStore:
             tmp.unlink(missing_ok=True)
             raise
         fsync_dir(directory)
+        # the snapshot holds everything now; older log lines would be skipped anyway
+        if self.log_path.exists():
+            self.log_path.unlink()
+            fsync_dir(directory)
+        self._log_lines = 0
+        self._log_seen = None
         state.serial = serial
         self._seen = (_fingerprint(os.stat(self.path)), state.lineage, serial)
+        return state
+
+    def compact(self, state: State) -> State:
+        """Fold the log into a new snapshot (a clean end of apply leaves one file)."""
+        return self.write(state) if self._log_lines else state
+
+    def append(self, state: State, changed: Sequence[RestoreRecord]) -> State:
+        """Record changed records durably at the cost of their size, not the state's.
+
+        Bumps the serial like ``write``; compacts into a new snapshot when the log
+        grows past ``COMPACT_AFTER`` lines or half the records.
+        """
+        limit = max(COMPACT_AFTER, len(state.restores) // 2)
+        if self._seen is None or self._log_lines + len(changed) > limit:
+            return self.write(state)
+        self._check_conflict(state)
+        serial = state.serial + 1
+        head = b'{"serial":%d,"lineage":%s,"record":' % (serial, json.dumps(state.lineage).encode())
+        data = b"".join(head + rec.model_dump_json().encode() + b"}\n" for rec in changed)
+        fd = os.open(self.log_path, os.O_RDWR | os.O_CREAT | os.O_APPEND, 0o644)
+        try:
+            created = os.fstat(fd).st_size == 0
+            _drop_torn_tail(fd)
+            os.write(fd, data)
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+        if created:
+            fsync_dir(self.log_path.parent)
+        self._log_lines += len(changed)
+        self._log_seen = _fingerprint(os.stat(self.log_path))
+        state.serial = serial
+        assert self._seen is not None
+        self._seen = (self._seen[0], state.lineage, serial)
         return state
 
     def _serialize(self, state: State, serial: int) -> bytes:
