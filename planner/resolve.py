@@ -240,9 +240,8 @@ def _select_backup(
         window.append(f"in vault {sel.vault}")
     candidates = [
         b
-        for b in world.backups.values()
-        if b.resource_id == source
-        and (sel.before is None or b.created_at <= sel.before)
+        for b in world.backups_by_source.get(source, [])
+        if (sel.before is None or b.created_at <= sel.before)
         and (sel.not_before is None or b.created_at >= sel.not_before)
         and (sel.vault is None or b.vault_id == sel.vault)
     ]
@@ -258,7 +257,7 @@ def _select_backup(
         )
         detail = f"backups in the window exist but none is available and restorable: {seen}"
     else:
-        later = [b for b in world.backups.values() if b.resource_id == source]
+        later = world.backups_by_source.get(source, [])
         detail = (
             f"{source} has {len(later)} backup(s), none in the window; newest is "
             f"{max(later, key=lambda b: b.created_at).created_at:%Y-%m-%dT%H:%MZ}"

@@ -9,6 +9,7 @@ pure pipeline stages (resolve, validate, diff) read.
 from __future__ import annotations
 
 from datetime import datetime
+from functools import cached_property
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -119,3 +120,11 @@ class World(_Model):
     vaults: dict[str, Vault] = Field(default_factory=dict)
     # True when refresh listed every backup of the relevant sources (selectors can trust absence)
     complete_backups_for: frozenset[str] = frozenset()
+
+    @cached_property
+    def backups_by_source(self) -> dict[str, list[Backup]]:
+        """Backups per source resource id: rules look these up once per restore."""
+        out: dict[str, list[Backup]] = {}
+        for b in self.backups.values():
+            out.setdefault(b.resource_id, []).append(b)
+        return out

@@ -53,13 +53,21 @@ class RetryPolicy:
 
     async def call(self, fn: Callable[[], Awaitable[T]]) -> T:
         started = self.clock.now()
+        # Fast path: most calls succeed at once, and building tenacity's machinery for
+        # each of thousands of polls cost more CPU than the request itself.
+        try:
+            return await fn()
+        except Exception as exc:
+            if not is_retryable(exc) or self.max_attempts <= 1:
+                raise
+            await self.clock.sleep(self.delay(1, exc))
 
         def wait(state: RetryCallState) -> float:
             exc = state.outcome.exception() if state.outcome else None
-            return self.delay(state.attempt_number, exc)
+            return self.delay(state.attempt_number + 1, exc)
 
         def stop(state: RetryCallState) -> bool:
-            if state.attempt_number >= self.max_attempts:
+            if state.attempt_number + 1 >= self.max_attempts:
                 return True
             return self.clock.now() - started >= self.max_total_s
 

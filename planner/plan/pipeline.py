@@ -119,8 +119,9 @@ def plan_from_world(
         a.batch = batch_of.get(a.address)
         a.estimate_s = round(est.duration_s(a.restore.size_gb), 1)
         a.facts = facts_for(a.restore, world)
+    by_address = {a.address: a for a in actions}
     for node in graph.nodes():
-        act = next((x for x in actions if x.address == str(node)), None)
+        act = by_address.get(str(node))
         runs = act is not None and act.action in ("restore", "re-restore", "reconcile")
         weights[node] = act.estimate_s if runs and act is not None else 0.0
     cp_s, cp = critical_path(graph, weights)

@@ -77,6 +77,7 @@ class StateStore:
         # object needs no new serialisation (most of a write's cost at 1,000 records)
         self._cache: dict[str, tuple[RestoreRecord, bytes]] = {}
         self._log_lines = 0  # log lines on top of the snapshot
+        self.log_path = self.path.with_name(self.path.name + ".log")
         self._log_seen: tuple[int, int, int, int] | None = None
 
     @property
@@ -131,9 +132,6 @@ class StateStore:
         self._seen = (_fingerprint(st), state.lineage, state.serial)
         return state
 
-    @property
-    def log_path(self) -> Path:
-        return self.path.with_name(self.path.name + ".log")
 
     def _replay(self, state: State) -> None:
         """Apply the log's updates newer than the snapshot (a torn last line is dropped)."""

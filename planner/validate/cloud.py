@@ -181,9 +181,7 @@ def not_busy(r: Resolved, world: World) -> Iterable[Diagnostic]:
                 where,
             )
     source = b.resource_id
-    busy = [
-        x for x in world.backups.values() if x.resource_id == source and x.status == "protecting"
-    ]
+    busy = [x for x in world.backups_by_source.get(source, []) if x.status == "protecting"]
     if busy:
         yield warning(
             "RP346",
