@@ -212,7 +212,7 @@ def _summary(actions: Sequence[Action]) -> Summary:
         else:
             setattr(s, a.action, getattr(s, a.action) + 1)
         if a.action in ("restore", "re-restore", "reconcile") and a.restore is not None:
-            written.update(a.restore.written_ids())
+            written.add(a.restore.target.id)  # a server with its disks is one target
             s.total_gb += a.restore.size_gb
     s.targets_overwritten = len(written)
     return s
