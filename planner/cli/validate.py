@@ -7,10 +7,12 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
+from planner.addresses import Address
 from planner.cli.output import color_enabled
-from planner.config.load import load_plan
+from planner.config.load import evaluate
 from planner.config.spec import RestoreSpec
 from planner.diagnostics import Diagnostic
+from planner.graph.build import GraphNode, build, node_from_spec
 from planner.render.diagnostics import render_json, render_text
 
 
@@ -37,10 +39,12 @@ def run(args: argparse.Namespace) -> int:
                 print(f"{sub}:", end=" ", flush=True)
             rc = max(rc, run(one))
         return rc
-    config, diags = load_plan(args.path, list(args.var_file), list(args.var))
+    ev = evaluate(args.path, list(args.var_file), list(args.var))
+    config, diags = ev.config, ev.diagnostics
     blocks = 0
+    if ev.specs or ev.failed_blocks:
+        diags = [*diags, *_graph_diagnostics(ev.specs, ev.failed_blocks)]
     if config is not None:
-        diags = [*diags, *_graph_diagnostics(config.restores)]
         blocks = len({r.address.block for r in config.restores})
     failed = config is None or any(d.is_error for d in diags)
     if args.format == "json":
@@ -58,15 +62,12 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
-def _graph_diagnostics(specs: Sequence[RestoreSpec]) -> list[Diagnostic]:
-    try:
-        from planner.graph.build import build_from_specs
-    except ModuleNotFoundError as exc:
-        # the graph stage is built in parallel; until it lands, validate checks the config only
-        if exc.name != "planner.graph.build":
-            raise
-        return []
-    _graph, diags = build_from_specs(list(specs))
+def _graph_diagnostics(specs: Sequence[RestoreSpec], failed: frozenset[str]) -> list[Diagnostic]:
+    # a restore that did not evaluate still exists: references to it are not "unknown"
+    placeholders = [
+        GraphNode(Address(name), (), None, None, None, unexpanded=True) for name in sorted(failed)
+    ]
+    _graph, diags = build([*(node_from_spec(s) for s in specs), *placeholders])
     return list(diags)
 
 

@@ -204,12 +204,19 @@ def _expand_block(block: Block, variables: Mapping[str, Any], power_on: bool, di
         note = f"in {address}" if key is not None else ""
         before = len(diags)
         data = render_tree(body, base, ctx, doc, diags, note)
-        if len(diags) > before:
-            continue
+        # a failed template must not hide the block's other problems; it only hides
+        # the schema's complaint about the unrendered string on its own line
+        failed_lines = {(d.range.file, d.range.line) for d in diags[before:] if d.range}
         try:
             model = Restore.model_validate(data)
         except ValidationError as exc:
-            diags.extend(schema_diagnostics(exc, data, doc, base, note))
+            diags.extend(
+                d
+                for d in schema_diagnostics(exc, data, doc, base, note)
+                if d.range is None or (d.range.file, d.range.line) not in failed_lines
+            )
+            continue
+        if failed_lines:
             continue
         deps = _depends_on(model.depends_on, doc, base, diags)
         if len(targets) == 1 and deps is not None:

@@ -19,6 +19,7 @@ import hashlib
 import json
 import os
 import re
+from dataclasses import dataclass
 from typing import Any
 
 from pydantic import ValidationError
@@ -33,8 +34,25 @@ _VAR_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 _SINGLE_SECTIONS = ("cloud", "vars", "defaults", "guards")
 
 
+@dataclass(frozen=True)
+class Evaluated:
+    """Everything loading found, also when it found errors (for `validate`)."""
+
+    config: spec.PlanConfig | None  # None when any error was found
+    specs: tuple[spec.RestoreSpec, ...]  # the restores that evaluated cleanly
+    failed_blocks: frozenset[str]  # restore names that did not evaluate
+    diagnostics: list[Diagnostic]
+
+
 def load_plan(path: str, var_files: list[str], var_args: list[str]) -> tuple[spec.PlanConfig | None, list[Diagnostic]]:
     """Load, merge, evaluate. Returns (None, diags) when any error was found."""
+    ev = evaluate(path, var_files, var_args)
+    return ev.config, ev.diagnostics
+
+
+def evaluate(path: str, var_files: list[str], var_args: list[str]) -> Evaluated:
+    """Like load_plan, and also the restores that evaluated despite errors elsewhere,
+    so later checks (the graph) can still report their own problems."""
     diags: list[Diagnostic] = []
     files = _discover(path, diags)
     docs: list[SourceDoc] = []
@@ -60,8 +78,9 @@ def load_plan(path: str, var_files: list[str], var_args: list[str]) -> tuple[spe
     specs, ds = expand_restores(blocks, variables, power_on)
     diags.extend(ds)
     diags = _dedupe(diags)
+    failed = frozenset(b.name for b in blocks) - {x.address.block for x in specs}
     if any(d.is_error for d in diags):
-        return None, diags
+        return Evaluated(None, tuple(specs), failed, diags)
     cloud, guards = header.get("cloud"), header.get("guards")
     config = spec.PlanConfig(
         files=tuple(files),
@@ -73,7 +92,7 @@ def load_plan(path: str, var_files: list[str], var_args: list[str]) -> tuple[spe
         digest=_digest(docs, variables),
         ranges=ranges,
     )
-    return config, diags
+    return Evaluated(config, tuple(specs), failed, diags)
 
 
 def _discover(path: str, diags: list[Diagnostic]) -> list[str]:
