@@ -60,6 +60,15 @@ PriorityPolicy = Callable[[RestoreGraph, Mapping[Address, float]], Mapping[Addre
 CLOCK_SLACK = timedelta(minutes=15)
 LOST_GRACE_S = 10.0  # wait this long before looking for the task of a lost POST
 MAX_POST_ATTEMPTS = 5
+# Poll coalescing: a poll due at t waits for tasks due shortly after, by at most this
+# many seconds and this share of the restore's estimate (DESIGN: poll when due).
+COALESCE_S = 60.0
+COALESCE_SHARE = 0.05
+# A restore nothing depends on frees its slot when its task succeeds; its server's
+# power-on is then confirmed in batches (a check every poll would cost a request).
+VERIFY_BATCH = 20
+VERIFY_MAX_WAIT_S = 600.0
+POWER_ON_TIMEOUT_S = 1800.0  # a restored server not ACTIVE by then is reported failed
 PROGRESS_STEP = 10  # percent between restore_progress events
 BUSY_RETRY_S = 60.0  # BackupService.2010: the resource is being restored by someone
 # BackupService.2002: the target is being backed up; the cloud asks to restore after
@@ -87,6 +96,10 @@ class Flight:
     awaiting_power_on: bool = False
     due: float = 0.0
     backing_up_waits: int = 0
+    slot_released: bool = False  # task succeeded, only the power-on check is left
+    verify_since: float = 0.0
+    succeeded_at: float | None = None  # when the task's success was seen
+    created_cloud: datetime | None = None  # the task's created_at, on the cloud's clock
 
 
 @dataclass
@@ -138,6 +151,7 @@ class Executor:
         self._claimed: set[str] = {r.task_id for r in state.restores.values() if r.task_id}
         self._retry_at: dict[Address, float] = {}
         self._pending_retry: dict[Address, Flight] = {}
+        self._verify: dict[Address, Flight] = {}  # leaves awaiting power-on, slot released
         self._last_poll = -1e18
         self._stopping = False
         self._abandon = False
@@ -179,6 +193,7 @@ class Executor:
             for a in runnable
             if a.restore is not None
         }
+        self._leaves = {n for n in graph.nodes() if graph.dag.out_degree(n) == 0}
         sched = Scheduler(graph, self._priority(graph, weights), exclusive, self.parallelism)
         done = [Address.parse(a.address) for a in runnable if a.action == "unchanged"]
         sched.mark_succeeded(done)
@@ -220,7 +235,7 @@ class Executor:
         while not self._abandon:
             if not self._stopping:
                 await self._launch_ready()
-            if not self._flights and not self._retry_at:
+            if not self._flights and not self._retry_at and not self._verify:
                 if self._scheduler.done or self._stopping or not self._scheduler.ready():
                     break
                 continue
@@ -228,15 +243,23 @@ class Executor:
             if self._abandon:
                 break
             await self._retry_due()
-            if self._flights:
+            if self._flights or self._verify:
                 await self._poll()
         self._finish()
         return self.result
 
     def _next_wake(self) -> float:
         now = self.clock.now()
-        candidates = [f.due for f in self._flights.values()]
-        candidates += list(self._retry_at.values())
+        flights = sorted(self._flights.values(), key=lambda f: f.due)
+        candidates = list(self._retry_at.values())
+        if flights:
+            first = flights[0]
+            window = min(COALESCE_S, COALESCE_SHARE * first.estimate_s)
+            candidates.append(max(f.due for f in flights if f.due <= first.due + window))
+        if self._verify and not self._flights:
+            candidates.append(now)  # nothing else to wait for: confirm them now
+        elif self._verify:
+            candidates.append(min(f.verify_since for f in self._verify.values()) + VERIFY_MAX_WAIT_S)
         wake = min(candidates) if candidates else now + self.poll_interval
         return max(wake, self._last_poll + self.poll_interval, now)
 
@@ -262,7 +285,7 @@ class Executor:
         ]
         if not todo:
             return
-        logs = await self._list_logs(self.clock.now() - 30 * 86400)
+        logs = await self._list_logs(to_datetime(self.clock.now() - 30 * 86400) - CLOCK_SLACK)
         for a in todo:
             assert a.restore is not None
             addr = Address.parse(a.address)
@@ -419,16 +442,33 @@ class Executor:
 
     # -- tracking -------------------------------------------------------------------
 
-    async def _list_logs(self, since: float) -> dict[str, OperationLog]:
-        start = to_datetime(since) - CLOCK_SLACK
-        logs = await self.client.list_operation_logs(operation_type="restore", start_time=start)
+    async def _list_logs(self, start: datetime, only_tracked: bool = False) -> dict[str, OperationLog]:
+        keep = None
+        if only_tracked:
+            ids = {f.task_id for f in self._flights.values() if f.task_id}
+            lost = {f.restore.backup.id for f in self._flights.values() if f.task_id is None}
+
+            def keep(task_id: str, backup_id: str) -> bool:
+                return task_id in ids or backup_id in lost
+
+        logs = await self.client.list_operation_logs(
+            operation_type="restore", start_time=start, keep=keep
+        )
         return {log.id: log for log in logs}
 
     async def _poll(self) -> None:
         self._last_poll = self.clock.now()
-        earliest = min(f.posted_at for f in self._flights.values())
+        if not self._flights:
+            await self._check_power_on()
+            self._settle_finished()
+            return
+        # from the oldest task in flight: its creation time on the cloud's clock once a
+        # listing showed it, else our send time less the slack for clock skew
+        earliest = min(
+            f.created_cloud or (to_datetime(f.posted_at) - CLOCK_SLACK) for f in self._flights.values()
+        )
         try:
-            logs = await self._list_logs(earliest)
+            logs = await self._list_logs(earliest, only_tracked=True)
         except CloudError:
             for f in self._flights.values():
                 f.due = self.clock.now() + max(self.poll_interval, 5.0)
@@ -465,11 +505,20 @@ class Executor:
             self._emit("restore_progress", address=str(f.addr), progress=log.progress)
         f.progress = log.progress
         f.task_started = log.started_at or f.task_started
+        f.created_cloud = f.created_cloud or log.created_at
         if log.status == "success":
             f.task_ended = log.ended_at
+            if f.succeeded_at is None:
+                f.succeeded_at = now
             f.awaiting_power_on = f.restore.power_on and f.restore.target.kind == "server"
             if not f.awaiting_power_on:
                 self._succeed(f)
+            elif f.addr in self._leaves and not f.slot_released:
+                f.slot_released = True
+                f.verify_since = now
+                self._scheduler.succeeded(f.addr)
+                self._flights.pop(f.addr, None)
+                self._verify[f.addr] = f
             return
         if log.status in _TERMINAL_FAIL:
             f.task_ended = log.ended_at
@@ -490,6 +539,12 @@ class Executor:
 
     async def _check_power_on(self) -> None:
         waiting = [f for f in self._flights.values() if f.awaiting_power_on]
+        now = self.clock.now()
+        leaves = list(self._verify.values())
+        if waiting or len(leaves) >= VERIFY_BATCH or not self._flights or any(
+            now - f.verify_since >= VERIFY_MAX_WAIT_S for f in leaves
+        ):
+            waiting += leaves  # a check is made anyway, or the batch is due
         if not waiting:
             return
         try:
@@ -498,17 +553,28 @@ class Executor:
             return
         status = {s.id: s.status for s in servers}
         for f in waiting:
-            if status.get(f.restore.target.id) == "ACTIVE":
+            state = status.get(f.restore.target.id, "missing")
+            if state == "ACTIVE":
                 self._succeed(f)
+            elif now - (f.succeeded_at or now) >= POWER_ON_TIMEOUT_S:
+                self.journal.finished(f.addr, "failed", now)
+                self._fail(
+                    f,
+                    "RP503",
+                    f"the restore task succeeded but server {f.restore.target.name or f.restore.target.id} "
+                    f"is {state}, not ACTIVE, {POWER_ON_TIMEOUT_S / 60:.0f} minutes later",
+                )
             else:
-                f.due = self.clock.now() + max(self.poll_interval, 5.0)
+                f.due = now + max(self.poll_interval, 5.0)
 
     # -- outcomes -------------------------------------------------------------------
 
     def _succeed(self, f: Flight) -> None:
         f.awaiting_power_on = False
         self._flights.pop(f.addr, None)
-        self._scheduler.succeeded(f.addr)
+        self._verify.pop(f.addr, None)
+        if not f.slot_released:
+            self._scheduler.succeeded(f.addr)
         self.journal.finished(f.addr, "succeeded", self.clock.now())
         self._record(f.restore, "succeeded", f.task_id, f.posted_at, ended=self.clock.now())
         self.result.succeeded.append(str(f.addr))
@@ -523,6 +589,7 @@ class Executor:
 
     def _fail(self, f: Flight, code: str, message: str) -> None:
         self._flights.pop(f.addr, None)
+        self._verify.pop(f.addr, None)
         self._record(f.restore, "failed", f.task_id, f.posted_at, ended=self.clock.now(), error=(code, message))
         self.result.failed[str(f.addr)] = (code, message)
         self._emit(
@@ -534,7 +601,9 @@ class Executor:
             started_at=f.task_started,
             ended_at=f.task_ended,
         )
-        for skipped in self._scheduler.failed(f.addr):
+        # a leaf whose slot was released has nothing left to skip
+        newly_skipped = [] if f.slot_released else self._scheduler.failed(f.addr)
+        for skipped in newly_skipped:
             self.result.skipped[str(skipped)] = [str(f.addr)]
             a = self._actions.get(skipped)
             r = a.restore if a else None
@@ -558,7 +627,7 @@ class Executor:
         self._flush_state()
 
     def _finish(self) -> None:
-        for f in self._flights.values():
+        for f in [*self._flights.values(), *self._verify.values()]:
             self.result.abandoned.append(str(f.addr))
         self._flush_state()
         self.state = self.store.compact(self.state)

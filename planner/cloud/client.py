@@ -8,7 +8,7 @@ lives in ``planner.cloud.parse``; what to fetch for a plan in ``world``.
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator, Iterable, Mapping, Sequence
+from collections.abc import AsyncIterator, Callable, Iterable, Mapping, Sequence
 from datetime import datetime
 from types import TracebackType
 from typing import Any, Final
@@ -349,7 +349,10 @@ class CloudClient:
         end_time: datetime | None = None,
         resource_id: str | None = None,
         vault_id: str | None = None,
+        keep: Callable[[str, str], bool] | None = None,
     ) -> list[OperationLog]:
+        """``keep(task_id, backup_id)`` skips parsing rows the caller does not track
+        (a poll lists every recent restore, and parsing was most of its cost)."""
         params: Params = [
             (k, v)
             for k, v in (
@@ -365,6 +368,8 @@ class CloudClient:
         if end_time is not None:
             params.append(("end_time", time_param(end_time)))
         items = await self._offset_list(f"{self._cbr}/operation-logs", "operation_logs", params)
+        if keep is not None:
+            items = [o for o in items if keep(str(o.get("id", "")), parse.restore_backup_id(o))]
         return [parse.parse_operation_log(o) for o in items]
 
     async def get_operation_log(self, log_id: str) -> OperationLog | None:

@@ -160,6 +160,11 @@ def parse_vault(data: Json) -> Vault:
     )
 
 
+def restore_backup_id(data: Json) -> str:
+    """The backup a restore task restores from, read without parsing the whole row."""
+    return _str(as_map(as_map(data.get("extra_info")).get("restore")).get("backup_id"))
+
+
 def parse_operation_log(data: Json) -> OperationLog:
     extra = as_map(data.get("extra_info"))
     common = as_map(extra.get("common"))
