@@ -658,6 +658,24 @@ class Executor:
         ended: float | None = None,
         error: tuple[str, str] | None = None,
     ) -> None:
+        prev = self.state.restores.get(r.address)
+        if prev is not None and prev.run_id == self.runlog.run_id and prev.backup.id == r.backup.id:
+            # this run's own record of this restore: only the outcome fields move
+            # (a copy, not a re-validation: thousands of these per drill)
+            self.state.record(
+                prev.model_copy(
+                    update={
+                        "task_id": task_id,
+                        "status": status,
+                        "error": RecordError(code=error[0], message=error[1]) if error else None,
+                        "started_at": to_datetime(started),
+                        "ended_at": to_datetime(ended) if ended is not None else None,
+                    }
+                )
+            )
+            self._changed[r.address] = self.state.restores[r.address]
+            self._dirty = True
+            return
         created = r.backup.created_at or datetime(1970, 1, 1, tzinfo=UTC)
         self.state.record(
             RestoreRecord(
