@@ -69,6 +69,7 @@ COALESCE_SHARE = 0.05
 VERIFY_BATCH = 20
 VERIFY_MAX_WAIT_S = 600.0
 POWER_ON_TIMEOUT_S = 1800.0  # a restored server not ACTIVE by then is reported failed
+MISSING_POLLS = 2  # listings without a tracked task before it is fetched by id
 PROGRESS_STEP = 10  # percent between restore_progress events
 BUSY_RETRY_S = 60.0  # BackupService.2010: the resource is being restored by someone
 # BackupService.2002: the target is being backed up; the cloud asks to restore after
@@ -100,6 +101,7 @@ class Flight:
     verify_since: float = 0.0
     succeeded_at: float | None = None  # when the task's success was seen
     created_cloud: datetime | None = None  # the task's created_at, on the cloud's clock
+    missing: int = 0  # consecutive listings that did not show this task
 
 
 @dataclass
@@ -491,11 +493,36 @@ class Executor:
                 continue
             log = logs.get(f.task_id)
             if log is not None:
+                f.missing = 0
                 self._apply_log(f, log)
             else:
+                f.missing += 1
                 f.due = now + max(self.poll_interval, 5.0)
+        await self._look_up_missing()
         await self._check_power_on()
         self._settle_finished()
+
+    async def _look_up_missing(self) -> None:
+        """A tracked task absent from two listings in a row is fetched by id: the
+        listing's time filter may mean something else on a real cloud (UNCONFIRMED),
+        and an apply must never wait forever for a task it cannot see."""
+        for f in [f for f in self._flights.values() if f.task_id and f.missing >= MISSING_POLLS]:
+            assert f.task_id is not None
+            try:
+                log = await self.client.get_operation_log(f.task_id)
+            except CloudError:
+                continue
+            f.missing = 0
+            if log is not None:
+                self._apply_log(f, log)
+            else:
+                self.journal.finished(f.addr, "failed", self.clock.now())
+                self._fail(
+                    f,
+                    "BackupService.6500",
+                    f"task {f.task_id} of this restore no longer exists in the cloud; "
+                    "check the target before planning again",
+                )
 
     def _apply_log(self, f: Flight, log: OperationLog) -> None:
         now = self.clock.now()
