@@ -218,10 +218,24 @@ def _expand_block(block: Block, variables: Mapping[str, Any], power_on: bool, di
             continue
         if failed_lines:
             continue
+        empty = [k for k in targets if getattr(model, k) is None]
+        for k in empty:
+            diags.append(error("RP111", f"{k} of restore {address} is empty",
+                               _EMPTY_TARGET_HINT[k], doc.range((*base, k))))  # fmt: skip
+        if empty:
+            continue
         deps = _depends_on(model.depends_on, doc, base, diags)
         if len(targets) == 1 and deps is not None:
             out.append(_to_spec(model, address, targets[0], doc, base, ranges, power_on, deps))
     return out
+
+
+_EMPTY_TARGET_HINT = {
+    "server": 'give a server id, or {name: "app-01"}',
+    "volume": 'give a volume id, or {name: "data-01"}',
+    "resource": "give the id of the resource the backup belongs to",
+    "select": "give {kind: server, tags: {...}} or a name pattern",
+}
 
 
 def _instances(block: Block, variables: Mapping[str, Any], diags: list[Diagnostic]) -> list[tuple[str | None, Mapping[str, Any]]]:

@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 from planner.cli.main import main
 
 GOOD = (Path(__file__).resolve().parent.parent / "fixtures" / "good" / "plan.yaml").read_text()
-_SETTINGS = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+_SETTINGS = settings(suppress_health_check=[HealthCheck.function_scoped_fixture])
 
 
 def _run(data: bytes, capsys: pytest.CaptureFixture[str]) -> None:

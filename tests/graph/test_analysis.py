@@ -73,7 +73,7 @@ def test_makespan_respects_exclusivity() -> None:
     assert estimate_makespan(g, w, 2, {A("a"): ["t"], A("b"): ["t"]}) == 10.0
 
 
-@settings(max_examples=100, deadline=None)
+@settings()
 @given(st.data())
 def test_makespan_is_at_least_the_lower_bound(data: st.DataObject) -> None:
     n = data.draw(st.integers(1, 30))

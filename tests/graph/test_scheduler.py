@@ -170,7 +170,7 @@ def dags(draw: st.DrawFn) -> tuple[dict[str, list[str]], dict[str, int], dict[st
     return deps, waves, keys
 
 
-@settings(max_examples=150, deadline=None)
+@settings()
 @given(dags(), st.integers(1, 4), st.randoms(use_true_random=False))
 def test_never_starts_before_dependencies_and_finishes(case, parallelism, rnd) -> None:  # type: ignore[no-untyped-def]
     deps, waves, keys = case

@@ -50,7 +50,7 @@ def _record(r: Restore) -> RestoreRecord:
     )
 
 
-@settings(max_examples=200, deadline=None)
+@settings()
 @given(restores(), restores())
 def test_applied_plan_diffs_to_unchanged_and_changes_are_seen(
     wanted: list[Restore], before: list[Restore]
