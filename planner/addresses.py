@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import json
 import re
-from dataclasses import dataclass
-from functools import total_ordering
+from dataclasses import dataclass, field
+from functools import lru_cache, total_ordering
 
 _NAME = r"[A-Za-z_][A-Za-z0-9_-]*"
 NAME_RE = re.compile(rf"^{_NAME}$")
@@ -22,13 +22,25 @@ class AddressError(ValueError):
 
 
 @total_ordering
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class Address:
     block: str
     key: str | None = None
+    # an apply formats and hashes addresses millions of times: both are computed once
+    _text: str = field(init=False, repr=False, compare=False)
+    _hash: int = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        text = self.block if self.key is None else f"{self.block}[{json.dumps(self.key, ensure_ascii=False)}]"
+        object.__setattr__(self, "_text", text)
+        object.__setattr__(self, "_hash", hash((self.block, self.key)))
 
     @classmethod
     def parse(cls, text: str) -> Address:
+        return _parse(text) if cls is Address else cls._parse_uncached(text)
+
+    @classmethod
+    def _parse_uncached(cls, text: str) -> Address:
         m = _ADDR_RE.match(text.strip())
         if not m:
             raise AddressError(
@@ -53,9 +65,15 @@ class Address:
         return other == self
 
     def __str__(self) -> str:
-        if self.key is None:
-            return self.block
-        return f"{self.block}[{json.dumps(self.key, ensure_ascii=False)}]"
+        return self._text
+
+    def __hash__(self) -> int:
+        return self._hash
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Address):
+            return NotImplemented
+        return self._hash == other._hash and self.block == other.block and self.key == other.key
 
     def _sort_key(self) -> tuple[str, int, str]:
         return (self.block, 0 if self.key is None else 1, self.key or "")
@@ -64,3 +82,8 @@ class Address:
         if not isinstance(other, Address):
             return NotImplemented
         return self._sort_key() < other._sort_key()
+
+
+@lru_cache(maxsize=1 << 16)
+def _parse(text: str) -> Address:
+    return Address._parse_uncached(text)

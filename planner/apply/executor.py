@@ -27,11 +27,13 @@ from typing import Any
 from planner.addresses import Address
 from planner.apply.body import body_digest, restore_body
 from planner.apply.journal import Journal
+from planner.apply.progress import JsonSink, RichSink
 from planner.apply.runlog import RunLog
 from planner.clock import Clock, to_datetime
 from planner.cloud.client import CloudClient
 from planner.cloud.errors import CloudAPIError, CloudError, CloudTransportError
 from planner.cloud.models import OperationLog
+from planner.cloud.parse import Json, restore_backup_id
 from planner.config.spec import DependencyRef
 from planner.errors import UserError
 from planner.graph import RestoreGraph
@@ -63,6 +65,9 @@ MAX_POST_ATTEMPTS = 5
 # Poll coalescing: a poll due at t waits for tasks due shortly after, by at most this
 # many seconds and this share of the restore's estimate (DESIGN: poll when due).
 COALESCE_S = 60.0
+# A new task is first checked at its estimated end (every poll sees every task in
+# flight, so one due earlier refreshes it anyway), at the latest after this long.
+FIRST_CHECK_MAX_S = 900.0
 COALESCE_SHARE = 0.05
 # A restore nothing depends on frees its slot when its task succeeds; its server's
 # power-on is then confirmed in batches (a check every poll would cost a request).
@@ -70,7 +75,7 @@ VERIFY_BATCH = 20
 VERIFY_MAX_WAIT_S = 600.0
 POWER_ON_TIMEOUT_S = 1800.0  # a restored server not ACTIVE by then is reported failed
 MISSING_POLLS = 2  # listings without a tracked task before it is fetched by id
-PROGRESS_STEP = 10  # percent between restore_progress events
+PROGRESS_STEP = 25  # percent between restore_progress events (a live display sees every poll)
 BUSY_RETRY_S = 60.0  # BackupService.2010: the resource is being restored by someone
 # BackupService.2002: the target is being backed up; the cloud asks to restore after
 # the backup finishes. The refusal created nothing, so waiting and sending again is safe.
@@ -147,6 +152,8 @@ class Executor:
         self.parallelism = max(1, parallelism)
         self.poll_interval = max(0.0, poll_interval)
         self.sinks = list(sinks)
+        # displays that show every percentage, not only the run log's steps
+        self._live = [s.live for s in self.sinks if isinstance(s, RichSink)]
         self._priority = priority
         self.result = ApplyResult()
         self._flights: dict[Address, Flight] = {}
@@ -218,7 +225,10 @@ class Executor:
     def _emit(self, kind: str, **fields: Any) -> None:
         event = self.runlog.event(kind, **fields)
         for sink in self.sinks:
-            sink(event)
+            if isinstance(sink, JsonSink):
+                sink.line(self.runlog.last_line)
+            else:
+                sink(event)
 
     # -- main loop --------------------------------------------------------------
 
@@ -344,7 +354,7 @@ class Executor:
             flights.append(Flight(a, a.restore, addr, now, a.estimate_s))
             self._emit("restore_started", **self._start_fields(a))
         self._flush_state()  # "started" is durable before any POST leaves
-        await asyncio.gather(*(self._post(f) for f in flights))
+        await self._post_all(flights)
 
     def _start_fields(self, a: Action, adopted: bool = False) -> dict[str, Any]:
         assert a.restore is not None
@@ -361,12 +371,20 @@ class Executor:
             "adopted": adopted,
         }
 
-    async def _post(self, f: Flight) -> None:
-        body = restore_body(f.restore)
-        self.journal.intent(
-            self.runlog.run_id, f.addr, f.restore.backup.id, f.restore.target.id, body_digest(body),
-            self.clock.now(),
-        )
+    async def _post_all(self, flights: list[Flight]) -> None:
+        """Every intent is durable (one fsync for the lot) before any POST leaves."""
+        bodies = []
+        for f in flights:
+            body = restore_body(f.restore)
+            self.journal.intent(
+                self.runlog.run_id, f.addr, f.restore.backup.id, f.restore.target.id, body_digest(body),
+                self.clock.now(), sync=False,
+            )
+            bodies.append(body)
+        self.journal.sync()
+        await asyncio.gather(*(self._post(f, body) for f, body in zip(flights, bodies, strict=True)))
+
+    async def _post(self, f: Flight, body: dict[str, Any]) -> None:
         f.posted_at = self.clock.now()
         try:
             job_id = await self.client.restore(f.restore.backup.id, body)
@@ -414,7 +432,7 @@ class Executor:
         self.journal.accepted(f.addr, task_id, self.clock.now())
         self._record(f.restore, "started", task_id=task_id, started=f.posted_at)
         self._flights[f.addr] = f
-        f.due = self.clock.now() + min(max(f.estimate_s * 0.5, 1.0), 300.0)
+        f.due = self.clock.now() + min(max(f.estimate_s, 1.0), FIRST_CHECK_MAX_S)
         self._emit("restore_accepted", address=str(f.addr), task_id=task_id)
 
     def _lost(self, f: Flight, grace: float = LOST_GRACE_S) -> None:
@@ -440,7 +458,7 @@ class Executor:
             del self._retry_at[addr]
             flights.append(self._pending_retry.pop(addr))
         if flights:
-            await asyncio.gather(*(self._post(f) for f in flights))
+            await self._post_all(flights)
 
     # -- tracking -------------------------------------------------------------------
 
@@ -450,8 +468,8 @@ class Executor:
             ids = {f.task_id for f in self._flights.values() if f.task_id}
             lost = {f.restore.backup.id for f in self._flights.values() if f.task_id is None}
 
-            def keep(task_id: str, backup_id: str) -> bool:
-                return task_id in ids or backup_id in lost
+            def keep(row: Json) -> bool:
+                return str(row.get("id")) in ids or (bool(lost) and restore_backup_id(row) in lost)
 
         logs = await self.client.list_operation_logs(
             operation_type="restore", start_time=start, keep=keep
@@ -530,6 +548,9 @@ class Executor:
             # every poll sees every task: one event per step, not per poll, keeps
             # the run log and the client's CPU in proportion to the restores
             self._emit("restore_progress", address=str(f.addr), progress=log.progress)
+        elif log.progress != f.progress:
+            for live in self._live:
+                live(str(f.addr), log.progress)
         f.progress = log.progress
         f.task_started = log.started_at or f.task_started
         f.created_cloud = f.created_cloud or log.created_at

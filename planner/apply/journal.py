@@ -36,10 +36,22 @@ def journal_path(state_path: Path) -> Path:
     return state_path.with_name(state_path.name + ".journal")
 
 
+_second: tuple[datetime | None, str] = (None, "")  # the last whole second formatted, and its text
+
+
 def format_ts(at: datetime | float) -> str:
-    """RFC 3339 in UTC with milliseconds; a float is seconds since the epoch (a Clock)."""
+    """RFC 3339 in UTC with milliseconds; a float is seconds since the epoch (a Clock).
+
+    Every event and journal line carries one, so the text of the current second is
+    reused rather than formatted again.
+    """
+    global _second
     dt = datetime.fromtimestamp(at, tz=UTC) if isinstance(at, int | float) else at.astimezone(UTC)
-    return dt.strftime("%Y-%m-%dT%H:%M:%S.") + f"{dt.microsecond // 1000:03d}Z"
+    whole = dt.replace(microsecond=0)
+    cached = _second
+    if whole != cached[0]:
+        cached = _second = (whole, whole.strftime("%Y-%m-%dT%H:%M:%S."))
+    return f"{cached[1]}{dt.microsecond // 1000:03d}Z"
 
 
 def parse_ts(text: str) -> datetime:
@@ -133,7 +145,10 @@ class Journal:
         target_id: str,
         body_digest: str,
         at: datetime | float,
+        sync: bool = True,
     ) -> None:
+        """``sync=False`` leaves the fsync to ``sync()``: several intents, one flush,
+        as long as no POST leaves before it."""
         self._append(
             {
                 "event": "intent",
@@ -143,8 +158,12 @@ class Journal:
                 "target_id": target_id,
                 "body_digest": body_digest,
                 "at": format_ts(at),
-            }
+            },
+            sync,
         )
+
+    def sync(self) -> None:
+        os.fsync(self._open())
 
     def accepted(self, address: Address, task_id: str, at: datetime | float) -> None:
         self._append(

@@ -21,7 +21,11 @@ class JsonSink:
         self.stream = stream or sys.stdout
 
     def __call__(self, event: dict[str, Any]) -> None:
-        self.stream.write(json.dumps(event, default=str) + "\n")
+        self.line(json.dumps(event, ensure_ascii=False, default=str))
+
+    def line(self, text: str) -> None:
+        """An event already serialized (the run log's line: one encoding per event)."""
+        self.stream.write(text + "\n")
         self.stream.flush()
 
 
@@ -75,6 +79,12 @@ class RichSink:
         self.wave_of: dict[str, str] = {}
         self.started = False
 
+    def live(self, address: str, progress: int) -> None:
+        """A restore's percentage from a poll (more often than the run log records it)."""
+        task = self.tasks.get(address)
+        if task is not None:
+            self.progress.update(task, completed=progress)
+
     def __call__(self, e: dict[str, Any]) -> None:
         if not self.started:
             self.progress.start()
@@ -84,8 +94,8 @@ class RichSink:
         if kind == "restore_started":
             self.wave_of[addr] = f"wave {e['wave']}" if e.get("wave") else f"batch {e.get('batch') or '-'}"
             self.tasks[addr] = self.progress.add_task(f"  {addr}", total=100)
-        elif kind == "restore_progress" and addr in self.tasks:
-            self.progress.update(self.tasks[addr], completed=e["progress"])
+        elif kind == "restore_progress":
+            self.live(addr, e["progress"])
         elif kind in ("restore_succeeded", "restore_failed", "restore_skipped"):
             task = self.tasks.pop(addr, None)
             if task is not None:

@@ -68,6 +68,7 @@ class RunLog:
         self.path = path
         self.run_id = run_id
         self._clock: Clock = clock or WallClock()
+        self.last_line = ""  # the newest event as written (sinks printing JSON reuse it)
         path.parent.mkdir(parents=True, exist_ok=True)
         # O_EXCL: two applies never share a log, even with the same run id
         self._fd: int | None = os.open(
@@ -93,7 +94,8 @@ class RunLog:
         ts = fields.pop("ts", None)
         obj = {"ts": format_ts(self._clock.now() if ts is None else ts), "kind": kind}
         obj.update(_jsonable(fields))
-        os.write(self._fd, json.dumps(obj, ensure_ascii=False, default=str).encode() + b"\n")
+        self.last_line = json.dumps(obj, ensure_ascii=False, default=str)
+        os.write(self._fd, self.last_line.encode() + b"\n")
         return obj
 
     def close(self) -> None:

@@ -274,7 +274,7 @@ async def _backups(
     missing = sorted(needs.backup_ids - found.keys())
     if len(missing) > BACKUP_IDS_FEW:
         wanted = set(missing)
-        found.update((b.id, b) for b in await client.list_backups() if b.id in wanted)
+        found.update((b.id, b) for b in await client.list_backups(ids=wanted))
     elif missing:
         got = await _bounded((lambda bid=bid: client.get_backup(bid)) for bid in missing)  # type: ignore[misc]
         found.update((b.id, b) for b in got if b is not None)

@@ -54,7 +54,7 @@ class Scheduler:
         self._keys = {a: tuple(dict.fromkeys(ks)) for a, ks in exclusive.items()}
         self._parallelism = parallelism
         self._state: dict[Address, Outcome] = dict.fromkeys(self._dag, "pending")
-        self._waiting: dict[Address, int] = {n: self._dag.in_degree(n) for n in self._dag}
+        self._waiting: dict[Address, int] = dict(self._dag.in_degree())
         self._heap: list[_Entry] = []
         self._parked: dict[str, list[_Entry]] = defaultdict(list)
         self._held: dict[str, Address] = {}
