@@ -27,7 +27,7 @@ from planner.cloud.world import refresh
 from planner.errors import StalePlanError, UserError
 from planner.plan.facts import moved_facts
 from planner.plan.model import ExecutionPlan
-from planner.plan.pipeline import make_plan, needs_for_plan
+from planner.plan.pipeline import load_config, make_plan, needs_for_plan
 from planner.state.lock import StateLock
 from planner.state.model import State
 from planner.state.store import StateStore
@@ -43,14 +43,23 @@ def run(args: argparse.Namespace) -> int:
 async def _apply(args: argparse.Namespace, saved: ExecutionPlan | None, path: Path) -> int:
     store = StateStore(path)
     state = store.load()
-    async with common.make_client() as client:
+    req = common.plan_request(args)
+    config = None if saved is not None else load_config(req)  # offline problems need no cloud
+    region: str | None
+    project_id: str | None
+    if saved is not None:
+        region, project_id = saved.region, saved.project_id
+    else:
+        assert config is not None
+        region, project_id = config.region, config.project_id
+    async with common.make_client(region=region, project_id=project_id) as client:
         if saved is not None:
             plan = saved
             await _check_fresh(plan, state, client)
             if args.format == "text":
                 print(f"Applying the saved plan {args.path} (checked: not stale).")
         else:
-            plan = await make_plan(common.plan_request(args), client, state, str(path))
+            plan = await make_plan(req, client, state, str(path), config)
             if args.format == "text":
                 sys.stdout.write(render(plan, "text", args.no_color))
         if not plan.has_changes:

@@ -43,8 +43,11 @@ def plan_request(args: argparse.Namespace) -> PlanRequest:
     )
 
 
-def make_client(max_rps: float = 50.0) -> CloudClient:
-    settings = CloudSettings.from_env(os.environ)
+def make_client(
+    max_rps: float = 50.0, region: str | None = None, project_id: str | None = None
+) -> CloudClient:
+    """From HW_* variables; region and project default to the plan's (``cloud:``)."""
+    settings = CloudSettings.from_env(os.environ, region, project_id)
     return CloudClient(settings, transport=TRANSPORT, clock=CLOCK, max_rps=max_rps)
 
 

@@ -10,7 +10,7 @@ from pathlib import Path
 from planner.cli import common
 from planner.cli.output import color_enabled
 from planner.plan.model import ExecutionPlan
-from planner.plan.pipeline import make_plan
+from planner.plan.pipeline import load_config, make_plan
 from planner.render.plan_json import plan_to_json
 from planner.state.store import StateStore
 
@@ -30,8 +30,10 @@ def render(plan: ExecutionPlan, fmt: str, no_color: bool) -> str:
 async def build_plan(args: argparse.Namespace) -> ExecutionPlan:
     path = common.state_path(args)
     state = StateStore(path).load()
-    async with common.make_client() as client:
-        return await make_plan(common.plan_request(args), client, state, str(path))
+    req = common.plan_request(args)
+    config = load_config(req)  # the plan's own problems first: they need no cloud
+    async with common.make_client(region=config.region, project_id=config.project_id) as client:
+        return await make_plan(req, client, state, str(path), config)
 
 
 def write_plan(plan: ExecutionPlan, out: str) -> None:

@@ -83,8 +83,9 @@ class CloudClient:
         self.request_count = 0
         self._limiter = RateLimiter(max_rps, self.clock)
         self._retry = RetryPolicy(self.clock)
-        hooks = debug_event_hooks()
-        hooks["request"].insert(0, self._count)
+        # the debug hooks only log: a run without --debug does not pay for them per request
+        hooks = debug_event_hooks() if log.isEnabledFor(logging.DEBUG) else {"request": [], "response": []}
+        hooks["request"].insert(0, self._count)  # here, so that IAM logins count too
         self._http = httpx.AsyncClient(
             transport=transport,
             auth=make_auth(settings, self.clock),

@@ -84,7 +84,12 @@ class CloudSettings:
         return self.endpoints[service]
 
     @classmethod
-    def from_env(cls, environ: Mapping[str, str]) -> CloudSettings:
+    def from_env(
+        cls, environ: Mapping[str, str], region: str | None = None, project_id: str | None = None
+    ) -> CloudSettings:
+        """``region``/``project_id``: the plan's ``cloud`` block, used when the
+        environment does not name them (a mismatch is the plan pipeline's error)."""
+
         def get(*names: str) -> str | None:
             for name in names:
                 value = environ.get(name, "").strip()
@@ -92,8 +97,8 @@ class CloudSettings:
                     return value
             return None
 
-        region = get("HW_REGION_NAME", "OS_REGION_NAME")
-        project_id = get("HW_PROJECT_ID", "OS_PROJECT_ID")
+        region = get("HW_REGION_NAME", "OS_REGION_NAME") or region
+        project_id = get("HW_PROJECT_ID", "OS_PROJECT_ID") or project_id
         cloud = get("HW_CLOUD") or DEFAULT_CLOUD
         missing = [n for n, v in (("HW_REGION_NAME", region), ("HW_PROJECT_ID", project_id)) if not v]
         token = get("HW_AUTH_TOKEN")

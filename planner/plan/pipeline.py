@@ -81,8 +81,11 @@ def check_cloud_block(config: PlanConfig, region: str, project_id: str) -> list[
     return out
 
 
-async def make_plan(req: PlanRequest, client: CloudClient, state: State, state_path: str) -> ExecutionPlan:
-    config = load_config(req)
+async def make_plan(
+    req: PlanRequest, client: CloudClient, state: State, state_path: str, config: PlanConfig | None = None
+) -> ExecutionPlan:
+    """``config``: the plan already loaded (offline errors come before cloud settings)."""
+    config = config or load_config(req)
     diags = check_cloud_block(config, client.settings.region, client.settings.project_id)
     if diags:
         raise DiagnosticsError(diags)

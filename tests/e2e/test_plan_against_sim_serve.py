@@ -106,3 +106,38 @@ def test_wrong_credentials_are_refused_clearly(served: dict[str, str], tmp_path:
     assert "Traceback" not in out.stderr
     assert out.stderr.startswith("error: ")
     assert env["HW_SECRET_KEY"] not in out.stderr
+
+
+def test_region_and_project_may_come_from_the_plan(served: dict[str, str], tmp_path: Path) -> None:
+    env = {k: v for k, v in served.items() if k not in ("HW_REGION_NAME", "HW_PROJECT_ID")}
+    cloud = f"cloud: {{region: {served['HW_REGION_NAME']}, project_id: {served['HW_PROJECT_ID']}}}\n"
+    (tmp_path / "drill.yaml").write_text(PLAN.replace("version: 1\n", "version: 1\n" + cloud))
+    out = subprocess.run(
+        [sys.executable, "-m", "planner", "plan", str(tmp_path / "drill.yaml"), "--detailed-exitcode"],
+        env=env, capture_output=True, text=True, timeout=120, cwd=tmp_path,
+    )  # fmt: skip
+    assert out.returncode == 2, out.stderr
+    assert 'db["db-01"]' in out.stdout
+
+    # the environment still wins, and a plan for another project is refused
+    env["HW_PROJECT_ID"] = "another-project"
+    out = subprocess.run(
+        [sys.executable, "-m", "planner", "plan", str(tmp_path / "drill.yaml")],
+        env=env, capture_output=True, text=True, timeout=120, cwd=tmp_path,
+    )  # fmt: skip
+    assert out.returncode == 1
+    assert "error[RP361]" in out.stderr and "drill.yaml:2:" in out.stderr
+
+
+def test_plan_problems_come_before_cloud_settings(tmp_path: Path) -> None:
+    """A broken plan is reported in full even where no cloud is configured."""
+    (tmp_path / "drill.yaml").write_text(PLAN.replace("backup: {before", "bakup: {before", 1))
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("HW_", "OS_"))}
+    for command in ("plan", "apply"):
+        out = subprocess.run(
+            [sys.executable, "-m", "planner", command, str(tmp_path / "drill.yaml"), "--no-color"],
+            env=env, capture_output=True, text=True, timeout=120, cwd=tmp_path,
+        )  # fmt: skip
+        assert out.returncode == 1, out.stderr
+        assert "error[RP110]: unknown key 'bakup'" in out.stderr
+        assert "cloud settings" not in out.stderr
