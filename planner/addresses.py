@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 import re
 from dataclasses import dataclass, field
-from functools import lru_cache, total_ordering
+from functools import total_ordering
 
 _NAME = r"[A-Za-z_][A-Za-z0-9_-]*"
 NAME_RE = re.compile(rf"^{_NAME}$")
@@ -37,10 +37,6 @@ class Address:
 
     @classmethod
     def parse(cls, text: str) -> Address:
-        return _parse(text) if cls is Address else cls._parse_uncached(text)
-
-    @classmethod
-    def _parse_uncached(cls, text: str) -> Address:
         m = _ADDR_RE.match(text.strip())
         if not m:
             raise AddressError(
@@ -82,8 +78,3 @@ class Address:
         if not isinstance(other, Address):
             return NotImplemented
         return self._sort_key() < other._sort_key()
-
-
-@lru_cache(maxsize=1 << 16)
-def _parse(text: str) -> Address:
-    return Address._parse_uncached(text)
