@@ -45,7 +45,7 @@ soak: $(STAMP)
 
 # Property tests with fresh random examples (make test replays a fixed set).
 fuzz: $(STAMP)
-	HYPOTHESIS_PROFILE=explore $(BIN)/python -m pytest tests/config/test_fuzz.py tests/graph tests/plan/test_diff_properties.py $(PYTEST_ARGS)
+	HYPOTHESIS_PROFILE=explore $(BIN)/python -m pytest tests/config/test_fuzz.py tests/state/test_fuzz_files.py tests/graph tests/plan/test_diff_properties.py $(PYTEST_ARGS)
 
 bench: $(STAMP)
 	@for f in bench/*.py; do echo "== $$f"; $(BIN)/python $$f || exit 1; done

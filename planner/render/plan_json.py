@@ -82,8 +82,12 @@ def plan_from_dict(data: Any) -> ExecutionPlan:
     """Accept the public view (and, for tolerance, the model's nested ``restore`` form)."""
     if not isinstance(data, dict):
         raise UserError("not a restore plan: the top level is not a JSON object", _INVALID_HINT)
-    version = data.get("format_version", PLAN_FORMAT_VERSION)
-    if isinstance(version, int) and version > PLAN_FORMAT_VERSION:
+    version = data.get("format_version")
+    if not isinstance(version, int) or isinstance(version, bool) or version < 1:
+        # a saved plan is what a person reviewed: a file that does not say what it is
+        # is not guessed at
+        raise UserError("not a restore plan: format_version is missing or not a number", _INVALID_HINT)
+    if version > PLAN_FORMAT_VERSION:
         raise UserError(
             f"the plan has format version {version}; this restore-planner reads "
             f"version {PLAN_FORMAT_VERSION} and older",

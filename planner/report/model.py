@@ -111,6 +111,21 @@ def _int(value: Any) -> int | None:
     return value if isinstance(value, int) and not isinstance(value, bool) else None
 
 
+def _str(value: Any) -> str | None:
+    """A run log field that should be text: numbers are accepted, anything else is dropped."""
+    if isinstance(value, str):
+        return value
+    return str(value) if isinstance(value, int | float) and not isinstance(value, bool) else None
+
+
+def _dict(value: Any) -> dict[str, Any]:
+    return value if isinstance(value, dict) else {}
+
+
+def _strs(value: Any) -> list[str]:
+    return [s for s in map(_str, value) if s is not None] if isinstance(value, list) else []
+
+
 def _row(rows: dict[str, dict[str, Any]], ev: dict[str, Any]) -> dict[str, Any]:
     addr = str(ev.get("address", ""))
     return rows.setdefault(addr, {"address": addr, "outcome": "unknown"})
@@ -122,7 +137,7 @@ def _take_placement(row: dict[str, Any], ev: dict[str, Any]) -> None:
         if ev.get(key) is not None:
             row[key] = conv(ev.get(key))
     if isinstance(ev.get("depends_on"), list):
-        row["depends_on"] = [str(a) for a in ev["depends_on"]]
+        row["depends_on"] = _strs(ev["depends_on"])
 
 
 def _apply_event(rows: dict[str, dict[str, Any]], ev: dict[str, Any]) -> None:
@@ -130,7 +145,7 @@ def _apply_event(rows: dict[str, dict[str, Any]], ev: dict[str, Any]) -> None:
     row = _row(rows, ev)
     if kind == "restore_started":
         _take_placement(row, ev)
-        row["backup_id"] = str(ev.get("backup_id", ""))
+        row["backup_id"] = _str(ev.get("backup_id")) or ""
         if isinstance(ev.get("target"), dict):
             t = ev["target"]
             row["target"] = Target(
@@ -138,10 +153,10 @@ def _apply_event(rows: dict[str, dict[str, Any]], ev: dict[str, Any]) -> None:
             )
         row["posted"] = ts
     elif kind == "restore_accepted":
-        row["task_id"] = ev.get("task_id")
+        row["task_id"] = _str(ev.get("task_id"))
     elif kind in ("restore_succeeded", "restore_failed"):
         row["outcome"] = "succeeded" if kind == "restore_succeeded" else "failed"
-        row["task_id"] = ev.get("task_id", row.get("task_id"))
+        row["task_id"] = _str(ev.get("task_id")) or row.get("task_id")
         row["cloud_start"], row["cloud_end"] = (
             parse_ts(ev.get("started_at")),
             parse_ts(ev.get("ended_at")),
@@ -154,7 +169,7 @@ def _apply_event(rows: dict[str, dict[str, Any]], ev: dict[str, Any]) -> None:
     elif kind == "restore_skipped":
         _take_placement(row, ev)
         row["outcome"] = "skipped"
-        row["skipped_because"] = [str(a) for a in ev.get("because") or []]
+        row["skipped_because"] = _strs(ev.get("because"))
         row["skipped_at"] = ts
 
 
@@ -257,7 +272,7 @@ def build_report(events: list[dict[str, Any]]) -> RunReport:
             started = ev
         elif kind == "run_finished":
             finished = ev
-        elif isinstance(kind, str) and kind.startswith("restore_") and ev.get("address"):
+        elif isinstance(kind, str) and kind.startswith("restore_") and _str(ev.get("address")):
             _apply_event(rows, ev)
     restores = sorted(
         (_finish_row(r) for r in rows.values()),
@@ -277,10 +292,10 @@ def build_report(events: list[dict[str, Any]]) -> RunReport:
     makespan = (last - first).total_seconds() if first and last else None
     estimate = _num(started.get("plan_estimate_s"))
     counts: dict[str, int] = {o: sum(r.outcome == o for r in restores) for o in OUTCOMES}
-    fin_counts = (finished or {}).get("counts") or {}
+    fin_counts = _dict(_dict(finished).get("counts"))
     counts["unchanged"] = (
         _int(fin_counts.get("unchanged"))
-        or _int((started.get("summary") or {}).get("unchanged"))
+        or _int(_dict(started.get("summary")).get("unchanged"))
         or 0
     )
     return RunReport(
@@ -292,7 +307,7 @@ def build_report(events: list[dict[str, Any]]) -> RunReport:
         interrupted=bool((finished or {}).get("interrupted", finished is None)),
         exit_code=_int((finished or {}).get("exit_code")),
         plan_summary={
-            str(k): v for k, v in (started.get("summary") or {}).items() if _int(v) is not None
+            str(k): v for k, v in _dict(started.get("summary")).items() if _int(v) is not None
         },
         counts=counts,
         first_start=first,

@@ -120,8 +120,10 @@ def test_refuses_disks_without_target(tiered: ExecutionPlan) -> None:
 def test_bad_input_is_a_user_error() -> None:
     with pytest.raises(UserError, match="invalid JSON at line 1 column 2"):
         plan_from_json("{oops")
-    with pytest.raises(UserError, match="not a restore plan: created_at: Field required"):
+    with pytest.raises(UserError, match="not a restore plan: format_version is missing or not a number"):
         plan_from_json("{}")
+    with pytest.raises(UserError, match="not a restore plan: created_at: Field required"):
+        plan_from_json('{"format_version": 1}')
     with pytest.raises(UserError, match="format version 99"):
         plan_from_json('{"format_version": 99}')
     with pytest.raises(UserError, match="the top level is not a JSON object"):
