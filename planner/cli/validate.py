@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import argparse
 import sys
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 from planner.addresses import Address
 from planner.cli.output import color_enabled
 from planner.config.load import evaluate
-from planner.config.spec import RestoreSpec
-from planner.diagnostics import Diagnostic
+from planner.config.spec import DependencyRef, RestoreSpec
+from planner.diagnostics import Diagnostic, SourceRange
 from planner.graph.build import GraphNode, build, node_from_spec
 from planner.render.diagnostics import render_json, render_text
 
@@ -43,7 +43,7 @@ def run(args: argparse.Namespace) -> int:
     config, diags = ev.config, ev.diagnostics
     blocks = 0
     if ev.specs or ev.failed_blocks:
-        diags = [*diags, *_graph_diagnostics(ev.specs, ev.failed_blocks)]
+        diags = [*diags, *_graph_diagnostics(ev.specs, ev.failed_blocks, ev.failed_depends_on, ev.failed_ranges)]
     if config is not None:
         blocks = len({r.address.block for r in config.restores})
     failed = config is None or any(d.is_error for d in diags)
@@ -62,10 +62,17 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
-def _graph_diagnostics(specs: Sequence[RestoreSpec], failed: frozenset[str]) -> list[Diagnostic]:
-    # a restore that did not evaluate still exists: references to it are not "unknown"
+def _graph_diagnostics(
+    specs: Sequence[RestoreSpec],
+    failed: frozenset[str],
+    failed_deps: Mapping[str, tuple[DependencyRef, ...]],
+    failed_at: Mapping[str, SourceRange | None],
+) -> list[Diagnostic]:
+    # a restore that did not evaluate still exists: references to it are not "unknown",
+    # and its own plainly written depends_on is checked like anyone's
     placeholders = [
-        GraphNode(Address(name), (), None, None, None, unexpanded=True) for name in sorted(failed)
+        GraphNode(Address(name), failed_deps.get(name, ()), None, None, failed_at.get(name), unexpanded=True)
+        for name in sorted(failed)
     ]
     _graph, diags = build([*(node_from_spec(s) for s in specs), *placeholders])
     return list(diags)

@@ -315,3 +315,23 @@ def _to_spec(model: Restore, address: Address, kind: str, doc: SourceDoc, base: 
         wave=model.wave,
         ranges=ranges,
     )
+
+
+def literal_depends_on(block: Block) -> tuple[spec.DependencyRef, ...]:
+    """The depends_on entries of a block written as plain addresses (no templates), for
+    checking references of a restore that failed to evaluate: its other problems must
+    not hide a dependency on a restore that does not exist. Invalid entries are left
+    out (they are reported already)."""
+    raw = block.raw.get("depends_on") if isinstance(block.raw, dict) else None
+    if not isinstance(raw, list):
+        return ()
+    out = []
+    for i, text in enumerate(raw):
+        if not isinstance(text, str) or "{" in text:
+            continue
+        try:
+            address = Address.parse(text)
+        except AddressError:
+            continue
+        out.append(spec.DependencyRef(address, block.doc.range(("restores", block.name, "depends_on", i))))
+    return tuple(out)

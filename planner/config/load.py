@@ -19,13 +19,20 @@ import hashlib
 import json
 import os
 import re
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from typing import Any
 
 from pydantic import ValidationError
 
 from planner.config import spec
-from planner.config.expand import Block, expand_restores, render_tree, schema_diagnostics
+from planner.config.expand import (
+    Block,
+    expand_restores,
+    literal_depends_on,
+    render_tree,
+    schema_diagnostics,
+)
 from planner.config.schema import PlanHeader
 from planner.config.source import SourceDoc, load_source
 from planner.diagnostics import Diagnostic, Related, SourceRange, error
@@ -42,6 +49,9 @@ class Evaluated:
     specs: tuple[spec.RestoreSpec, ...]  # the restores that evaluated cleanly
     failed_blocks: frozenset[str]  # restore names that did not evaluate
     diagnostics: list[Diagnostic]
+    # their depends_on entries written as plain addresses, by restore name
+    failed_depends_on: Mapping[str, tuple[spec.DependencyRef, ...]] = field(default_factory=dict)
+    failed_ranges: Mapping[str, SourceRange | None] = field(default_factory=dict)  # their names
 
 
 def load_plan(path: str, var_files: list[str], var_args: list[str]) -> tuple[spec.PlanConfig | None, list[Diagnostic]]:
@@ -79,8 +89,10 @@ def evaluate(path: str, var_files: list[str], var_args: list[str]) -> Evaluated:
     diags.extend(ds)
     diags = _dedupe(diags)
     failed = frozenset(b.name for b in blocks) - {x.address.block for x in specs}
+    failed_deps = {b.name: literal_depends_on(b) for b in blocks if b.name in failed}
+    failed_at = {b.name: b.doc.key_range(("restores", b.name)) for b in blocks if b.name in failed}
     if any(d.is_error for d in diags):
-        return Evaluated(None, tuple(specs), failed, diags)
+        return Evaluated(None, tuple(specs), failed, diags, failed_deps, failed_at)
     cloud, guards = header.get("cloud"), header.get("guards")
     config = spec.PlanConfig(
         files=tuple(files),
@@ -92,7 +104,7 @@ def evaluate(path: str, var_files: list[str], var_args: list[str]) -> Evaluated:
         digest=_digest(docs, variables),
         ranges=ranges,
     )
-    return Evaluated(config, tuple(specs), failed, diags)
+    return Evaluated(config, tuple(specs), failed, diags, failed_deps, failed_at)
 
 
 def _discover(path: str, diags: list[Diagnostic]) -> list[str]:
