@@ -35,9 +35,32 @@ from planner.state.store import StateStore
 
 def run(args: argparse.Namespace) -> int:
     saved = common.load_saved_plan(args.path) if common.is_saved_plan(args.path) else None
+    if saved is not None:
+        _refuse_plan_options(args)
     path = common.state_path(args, saved)
     with StateLock(path, "apply"):
         return asyncio.run(_apply(args, saved, path))
+
+
+def _refuse_plan_options(args: argparse.Namespace) -> None:
+    """A saved plan is what was reviewed: options that would change it are refused, not
+    ignored (an ignored --target would run the whole plan the operator meant to narrow)."""
+    given = [
+        flag
+        for flag, value in (
+            ("--target", args.target),
+            ("--replace", args.replace),
+            ("--var", args.var),
+            ("--var-file", args.var_file),
+        )
+        if value
+    ]
+    if given:
+        raise UserError(
+            f"{', '.join(given)} cannot change a saved plan: it runs exactly as it was reviewed",
+            "plan again with these options (`restore-planner plan PATH ... --out FILE`), review it, "
+            "and apply that file",
+        )
 
 
 async def _apply(args: argparse.Namespace, saved: ExecutionPlan | None, path: Path) -> int:

@@ -76,3 +76,22 @@ def test_state_serial_change_refuses_the_saved_plan(
     err = capsys.readouterr().err
     assert f"error: the state changed since the plan was made (serial {serial} -> {serial + 1})\n" in err
     assert len(sim.ledger()["restores"]) == before
+
+
+def test_options_that_would_change_a_saved_plan_are_refused(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    drill, plan, saved = _saved(tmp_path)
+    sim, clock = simulator(drill)
+    block = drill.levels[0][0]
+    with in_process(sim, clock):
+        assert main(["plan", str(plan), "--out", str(saved), "--no-color"]) in (0, 2)
+        capsys.readouterr()
+        rc = main(["apply", str(saved), "--auto-approve", "--no-color", "--target", block, "--var", "a=b"])
+        err = capsys.readouterr().err
+        assert rc == 1
+        assert "error: --target, --var cannot change a saved plan: it runs exactly as it was reviewed" in err
+        assert sim.ledger()["restores"] == []
+        # execution settings are not part of the plan
+        assert main(["apply", str(saved), "--auto-approve", "--no-color", "--parallelism", "3"]) == 0
+    assert len(sim.ledger()["restores"]) == len(drill.size_gb)
