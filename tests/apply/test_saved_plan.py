@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
 import pytest
@@ -94,4 +95,20 @@ def test_options_that_would_change_a_saved_plan_are_refused(
         assert sim.ledger()["restores"] == []
         # execution settings are not part of the plan
         assert main(["apply", str(saved), "--auto-approve", "--no-color", "--parallelism", "3"]) == 0
+    assert len(sim.ledger()["restores"]) == len(drill.size_gb)
+
+
+def test_saved_plan_names_its_region_and_project(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """Without HW_REGION_NAME/HW_PROJECT_ID, apply uses the saved plan's; with others, it refuses."""
+    drill, plan, saved = _saved(tmp_path)
+    sim, clock = simulator(drill)
+    with in_process(sim, clock):
+        assert main(["plan", str(plan), "--out", str(saved), "--no-color"]) in (0, 2)
+        # in_process restores the environment when it ends
+        os.environ["HW_PROJECT_ID"] = "another-project"
+        assert main(["apply", str(saved), "--auto-approve", "--no-color"]) == 1
+        assert "the plan was made for sim-1/" in capsys.readouterr().err
+        assert sim.ledger()["restores"] == []
+        del os.environ["HW_PROJECT_ID"], os.environ["HW_REGION_NAME"]
+        assert main(["apply", str(saved), "--auto-approve", "--no-color"]) == 0
     assert len(sim.ledger()["restores"]) == len(drill.size_gb)
