@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from datetime import UTC, datetime
+from functools import lru_cache
 from typing import Any
 
 import httpx
@@ -28,7 +29,15 @@ Json = Mapping[str, Any]
 
 
 def parse_time(value: object) -> datetime | None:
-    if not isinstance(value, str) or not value.strip():
+    if not isinstance(value, str):
+        return None
+    return _parse_time(value)
+
+
+@lru_cache(maxsize=8192)
+def _parse_time(value: str) -> datetime | None:
+    # every poll reads the same creation and start times of the tasks in flight again
+    if not value.strip():
         return None
     text = value.strip()
     if text.endswith(("Z", "z")):
@@ -170,7 +179,9 @@ def parse_operation_log(data: Json) -> OperationLog:
     common = as_map(extra.get("common"))
     restore = as_map(extra.get("restore"))
     err = as_map(data.get("error_info"))
-    return OperationLog(
+    # every field is normalized here, so the model is built without validating it
+    # again (a poll parses every task in flight)
+    return OperationLog.model_construct(
         id=_str(data.get("id")),
         operation_type=_str(data.get("operation_type")),
         status=_str(data.get("status")) or "waiting",
