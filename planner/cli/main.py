@@ -281,6 +281,27 @@ def _crash_log(exc: BaseException) -> str:
     return path
 
 
+def _cloud_hint(exc: Exception) -> str | None:
+    """What to do about a cloud error that ended a command (restores are handled apart)."""
+    from planner.cloud.errors import CloudAPIError, CloudAuthError, CloudTransportError
+
+    if isinstance(exc, CloudAuthError):
+        return None  # its message already says which variables to check
+    if isinstance(exc, CloudTransportError):
+        return (
+            "check the network and the endpoint (HW_ENDPOINT, or the region's "
+            "https://{service}.{region}.myhuaweicloud.com); running the command again is safe"
+        )
+    if isinstance(exc, CloudAPIError):
+        if exc.status == 403:
+            return "the credentials lack a permission this command needs (CBR, ECS and EVS read; CBR restore for apply)"
+        if exc.status == 404:
+            return "check HW_PROJECT_ID and the region: the cloud does not know this path in that project"
+        if exc.status == 429 or exc.status >= 500:
+            return "the cloud is busy or failing; run the command again later"
+    return None
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
@@ -319,7 +340,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         from planner.cloud.errors import CloudError
 
         if isinstance(exc, CloudError):
-            print(f"error: {exc}", file=sys.stderr)
+            where = getattr(exc, "request", "")
+            print(f"error: {where + ': ' if where else ''}{exc}", file=sys.stderr)
+            hint = _cloud_hint(exc)
+            if hint:
+                print(f"hint: {hint}", file=sys.stderr)
             if debug:
                 traceback.print_exc()
             return EXIT_ERROR

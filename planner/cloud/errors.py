@@ -26,8 +26,10 @@ class CloudAPIError(CloudError):
         message: str,
         request_id: str = "",
         retry_after: float | None = None,
+        request: str = "",
     ) -> None:
         super().__init__(f"{code or 'HTTP ' + str(status)}: {message}")
+        self.request = request  # "GET https://host/path" (no query), for messages
         self.status = status
         self.code = code
         self.message = message

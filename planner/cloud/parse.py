@@ -242,10 +242,16 @@ def error_from_response(response: httpx.Response) -> CloudAPIError:
     code, message = error_fields(body)
     if not message:
         message = response.reason_phrase or "error"
+    try:
+        req = response.request
+        request = f"{req.method} {req.url.copy_with(query=None)}"
+    except RuntimeError:  # a response made without its request
+        request = ""
     return CloudAPIError(
         response.status_code,
         code,
         message,
         request_id=response.headers.get("X-Request-Id", ""),
         retry_after=_retry_after(response),
+        request=request,
     )

@@ -1,0 +1,60 @@
+"""A cloud error that ends a command is one line and a hint, never a traceback."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+from planner.cli import common
+from planner.cli.main import main
+from planner.clock import VirtualClock
+
+PLAN = "version: 1\ncloud: {region: r1, project_id: p1}\nrestores:\n  db:\n    server: s1\n    backup: b1\n"
+
+
+@pytest.fixture
+def cloud(request: pytest.FixtureRequest) -> Iterator[None]:
+    handler = request.param
+    saved = (common.TRANSPORT, common.CLOCK)
+    env = {k: os.environ.pop(k) for k in list(os.environ) if k.startswith(("HW_", "OS_"))}
+    os.environ.update({"HW_AUTH_TOKEN": "t0k3n", "HW_ENDPOINT": "https://cloud.example.com"})
+    common.TRANSPORT, common.CLOCK = httpx.MockTransport(handler), VirtualClock(1.8e9)
+    try:
+        yield
+    finally:
+        common.TRANSPORT, common.CLOCK = saved
+        for k in ("HW_AUTH_TOKEN", "HW_ENDPOINT"):
+            os.environ.pop(k, None)
+        os.environ.update(env)
+
+
+def _refused(request: httpx.Request) -> httpx.Response:
+    raise httpx.ConnectError("All connection attempts failed", request=request)
+
+
+def _forbidden(request: httpx.Request) -> httpx.Response:
+    return httpx.Response(403, json={"error_code": "APIGW.0305", "error_msg": "forbidden"})
+
+
+@pytest.mark.parametrize(
+    ("cloud", "hint"),
+    [
+        (_refused, "hint: check the network and the endpoint"),
+        (_forbidden, "hint: the credentials lack a permission"),
+    ],
+    indirect=["cloud"],
+)
+def test_cloud_errors_end_with_a_hint(
+    cloud: None, hint: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (tmp_path / "plan.yaml").write_text(PLAN)
+    assert main(["plan", str(tmp_path / "plan.yaml"), "--no-color"]) == 1
+    err = capsys.readouterr().err
+    assert err.startswith("error: GET https://cloud.example.com/"), err
+    assert hint in err
+    assert "Traceback" not in err and "This is a bug" not in err
+    assert "t0k3n" not in err
