@@ -8,6 +8,7 @@ reached the cloud must not be sent twice (apply decides, with the op-log).
 
 from __future__ import annotations
 
+import logging
 import random
 from collections.abc import Awaitable, Callable
 from typing import TypeVar
@@ -18,6 +19,8 @@ from planner.clock import Clock
 from planner.cloud.errors import CloudAPIError, CloudTransportError
 
 T = TypeVar("T")
+log = logging.getLogger(__name__)
+NOTICE_FROM_ATTEMPT = 3  # a lasting problem is shown on stderr from this attempt on
 
 MAX_ATTEMPTS = 8
 MAX_TOTAL_S = 300.0
@@ -66,6 +69,17 @@ class RetryPolicy:
             exc = state.outcome.exception() if state.outcome else None
             return self.delay(state.attempt_number + 1, exc)
 
+        def before_sleep(state: RetryCallState) -> None:
+            # silence through half a minute of retries looks like a hang
+            attempt = state.attempt_number + 2  # the fast path made the first attempt
+            delay = state.next_action.sleep if state.next_action else 0.0
+            if attempt == NOTICE_FROM_ATTEMPT or (attempt > NOTICE_FROM_ATTEMPT and delay >= 5.0):
+                exc = state.outcome.exception() if state.outcome else None
+                log.warning(
+                    "note: the cloud is not answering (%s); trying again in %.0f s (attempt %d of %d)",
+                    exc, delay, attempt, self.max_attempts,
+                )  # fmt: skip
+
         def stop(state: RetryCallState) -> bool:
             if state.attempt_number + 1 >= self.max_attempts:
                 return True
@@ -76,6 +90,7 @@ class RetryPolicy:
             wait=wait,
             stop=stop,
             retry=retry_if_exception(is_retryable),
+            before_sleep=before_sleep,
             reraise=True,
         )
         return await retrying(fn)

@@ -49,7 +49,7 @@ def _forbidden(request: httpx.Request) -> httpx.Response:
     indirect=["cloud"],
 )
 def test_cloud_errors_end_with_a_hint(
-    cloud: None, hint: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    cloud: None, hint: str, tmp_path: Path, capsys: pytest.CaptureFixture[str], caplog: pytest.LogCaptureFixture
 ) -> None:
     (tmp_path / "plan.yaml").write_text(PLAN)
     assert main(["plan", str(tmp_path / "plan.yaml"), "--no-color"]) == 1
@@ -58,3 +58,6 @@ def test_cloud_errors_end_with_a_hint(
     assert hint in err
     assert "Traceback" not in err and "This is a bug" not in err
     assert "t0k3n" not in err
+    # a lasting outage is announced while it is retried, not only at the end
+    notes = [r.getMessage() for r in caplog.records if "the cloud is not answering" in r.getMessage()]
+    assert bool(notes) == (hint.startswith("hint: check the network")), notes
