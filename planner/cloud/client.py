@@ -8,7 +8,7 @@ lives in ``planner.cloud.parse``; what to fetch for a plan in ``world``.
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator, Callable, Collection, Iterable, Mapping, Sequence
+from collections.abc import AsyncIterator, Callable, Iterable, Mapping, Sequence
 from datetime import datetime
 from types import TracebackType
 from typing import Any, Final
@@ -294,9 +294,9 @@ class CloudClient:
         start_time: datetime | None = None,
         end_time: datetime | None = None,
         sort: str | None = None,
-        ids: Collection[str] | None = None,
+        keep: Callable[[parse.Json], bool] | None = None,
     ) -> list[Backup]:
-        """``ids``: only these backups are wanted; other rows are skipped unparsed."""
+        """``keep(row)``: only the rows it accepts are parsed and returned."""
         out: list[Backup] = []
         async for page in self.backup_pages(
             resource_id=resource_id,
@@ -306,7 +306,7 @@ class CloudClient:
             start_time=start_time,
             end_time=end_time,
             sort=sort,
-            ids=ids,
+            keep=keep,
         ):
             out += page
         return out
@@ -321,7 +321,7 @@ class CloudClient:
         start_time: datetime | None = None,
         end_time: datetime | None = None,
         sort: str | None = None,
-        ids: Collection[str] | None = None,
+        keep: Callable[[parse.Json], bool] | None = None,
     ) -> AsyncIterator[list[Backup]]:
         """The pages of list_backups one at a time, so a caller may stop early."""
         params: Params = []
@@ -340,7 +340,7 @@ class CloudClient:
         if end_time is not None:
             params.append(("end_time", time_param(end_time)))
         async for items in self._offset_pages(f"{self._cbr}/backups", "backups", params):
-            yield [parse.parse_backup(b) for b in items if ids is None or str(b.get("id")) in ids]
+            yield [parse.parse_backup(b) for b in items if keep is None or keep(b)]
 
     async def get_backup(self, backup_id: str) -> Backup | None:
         data = await self._get_or_none(f"{self._cbr}/backups/{backup_id}", "backup")

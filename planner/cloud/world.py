@@ -33,6 +33,7 @@ from typing import Literal, TypeVar
 from planner.clock import to_datetime
 from planner.cloud.client import VOLUME_IDS_CHUNK, CloudClient
 from planner.cloud.models import SERVER_BACKUP, Backup, Server, Volume, World
+from planner.cloud.parse import Json
 from planner.config.spec import BackupSelector, PlanConfig, RestoreSpec, SelectRef
 
 T = TypeVar("T")
@@ -42,6 +43,11 @@ SERVER_IDS_FEW = 500  # up to 5 filtered requests
 SERVER_NAMES_FEW = 5
 VOLUME_CHUNKS_FEW = 5
 BACKUP_SOURCES_FEW = 8
+# Backups being taken are listed too where that costs no request (per-source listings,
+# and the listing of pinned backups): a restore of a server that is being backed up
+# waits in the cloud (BackupService.2002), and the plan says so (RP346). Only
+# available, restorable backups are ever chosen.
+LISTED_STATUSES = ("available", "protecting")
 BACKUP_IDS_FEW = 16
 
 
@@ -240,7 +246,7 @@ async def _backups(
         kind = SERVER_BACKUP if set(sources) <= server_ids else None
         pending = set(sources)
         async for page in client.backup_pages(
-            status="available",
+            status="available",  # the many-source listing keeps to the request budget
             resource_type=kind,
             vault_id=union.vault,
             start_time=union.not_before.replace(microsecond=0) if union.not_before else None,
@@ -262,7 +268,7 @@ async def _backups(
             (
                 lambda rid=rid, w=w: client.list_backups(  # type: ignore[misc]
                     resource_id=rid,
-                    status="available",
+                    status=LISTED_STATUSES,
                     vault_id=w.vault,
                     start_time=w.not_before.replace(microsecond=0) if w.not_before else None,
                     end_time=_end(w.before),
@@ -274,7 +280,15 @@ async def _backups(
     missing = sorted(needs.backup_ids - found.keys())
     if len(missing) > BACKUP_IDS_FEW:
         wanted = set(missing)
-        found.update((b.id, b) for b in await client.list_backups(ids=wanted))
+        targets = needs.server_ids | needs.volume_ids
+
+        def keep(row: Json) -> bool:
+            # the pinned backups, and any backup being taken of a target (RP346)
+            if str(row.get("id")) in wanted:
+                return True
+            return row.get("status") == "protecting" and str(row.get("resource_id")) in targets
+
+        found.update((b.id, b) for b in await client.list_backups(keep=keep))
     elif missing:
         got = await _bounded((lambda bid=bid: client.get_backup(bid)) for bid in missing)  # type: ignore[misc]
         found.update((b.id, b) for b in got if b is not None)

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from planner.cli.main import main
 from tests.apply.checks import duplicates, read_state, run_events
 from tests.apply.drill import addr, in_process, make_drill, simulator, write_drill
@@ -67,3 +69,29 @@ def test_a_backup_that_never_finishes_fails_with_the_cloud_code(tmp_path: Path) 
     assert rec["status"] == "failed"
     assert rec["error"]["code"] == "BackupService.2002"
     assert all(r["target_id"] != server for r in sim.ledger()["restores"])
+
+
+def test_plan_warns_of_a_backup_being_taken(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """Refresh lists backups being taken in the same requests, so the plan says a restore
+    will wait (RP346), and the running backup is never the one chosen. (A plan of up to
+    16 pinned backups reads them one by one and does not see backups being taken.)"""
+    import copy
+    import json
+
+    drill = make_drill(20, seed=4, levels=1)
+    block, server = sorted(drill.target.items())[0]
+    newest = max((b for b in drill.inventory["backups"] if b["resource_id"] == server), key=lambda b: b["created_at"])
+    taking = copy.deepcopy(newest)
+    taking.update(id="b-being-taken", name="being-taken", status="protecting")
+    for child in taking["children"]:
+        child["id"] = "c-" + child["id"]
+    drill.inventory["backups"].append(taking)
+    _inv, plan = write_drill(drill, tmp_path)
+    sim, clock = simulator(drill)
+    with in_process(sim, clock):
+        assert main(["plan", str(plan), "--format", "json"]) == 0
+    doc = json.loads(capsys.readouterr().out)
+    warned = [w for w in doc["warnings"] if w["code"] == "RP346"]
+    assert len(warned) == 1 and "being backed up right now" in warned[0]["summary"], doc["warnings"]
+    chosen = {a["address"]: a["backup"]["id"] for a in doc["actions"]}
+    assert chosen[addr(block)] == newest["id"]
