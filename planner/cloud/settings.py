@@ -21,7 +21,8 @@ _LOCAL_HOSTS = frozenset({"127.0.0.1", "localhost", "::1"})
 AuthMethod = Literal["token", "aksk", "password"]
 
 _ENV_HINT = (
-    "set HW_REGION_NAME and HW_PROJECT_ID, and one way to authenticate: "
+    "set HW_REGION_NAME and HW_PROJECT_ID (or cloud: {region, project_id} in the plan), "
+    "and one way to authenticate: "
     "HW_AUTH_TOKEN; or HW_ACCESS_KEY + HW_SECRET_KEY (+ HW_SECURITY_TOKEN); "
     "or HW_USER_NAME + HW_USER_PASSWORD + HW_DOMAIN_NAME (+ HW_AUTH_URL). "
     "HW_ENDPOINT sends every service to one base URL (e.g. the simulator)"
