@@ -65,10 +65,13 @@ MAX_POST_ATTEMPTS = 5
 # Poll coalescing: a poll due at t waits for tasks due shortly after, by at most this
 # many seconds and this share of the restore's estimate (DESIGN: poll when due).
 COALESCE_S = 60.0
-# A new task is first checked at its estimated end (every poll sees every task in
-# flight, so one due earlier refreshes it anyway), at the latest after this long.
-FIRST_CHECK_MAX_S = 900.0
 COALESCE_SHARE = 0.05
+# A new task's first check, which learns its pace: early (half its estimate, at most
+# 5 min) when few restores are in flight, since a task faster than estimated would
+# otherwise be noticed late; with many in flight, every poll for the others sees it
+# too, so its own first check waits for its estimated end (at most 15 min).
+FIRST_CHECK_S = 300.0
+FIRST_CHECK_BUSY_S = 900.0
 # A restore nothing depends on frees its slot when its task succeeds; its server's
 # power-on is then confirmed in batches (a check every poll would cost a request).
 VERIFY_BATCH = 20
@@ -432,7 +435,11 @@ class Executor:
         self.journal.accepted(f.addr, task_id, self.clock.now())
         self._record(f.restore, "started", task_id=task_id, started=f.posted_at)
         self._flights[f.addr] = f
-        f.due = self.clock.now() + min(max(f.estimate_s, 1.0), FIRST_CHECK_MAX_S)
+        if len(self._flights) * 2 >= self.parallelism and len(self._flights) >= 4:
+            first = min(max(f.estimate_s, 1.0), FIRST_CHECK_BUSY_S)
+        else:
+            first = min(max(f.estimate_s * 0.5, 1.0), FIRST_CHECK_S)
+        f.due = self.clock.now() + first
         self._emit("restore_accepted", address=str(f.addr), task_id=task_id)
 
     def _lost(self, f: Flight, grace: float = LOST_GRACE_S) -> None:
