@@ -71,26 +71,17 @@ def _sim_cpu(sim: Simulator) -> Iterator[list[float]]:
     spent = [0.0]
     handle, content, parse_request = sim.handle, SimResponse.content, sim_transport.to_sim_request
 
-    def timed_handle(req: Any) -> SimResponse:
-        t = time.process_time()
-        try:
-            return handle(req)
-        finally:
-            spent[0] += time.process_time() - t
+    def timed(fn: Callable[..., Any]) -> Callable[..., Any]:
+        def run(*args: Any) -> Any:
+            t = time.process_time()
+            try:
+                return fn(*args)
+            finally:
+                spent[0] += time.process_time() - t
 
-    def timed_content(self: SimResponse) -> bytes:
-        t = time.process_time()
-        try:
-            return content(self)
-        finally:
-            spent[0] += time.process_time() - t
+        return run
 
-    def timed_parse(request: Any, body: bytes) -> Any:
-        t = time.process_time()
-        try:
-            return parse_request(request, body)
-        finally:
-            spent[0] += time.process_time() - t
+    timed_handle, timed_content, timed_parse = timed(handle), timed(content), timed(parse_request)
 
     sim.handle = timed_handle  # type: ignore[method-assign]
     SimResponse.content = timed_content  # type: ignore[method-assign]

@@ -29,7 +29,7 @@ from typing import Any
 
 from planner.addresses import Address, AddressError
 from planner.errors import UserError
-from planner.fsutil import fsync_dir
+from planner.fsutil import fsync_dir, write_synced
 
 
 def journal_path(state_path: Path) -> Path:
@@ -221,12 +221,7 @@ class Journal:
         self.close()
         self.path.parent.mkdir(parents=True, exist_ok=True)
         tmp = self.path.with_name(f".{self.path.name}.tmp-{os.getpid()}")
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
-        try:
-            os.write(fd, data)
-            os.fsync(fd)
-        finally:
-            os.close(fd)
+        write_synced(tmp, data)
         os.replace(tmp, self.path)
         fsync_dir(self.path.parent)
 

@@ -27,6 +27,7 @@ from filelock import FileLock, Timeout
 
 from planner import __version__
 from planner.errors import StateLockedError, UserError
+from planner.fsutil import write_synced
 
 
 @dataclass(frozen=True)
@@ -89,12 +90,7 @@ def read_lock_info(state_path: Path) -> LockInfo | None:
 
 def _write_info(info_path: Path, info: LockInfo) -> None:
     tmp = info_path.with_name(f".{info_path.name}.{os.getpid()}")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
-    try:
-        os.write(fd, json.dumps(asdict(info), indent=1).encode() + b"\n")
-        os.fsync(fd)
-    finally:
-        os.close(fd)
+    write_synced(tmp, json.dumps(asdict(info), indent=1).encode() + b"\n")
     os.replace(tmp, info_path)
 
 

@@ -25,7 +25,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from planner.errors import UserError
-from planner.fsutil import fsync_dir
+from planner.fsutil import fsync_dir, write_synced
 from planner.state.model import FORMAT_VERSION, RestoreRecord, State
 
 STATE_DIR = ".restore-planner"
@@ -207,12 +207,7 @@ class StateStore:
         directory = self.path.parent
         directory.mkdir(parents=True, exist_ok=True)
         tmp = directory / f".{self.path.name}.tmp-{os.getpid()}"
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
-        try:
-            os.write(fd, data)
-            os.fsync(fd)
-        finally:
-            os.close(fd)
+        write_synced(tmp, data)
         try:
             self._keep_backup(directory)
             os.replace(tmp, self.path)

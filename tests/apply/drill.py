@@ -9,7 +9,6 @@ Also the in-process harness: the CLI against a Simulator on a VirtualClock.
 
 from __future__ import annotations
 
-import os
 import random
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -19,8 +18,8 @@ from pathlib import Path
 from typing import Any
 
 from planner.addresses import Address
-from planner.cli import common
 from planner.clock import VirtualClock
+from planner.demo.cloud import connected
 from planner.sim import Simulator, dump_inventory, generate_inventory, parse_inventory
 
 START = datetime(2026, 11, 25, 6, tzinfo=UTC)  # after every generated backup for seed < 5
@@ -120,27 +119,8 @@ def simulator(drill: Drill, faults: str = "", seed: int = 0) -> tuple[Simulator,
 @contextmanager
 def in_process(sim: Simulator, clock: VirtualClock) -> Iterator[None]:
     """The CLI talks to ``sim`` for the duration (environment and transport)."""
-    env = {
-        "HW_ENDPOINT": "http://127.0.0.1:1",
-        "HW_REGION_NAME": sim.region,
-        "HW_PROJECT_ID": sim.project_id,
-        "HW_AUTH_TOKEN": sim.credentials.token,
-    }
-    saved_env = {k: os.environ.get(k) for k in [*env, "HW_ACCESS_KEY", "HW_SECRET_KEY"]}
-    saved = (common.TRANSPORT, common.CLOCK)
-    os.environ.update(env)
-    for k in ("HW_ACCESS_KEY", "HW_SECRET_KEY"):
-        os.environ.pop(k, None)
-    common.TRANSPORT, common.CLOCK = sim.transport(), clock
-    try:
+    with connected(sim, clock):
         yield
-    finally:
-        common.TRANSPORT, common.CLOCK = saved
-        for k, v in saved_env.items():
-            if v is None:
-                os.environ.pop(k, None)
-            else:
-                os.environ[k] = v
 
 
 def addr(block: str) -> str:
