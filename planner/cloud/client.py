@@ -19,11 +19,12 @@ import httpx
 from planner.clock import Clock, WallClock
 from planner.cloud import parse
 from planner.cloud.auth import make_auth
+from planner.cloud.cloudclock import CloudClock
 from planner.cloud.errors import CloudAPIError, CloudAuthError, CloudTransportError
 from planner.cloud.models import Backup, OperationLog, Server, Vault, Volume
 from planner.cloud.ratelimit import RateLimiter
 from planner.cloud.retry import RetryPolicy
-from planner.cloud.settings import CloudSettings
+from planner.cloud.settings import CloudSettings, api_base
 
 log = logging.getLogger("planner.cloud")
 
@@ -80,6 +81,8 @@ class CloudClient:
     ) -> None:
         self.settings = settings
         self.clock: Clock = clock or WallClock()
+        # the cloud's time, learned from every answer's Date header: apply decides in it
+        self.cloud_clock = CloudClock(self.clock)
         self.request_count = 0
         self._limiter = RateLimiter(max_rps, self.clock)
         self._retry = RetryPolicy(self.clock)
@@ -93,10 +96,11 @@ class CloudClient:
             headers={"Accept": "application/json", "X-Language": "en-us"},
             event_hooks=hooks,
         )
+        # the project id is validated and quoted as one path segment (settings.api_base)
         p = settings.project_id
-        self._cbr = f"{settings.endpoint('cbr')}/v3/{p}"
-        self._ecs = f"{settings.endpoint('ecs')}/v1/{p}"
-        self._evs = f"{settings.endpoint('evs')}/v2/{p}"
+        self._cbr = api_base(settings.endpoint("cbr"), "v3", p)
+        self._ecs = api_base(settings.endpoint("ecs"), "v1", p)
+        self._evs = api_base(settings.endpoint("evs"), "v2", p)
 
     async def _count(self, request: httpx.Request) -> None:
         self.request_count += 1
@@ -121,7 +125,9 @@ class CloudClient:
             # with the parameters merged (a third of the client's cost per request)
             query = urlencode(params)
             target = httpx.URL(f"{url}?{query}" if query else url)
+            sent = self.clock.now()
             response = await self._http.request(method, target, json=body)
+            self.cloud_clock.observe_date(response.headers.get("date"), sent, self.clock.now())
         except _NOT_SENT as exc:
             raise CloudTransportError(f"{method} {url}: cannot connect: {exc}", maybe_sent=False) from exc
         except httpx.TransportError as exc:

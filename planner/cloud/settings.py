@@ -7,10 +7,11 @@ so that repr(), str() and logging of the settings never show them.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Literal
-from urllib.parse import urlsplit
+from urllib.parse import quote, urlsplit, urlunsplit
 
 from planner.errors import UserError
 
@@ -19,6 +20,30 @@ DEFAULT_CLOUD = "myhuaweicloud.com"
 _LOCAL_HOSTS = frozenset({"127.0.0.1", "localhost", "::1"})
 
 AuthMethod = Literal["token", "aksk", "password"]
+
+# Region and project id end up in URLs (the host, the path). They may come from a
+# plan file, which a pull request writes: validated here before any URL is built,
+# so that "x@evil:443/" can never become the host that receives credentials.
+REGION_MAX = 64
+REGION_RE = re.compile(r"^[a-z0-9-]+$")
+PROJECT_ID_RE = re.compile(r"^[0-9a-f]{32}$")
+_CLOUD_RE = re.compile(r"^[a-z0-9-]+(\.[a-z0-9-]+)+$")  # a DNS suffix, e.g. myhuaweicloud.com
+REGION_HINT = "a region name is lowercase letters, digits and -, e.g. ap-southeast-1"
+PROJECT_ID_HINT = "a project id is 32 lowercase hexadecimal digits (IAM console: My Credentials > Projects)"
+
+
+def region_problem(value: str) -> str | None:
+    """Why ``value`` is not a region name, or None when it is one."""
+    if not value or len(value) > REGION_MAX or not REGION_RE.match(value):
+        return f"{value[:80]!r} is not a region name"
+    return None
+
+
+def project_id_problem(value: str) -> str | None:
+    """Why ``value`` is not a project id, or None when it is one."""
+    if not PROJECT_ID_RE.match(value):
+        return f"{value[:80]!r} is not a project id"
+    return None
 
 _ENV_HINT = (
     "set HW_REGION_NAME and HW_PROJECT_ID (or cloud: {region, project_id} in the plan), "
@@ -98,8 +123,12 @@ class CloudSettings:
                     return value
             return None
 
-        region = get("HW_REGION_NAME", "OS_REGION_NAME") or region
-        project_id = get("HW_PROJECT_ID", "OS_PROJECT_ID") or project_id
+        env_region = get("HW_REGION_NAME", "OS_REGION_NAME")
+        env_project = get("HW_PROJECT_ID", "OS_PROJECT_ID")
+        region_from = "HW_REGION_NAME" if env_region else "cloud.region of the plan"
+        project_from = "HW_PROJECT_ID" if env_project else "cloud.project_id of the plan"
+        region = env_region or region
+        project_id = env_project or project_id
         cloud = get("HW_CLOUD") or DEFAULT_CLOUD
         missing = [n for n, v in (("HW_REGION_NAME", region), ("HW_PROJECT_ID", project_id)) if not v]
         token = get("HW_AUTH_TOKEN")
@@ -128,12 +157,17 @@ class CloudSettings:
                 "cloud settings incomplete: missing " + ", ".join(dict.fromkeys(missing)),
                 hint=_ENV_HINT,
             )
+        _check_value(region_problem(region), region_from, REGION_HINT)
+        _check_value(project_id_problem(project_id), project_from, PROJECT_ID_HINT)
+        if not _CLOUD_RE.match(cloud):
+            raise UserError(f"HW_CLOUD {cloud[:80]!r} is not a domain name", hint="e.g. myhuaweicloud.com")
         base = get("HW_ENDPOINT")
         if base is not None:
+            # a trusted operator setting (the simulator, a private gateway): used as given
             base = _checked_url(base.rstrip("/"), "HW_ENDPOINT")
             endpoints = dict.fromkeys(SERVICES, base)
         else:
-            endpoints = {s: f"https://{s}.{region}.{cloud}" for s in SERVICES}
+            endpoints = {s: service_url(s, region, cloud) for s in SERVICES}
         auth_url = get("HW_AUTH_URL", "OS_AUTH_URL")
         if auth_url is not None:
             auth_url = _checked_url(auth_url.rstrip("/"), "HW_AUTH_URL")
@@ -157,6 +191,32 @@ class CloudSettings:
             password=secret(password),
             domain_name=domain,
         )
+
+
+def service_url(service: str, region: str, cloud: str) -> str:
+    """``https://SERVICE.REGION.CLOUD``, built from validated labels by the URL library
+    (never formatted into a URL string that would be parsed again)."""
+    host = ".".join((service, region, cloud))
+    url = urlunsplit(("https", host, "", "", ""))
+    parts = urlsplit(url)
+    # second line of defence: the parsed host is exactly the labels given
+    if parts.hostname != host or parts.port is not None or parts.username is not None:
+        raise UserError(f"cannot build an endpoint for region {region[:80]!r}", hint=REGION_HINT)
+    return url
+
+
+def api_base(endpoint: str, version: str, project_id: str) -> str:
+    """``ENDPOINT/VERSION/PROJECT``: the project id percent-quoted as one path segment."""
+    if project_id_problem(project_id):
+        raise UserError(f"{project_id[:80]!r} is not a project id", hint=PROJECT_ID_HINT)
+    return f"{endpoint}/{quote(version, safe='')}/{quote(project_id, safe='')}"
+
+
+def _check_value(why: str | None, source: str, hint: str) -> None:
+    # a plan's cloud block is checked with its position when it loads; this is the
+    # last gate, for the environment and for values from a saved plan
+    if why is not None:
+        raise UserError(f"{source}: {why}", hint=hint)
 
 
 def _checked_url(url: str, name: str) -> str:

@@ -19,6 +19,15 @@ from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, WithJsonSche
 from pydantic_core import PydanticCustomError
 
 from planner.addresses import NAME_RE
+from planner.cloud.settings import (
+    PROJECT_ID_HINT,
+    PROJECT_ID_RE,
+    REGION_HINT,
+    REGION_MAX,
+    REGION_RE,
+    project_id_problem,
+    region_problem,
+)
 
 DURATION_RE = re.compile(r"^(?:(?P<d>\d+)d)?(?:(?P<h>\d+)h)?(?:(?P<m>\d+)m)?(?:(?P<s>\d+)s)?$")
 DURATION_PATTERN = r"^(\d+d)?(\d+h)?(\d+m)?(\d+s)?$"
@@ -61,6 +70,29 @@ def parse_time(v: Any) -> datetime:
     )
 
 
+def _region(v: Any) -> Any:
+    # checked here, with the value's position, long before any URL is built from it
+    if isinstance(v, str) and region_problem(v):
+        raise PydanticCustomError("region", "{why}; {hint}", {"why": region_problem(v), "hint": REGION_HINT})
+    return v
+
+
+def _project_id(v: Any) -> Any:
+    if isinstance(v, str) and project_id_problem(v):
+        raise PydanticCustomError("project_id", "{why}; {hint}", {"why": project_id_problem(v), "hint": PROJECT_ID_HINT})
+    return v
+
+
+Region = Annotated[
+    str,
+    BeforeValidator(_region),
+    WithJsonSchema({"type": "string", "pattern": REGION_RE.pattern, "maxLength": REGION_MAX, "examples": ["ap-southeast-1"]}),
+]
+ProjectId = Annotated[
+    str,
+    BeforeValidator(_project_id),
+    WithJsonSchema({"type": "string", "pattern": PROJECT_ID_RE.pattern}),
+]
 Duration = Annotated[
     timedelta,
     BeforeValidator(parse_duration),
@@ -81,8 +113,8 @@ class _Model(BaseModel):
 class Cloud(_Model):
     """Where the plan runs. Credentials never go here: they come from HW_* environment variables."""
 
-    region: str | None = Field(None, description="Region name, e.g. ap-southeast-1; must match HW_REGION_NAME when both are set.")
-    project_id: str | None = Field(None, description="Project id; must match HW_PROJECT_ID when both are set.")
+    region: Region | None = Field(None, description="Region name, e.g. ap-southeast-1; must match HW_REGION_NAME when both are set.")
+    project_id: ProjectId | None = Field(None, description="Project id (32 hex digits); must match HW_PROJECT_ID when both are set.")
 
 
 class Defaults(_Model):

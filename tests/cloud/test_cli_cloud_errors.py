@@ -13,7 +13,7 @@ from planner.cli import common
 from planner.cli.main import main
 from planner.clock import VirtualClock
 
-PLAN = "version: 1\ncloud: {region: r1, project_id: p1}\nrestores:\n  db:\n    server: s1\n    backup: b1\n"
+PLAN = "version: 1\ncloud: {region: r1, project_id: 0a1b2c3d4e5f60718293a4b5c6d7e8f9}\nrestores:\n  db:\n    server: s1\n    backup: b1\n"
 
 
 @pytest.fixture

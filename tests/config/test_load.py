@@ -14,7 +14,7 @@ def test_good_plan_evaluates() -> None:
     path = str(GOOD / "plan.yaml")
     config, diags = load_plan(path, [], [])
     assert diags == [] and config is not None
-    assert (config.region, config.project_id, config.files) == ("ap-southeast-1", "p1", (path,))
+    assert (config.region, config.project_id, config.files) == ("ap-southeast-1", "0a1b2c3d4e5f60718293a4b5c6d7e8f9", (path,))
     assert config.guards.max_backup_age == timedelta(days=7)
     assert config.guards.deny_target_tags == (("env", "prod"),)
     assert config.estimates.restore_overhead_s == 90.0
