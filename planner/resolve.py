@@ -223,6 +223,19 @@ def _backup(
     return _select_backup(spec.backup, target, world, diags, spec)
 
 
+# A backup being restored from is still the newest restorable backup: a selector that
+# skipped it would move to an older one while a restore from it runs (a re-plan after
+# an interrupted apply would then restore the target twice, issue 10). Only backups
+# that cannot be restored from (being taken, deleting, error, restore_mode na) are skipped;
+# the rules then say why the chosen one cannot be restored right now (RP345).
+SELECTABLE_STATUSES = frozenset({"available", "restoring", "waiting_restore"})
+
+
+def selectable(b: Backup) -> bool:
+    """Whether a backup selector may choose ``b``."""
+    return b.status in SELECTABLE_STATUSES and b.restore_mode != "na"
+
+
 def _select_backup(
     sel: BackupSelector,
     target: TargetInfo,
@@ -245,7 +258,7 @@ def _select_backup(
         and (sel.not_before is None or b.created_at >= sel.not_before)
         and (sel.vault is None or b.vault_id == sel.vault)
     ]
-    usable = [b for b in candidates if b.restorable]
+    usable = [b for b in candidates if selectable(b)]
     if usable:
         return max(usable, key=lambda b: (b.created_at, b.id))
     name = target.name or target.id

@@ -35,6 +35,8 @@ from planner.cloud.client import VOLUME_IDS_CHUNK, CloudClient
 from planner.cloud.models import SERVER_BACKUP, Backup, Server, Volume, World
 from planner.cloud.parse import Json
 from planner.config.spec import BackupSelector, PlanConfig, RestoreSpec, SelectRef
+from planner.resolve import SELECTABLE_STATUSES as SELECTABLE
+from planner.resolve import selectable
 
 T = TypeVar("T")
 
@@ -47,7 +49,10 @@ BACKUP_SOURCES_FEW = 8
 # and the listing of pinned backups): a restore of a server that is being backed up
 # waits in the cloud (BackupService.2002), and the plan says so (RP346). Only
 # available, restorable backups are ever chosen.
-LISTED_STATUSES = ("available", "protecting")
+# what a selector may choose (a backup being restored from included, planner.resolve),
+# and protecting: a backup being taken of a target (RP346)
+SELECTABLE_STATUSES = tuple(sorted(SELECTABLE))
+LISTED_STATUSES = (*SELECTABLE_STATUSES, "protecting")
 BACKUP_IDS_FEW = 16
 
 
@@ -231,7 +236,7 @@ def _chosen(b: Backup, w: Window) -> bool:
     """Would a selector with window ``w`` pick ``b`` if nothing newer qualifies?"""
     if w.before is not None and b.created_at > w.before:
         return False
-    return b.restorable and (w.vault is None or b.vault_id == w.vault)
+    return selectable(b) and (w.vault is None or b.vault_id == w.vault)
 
 
 async def _backups(
@@ -246,7 +251,7 @@ async def _backups(
         kind = SERVER_BACKUP if set(sources) <= server_ids else None
         pending = set(sources)
         async for page in client.backup_pages(
-            status="available",  # the many-source listing keeps to the request budget
+            status=SELECTABLE_STATUSES,  # the many-source listing keeps to the request budget
             resource_type=kind,
             vault_id=union.vault,
             start_time=union.not_before.replace(microsecond=0) if union.not_before else None,

@@ -202,3 +202,39 @@ def test_guards() -> None:
     codes = sorted(d.split()[0] for d in diags)
     assert codes == ["RP350", "RP351", "RP352", "RP353"]
     assert any("db: newest backup before 2026-11-20T00:00:00Z is 2h older" in d for d in diags)
+
+
+# --- selector stability (issue 10, item 1): being restored from is not unusable ---
+
+
+def _with_status(world: World, bid: str, status: str) -> World:
+    backups = dict(world.backups)
+    backups[bid] = backups[bid].model_copy(update={"status": status})
+    return world.model_copy(update={"backups": backups})
+
+
+def test_selector_keeps_a_backup_that_is_being_restored_from() -> None:
+    for status in ("restoring", "waiting_restore"):
+        world = _with_status(_world(), "b1", status)
+        cfg = PlanConfig(files=("plan.yaml",), restores=(_spec("db", TargetRef("server", name="db-01"), BackupSelector(before=T0)),))
+        resolved, diags = resolve(cfg, world)
+        assert diags == []
+        assert [r.restore.backup.id for r in resolved] == ["b1"], status
+        assert resolved[0].restore.backup.status == status
+        if status == "restoring":  # the rules then refuse a second restore from it while one runs
+            assert "RP345 backup autobk_b1 is being restored right now" in [
+                f"{d.code} {d.summary}" for d in cloud.check(resolved, world)
+            ]
+
+
+def test_selector_skips_backups_that_cannot_be_restored_from() -> None:
+    older = Backup(
+        id="b0", name="autobk_b0", status="available", resource_id="s1", resource_type="OS::Nova::Server",
+        created_at=T0 - timedelta(hours=5), vault_id="vault1",
+    )  # fmt: skip
+    for status in ("protecting", "deleting", "error", "waiting_protect", "waiting_delete"):
+        world = _with_status(_world(), "b1", status)
+        world = world.model_copy(update={"backups": {**world.backups, "b0": older}})
+        cfg = PlanConfig(files=("plan.yaml",), restores=(_spec("db", TargetRef("server", id="s1"), BackupSelector(before=T0)),))
+        resolved, _ = resolve(cfg, world)
+        assert [r.restore.backup.id for r in resolved] == ["b0"], status
