@@ -98,6 +98,56 @@ def read_lines(path: Path) -> list[dict[str, Any]]:
     return out
 
 
+def fold(
+    objs: list[dict[str, Any]], where: str
+) -> tuple[dict[str, JournalEntry], dict[str, list[tuple[int, dict[str, Any]]]]]:
+    """Open intents by address, and the (position, event) lines each one still needs.
+
+    Shared by the file journal and the PostgreSQL one (``planner.state.postgres``),
+    which store the same events."""
+    open_: dict[str, JournalEntry] = {}
+    lines: dict[str, list[tuple[int, dict[str, Any]]]] = {}
+    for n, obj in enumerate(objs):
+        try:
+            addr = str(obj["address"])
+            event = obj["event"]
+            if event == "intent":
+                open_[addr] = JournalEntry(
+                    run_id=str(obj["run_id"]),
+                    address=Address.parse(addr),
+                    backup_id=str(obj["backup_id"]),
+                    target_id=str(obj["target_id"]),
+                    body_digest=str(obj["body_digest"]),
+                    at=parse_ts(obj["at"]),
+                )
+                lines[addr] = [(n, obj)]
+            elif event == "accepted" and addr in open_:
+                open_[addr] = replace(
+                    open_[addr], task_id=str(obj["task_id"]), accepted_at=parse_ts(obj["at"])
+                )
+                lines[addr].append((n, obj))
+            elif event == "finished":
+                open_.pop(addr, None)
+                lines.pop(addr, None)
+        except (KeyError, ValueError, TypeError, AddressError) as exc:
+            raise UserError(f"{where}: unreadable journal event {obj!r}: {exc}") from None
+    return open_, lines
+
+
+def intent_event(
+    run_id: str, address: Address, backup_id: str, target_id: str, body_digest: str, at: datetime | float
+) -> dict[str, Any]:
+    return {
+        "event": "intent",
+        "run_id": run_id,
+        "address": str(address),
+        "backup_id": backup_id,
+        "target_id": target_id,
+        "body_digest": body_digest,
+        "at": format_ts(at),
+    }
+
+
 class Journal:
     def __init__(self, path: Path) -> None:
         self.path = Path(path)
@@ -149,18 +199,7 @@ class Journal:
     ) -> None:
         """``sync=False`` leaves the fsync to ``sync()``: several intents, one flush,
         as long as no POST leaves before it."""
-        self._append(
-            {
-                "event": "intent",
-                "run_id": run_id,
-                "address": str(address),
-                "backup_id": backup_id,
-                "target_id": target_id,
-                "body_digest": body_digest,
-                "at": format_ts(at),
-            },
-            sync,
-        )
+        self._append(intent_event(run_id, address, backup_id, target_id, body_digest, at), sync)
 
     def sync(self) -> None:
         os.fsync(self._open())
@@ -180,33 +219,7 @@ class Journal:
         )
 
     def _fold(self) -> tuple[dict[str, JournalEntry], dict[str, list[tuple[int, dict[str, Any]]]]]:
-        open_: dict[str, JournalEntry] = {}
-        lines: dict[str, list[tuple[int, dict[str, Any]]]] = {}
-        for n, obj in enumerate(read_lines(self.path)):
-            try:
-                addr = str(obj["address"])
-                event = obj["event"]
-                if event == "intent":
-                    open_[addr] = JournalEntry(
-                        run_id=str(obj["run_id"]),
-                        address=Address.parse(addr),
-                        backup_id=str(obj["backup_id"]),
-                        target_id=str(obj["target_id"]),
-                        body_digest=str(obj["body_digest"]),
-                        at=parse_ts(obj["at"]),
-                    )
-                    lines[addr] = [(n, obj)]
-                elif event == "accepted" and addr in open_:
-                    open_[addr] = replace(
-                        open_[addr], task_id=str(obj["task_id"]), accepted_at=parse_ts(obj["at"])
-                    )
-                    lines[addr].append((n, obj))
-                elif event == "finished":
-                    open_.pop(addr, None)
-                    lines.pop(addr, None)
-            except (KeyError, ValueError, TypeError, AddressError) as exc:
-                raise UserError(f"{self.path}: unreadable journal event {obj!r}: {exc}") from None
-        return open_, lines
+        return fold(read_lines(self.path), str(self.path))
 
     def pending(self) -> list[JournalEntry]:
         """Intents with no finished event, oldest first."""

@@ -63,6 +63,22 @@ def _jsonable(value: Any) -> Any:
     return value
 
 
+def make_event(clock: Clock, kind: str, fields: dict[str, Any]) -> tuple[dict[str, Any], str]:
+    """One event and its JSON line (shared with the PostgreSQL run log)."""
+    if kind not in KINDS:
+        raise ValueError(f"unknown run log event kind {kind!r}")
+    ts = fields.pop("ts", None)
+    obj = {"ts": format_ts(clock.now() if ts is None else ts), "kind": kind}
+    obj.update(_jsonable(fields))
+    return obj, json.dumps(obj, ensure_ascii=False, default=str)
+
+
+def check_run_id(run_id: str) -> str:
+    if not _RUN_ID_RE.match(run_id):
+        raise ValueError(f"bad run id {run_id!r}")
+    return run_id
+
+
 class RunLog:
     def __init__(self, path: Path, run_id: str, clock: Clock | None = None) -> None:
         self.path = path
@@ -80,21 +96,14 @@ class RunLog:
         cls, state_path: Path, run_id: str | None = None, clock: Clock | None = None
     ) -> RunLog:
         clock = clock or WallClock()
-        run_id = run_id or new_run_id(clock.now())
-        if not _RUN_ID_RE.match(run_id):
-            raise ValueError(f"bad run id {run_id!r}")
+        run_id = check_run_id(run_id or new_run_id(clock.now()))
         return cls(runs_dir(state_path) / f"{run_id}.jsonl", run_id, clock)
 
     def event(self, kind: str, **fields: Any) -> dict[str, Any]:
         """Append one event; ``ts`` (datetime or epoch seconds) defaults to the clock's now."""
-        if kind not in KINDS:
-            raise ValueError(f"unknown run log event kind {kind!r}")
         if self._fd is None:
             raise ValueError(f"run log {self.path} is closed")
-        ts = fields.pop("ts", None)
-        obj = {"ts": format_ts(self._clock.now() if ts is None else ts), "kind": kind}
-        obj.update(_jsonable(fields))
-        self.last_line = json.dumps(obj, ensure_ascii=False, default=str)
+        obj, self.last_line = make_event(self._clock, kind, fields)
         os.write(self._fd, self.last_line.encode() + b"\n")
         return obj
 

@@ -117,6 +117,16 @@ class Cloud(_Model):
     project_id: ProjectId | None = Field(None, description="Project id (32 hex digits); must match HW_PROJECT_ID when both are set.")
 
 
+class BackendBlock(_Model):
+    """Where state lives. The connection string never goes here: it comes from PG_CONN_STR."""
+
+    model_config = ConfigDict(extra="forbid", strict=True, populate_by_name=True)
+
+    type: Literal["local", "postgres"] = Field(description="local: a file beside the plan (default); postgres: one database for the team.")
+    schema_: str | None = Field(None, alias="schema", pattern=r"^[a-z_][a-z0-9_]{0,62}$", description="PostgreSQL schema (default restore_planner).")
+    workspace: str | None = Field(None, pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$", description="One state per workspace, e.g. the environment (default: default).")
+
+
 class Defaults(_Model):
     """Values applied to every restore that does not set them, and estimate settings."""
 
@@ -197,6 +207,7 @@ class PlanHeader(_Model):
 
     version: Literal[1] = Field(description="Plan format version; must be 1.")
     cloud: Cloud | None = None
+    backend: BackendBlock | None = None
     vars: dict[str, Any] = Field(default_factory=dict, description="Template variables: {{ name }} in any string.")
     defaults: Defaults | None = None
     guards: GuardsModel | None = None
@@ -217,6 +228,7 @@ class PlanDocument(PlanHeader):
 KNOWN_KEYS: dict[tuple[str, ...], list[str]] = {
     (): list(PlanHeader.model_fields),
     ("cloud",): list(Cloud.model_fields),
+    ("backend",): ["type", "schema", "workspace"],
     ("defaults",): list(Defaults.model_fields),
     ("guards",): list(GuardsModel.model_fields),
     ("restores", "*"): list(Restore.model_fields),
