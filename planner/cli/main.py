@@ -2,8 +2,9 @@
 
 Every command lives in its own module ``planner.cli.<name>`` exposing
 ``run(args) -> int``; modules are imported lazily so ``--help`` stays fast.
-Exit codes: 0 success, 1 error, 2 changes present (plan --detailed-exitcode),
-130 interrupted.
+Exit codes: 0 success, 1 error (a usage error too: 2 means "changes present"
+for plan --detailed-exitcode), 2 changes present, 130 interrupted, 141 when
+stdout is a pipe the reader closed (like git and terraform, which die of SIGPIPE).
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ import tempfile
 import time
 import traceback
 from collections.abc import Sequence
+from typing import Any, NoReturn
 
 from planner import __version__
 from planner.errors import DiagnosticsError, UserError
@@ -24,6 +26,7 @@ EXIT_OK = 0
 EXIT_ERROR = 1
 EXIT_CHANGES = 2
 EXIT_INTERRUPTED = 130
+EXIT_BROKEN_PIPE = 141  # 128 + SIGPIPE: what a shell reports for git or terraform piped into head
 
 _EPILOG = """\
 typical session:
@@ -33,12 +36,29 @@ typical session:
   restore-planner apply drill.plan                do exactly what was reviewed
 
 cloud settings come from the environment (the Huawei Cloud Terraform provider's names):
-  HW_REGION_NAME, HW_PROJECT_ID, and one of HW_AUTH_TOKEN | HW_ACCESS_KEY+HW_SECRET_KEY |
-  HW_USER_NAME+HW_USER_PASSWORD+HW_DOMAIN_NAME; HW_ENDPOINT sends every service to one URL.
+  HW_REGION_NAME, HW_PROJECT_ID (or HW_PROJECT_NAME), and one of HW_AUTH_TOKEN |
+  HW_ACCESS_KEY+HW_SECRET_KEY | HW_USER_NAME+HW_USER_PASSWORD+HW_DOMAIN_NAME |
+  a KooCLI profile (HW_PROFILE, ~/.hcloud/config.json); HW_ENDPOINT sends every
+  service to one URL.
 
-exit codes: 0 ok, 1 error, 2 changes present (plan --detailed-exitcode), 130 interrupted.
+exit codes: 0 ok, 1 error (usage errors too), 2 changes present (plan
+--detailed-exitcode), 130 interrupted, 141 stdout closed by its reader.
 try it without a cloud: restore-planner demo
+shell completion: restore-planner completion bash|zsh|fish --help
 """
+
+
+class Parser(argparse.ArgumentParser):
+    """A usage error exits 1 (2 is `plan --detailed-exitcode`'s "changes present")
+    and prints the usage of the command that was mistyped, not the top level's."""
+
+    def error(self, message: str) -> NoReturn:
+        self.print_usage(sys.stderr)
+        self.exit(EXIT_ERROR, f"error: {message}\nhint: run `{self.prog} --help` for examples\n")
+
+
+def _examples(*lines: str) -> str:
+    return "examples:\n" + "\n".join(f"  {line}" for line in lines)
 
 
 def _common(p: argparse.ArgumentParser) -> None:
@@ -69,10 +89,21 @@ def _state(p: argparse.ArgumentParser) -> None:
         metavar="PATH",
         help="state file (default: .restore-planner/state.json beside the plan)",
     )
+    p.add_argument(
+        "--backend",
+        choices=["local", "postgres"],
+        help="where state lives (default: the plan's backend: block, else local); "
+        "postgres connects with PG_CONN_STR",
+    )
+    p.add_argument("--workspace", metavar="NAME", help="postgres: the state to use (default: backend: block, else default)")
 
 
 def _fmt(p: argparse.ArgumentParser, choices: Sequence[str], default: str = "text") -> None:
     p.add_argument("--format", choices=list(choices), default=default, help=f"output format (default {default})")
+
+
+def _plan_path(p: argparse.ArgumentParser, what: str = "plan file or directory of *.yaml (default .)") -> None:
+    p.add_argument("path", nargs="?", default=".", help=what)
 
 
 def _planning(p: argparse.ArgumentParser) -> None:
@@ -95,48 +126,144 @@ def _planning(p: argparse.ArgumentParser) -> None:
     p.add_argument("--parallelism", type=int, default=10, metavar="N", help="restores in flight (default 10)")
 
 
+class _Commands:
+    """Adds (sub)commands that share the parser class, formatter and --no-color/--debug."""
+
+    def __init__(self, parent: argparse.ArgumentParser, dest: str, required: bool = False) -> None:
+        self.sub = parent.add_subparsers(dest=dest, metavar="COMMAND" if dest == "command" else "SUBCOMMAND",
+                                         parser_class=Parser, required=required)
+
+    def add(self, name: str, help: str, description: str, examples: str, common: bool = True,
+            **kwargs: Any) -> argparse.ArgumentParser:
+        p = self.sub.add_parser(
+            name,
+            help=help,
+            description=description or help,
+            epilog=examples,
+            formatter_class=argparse.RawDescriptionHelpFormatter,
+            **kwargs,
+        )
+        if common:
+            _common(p)
+        return p
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = Parser(
         prog="restore-planner",
         description="Plan, review and apply restores of Huawei Cloud CBR backups, declared in YAML.",
         epilog=_EPILOG,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("--version", action="version", version=f"restore-planner {__version__}")
-    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    cmds = _Commands(parser, "command")
+    _validate(cmds)
+    _plan_apply(cmds)
+    p = cmds.add(
+        "show",
+        "render a saved plan",
+        "Render a plan saved by `plan --out` with the same renderers as `plan`;\n"
+        "nothing is refreshed and the cloud is not contacted.",
+        _examples(
+            "restore-planner show drill.plan",
+            "restore-planner show drill.plan --format markdown > plan.md   # a pull request comment",
+            "restore-planner show drill.plan --format json | jq '.actions | length'",
+        ),
+    )
+    p.add_argument("planfile", help="file written by plan --out")
+    _fmt(p, ["text", "json", "markdown"])
+    p = cmds.add(
+        "graph",
+        "print the dependency graph as Graphviz dot or Mermaid",
+        "Print the restores and their dependencies (depends_on, waves) offline.",
+        _examples(
+            "restore-planner graph plans/ | dot -Tsvg > graph.svg",
+            "restore-planner graph plans/ --format mermaid",
+        ),
+    )
+    _plan_path(p)
+    _vars(p)
+    _fmt(p, ["dot", "mermaid"], default="dot")
+    _state_commands(cmds)
+    _report(cmds)
+    _sim(cmds)
+    p = cmds.add(
+        "demo",
+        "run the bundled drill end to end on the in-process simulator",
+        "Generate an inventory, start the simulated cloud in this process, then run\n"
+        "validate, plan --out, apply and report in a directory, as a user would.",
+        _examples(
+            "restore-planner demo",
+            "restore-planner demo --servers 300 --time-scale 2000 --dir /tmp/drill",
+        ),
+    )
+    p.add_argument("--servers", type=int, default=60, metavar="N", help="servers in the generated inventory (default 60)")
+    p.add_argument("--time-scale", type=float, default=0.0, metavar="X",
+                   help="simulated seconds per real second; 0 picks one that takes about a minute")
+    p.add_argument("--dir", default="demo-out", metavar="DIR", help="where to write plans, state and reports (default demo-out)")
+    p.add_argument("--auto-approve", action="store_true", default=True, help=argparse.SUPPRESS)
+    cmds.add(
+        "schema",
+        "print the plan JSON Schema (for editors: yaml-language-server)",
+        "Print the JSON Schema (draft-07) of plan files; specs/plan.schema.json is this output.",
+        _examples(
+            "restore-planner schema > plan.schema.json",
+            "# then, first line of a plan:  # yaml-language-server: $schema=plan.schema.json",
+        ),
+    )
+    p = cmds.add(
+        "completion",
+        "print a shell completion script (bash, zsh or fish)",
+        "Print a completion script generated from this command line's own parser.",
+        _examples(
+            'eval "$(restore-planner completion bash)"          # in ~/.bashrc',
+            'eval "$(restore-planner completion zsh)"           # in ~/.zshrc (after compinit)',
+            "restore-planner completion fish > ~/.config/fish/completions/restore-planner.fish",
+        ),
+    )
+    p.add_argument("shell", choices=["bash", "zsh", "fish"], help="the shell to complete for")
+    return parser
 
-    def cmd(name: str, help: str, description: str = "") -> argparse.ArgumentParser:
-        p = sub.add_parser(
-            name,
-            help=help,
-            description=description or help,
-            formatter_class=argparse.RawDescriptionHelpFormatter,
-        )
-        _common(p)
-        return p
 
-    p = cmd(
+def _validate(cmds: _Commands) -> None:
+    p = cmds.add(
         "validate",
         "check plan files offline (syntax, schema, templates, references, cycles)",
         "Check plan files without touching the cloud. Prints every problem as\n"
-        "file:line:col: error[CODE]: summary, with the source line and a hint.\n\n"
-        "example:\n  restore-planner validate plans/prod/ --var point_in_time=2026-11-20T00:00:00Z",
+        "file:line:col: error[CODE]: summary, with the source line and a hint.",
+        _examples(
+            "restore-planner validate plans/prod/ --var point_in_time=2026-11-20T00:00:00Z",
+            "restore-planner validate plans/                  # each plan directory under plans/",
+            "restore-planner validate --changed plans/prod/db.yaml vars/staging.yaml   # pre-commit",
+        ),
     )
-    p.add_argument("path", nargs="?", default=".", help="plan file or directory of *.yaml (default .)")
+    p.add_argument("path", nargs="*", default=["."],
+                   help="plan files or directories of *.yaml (default .); several are checked one by one")
+    p.add_argument(
+        "--changed",
+        action="store_true",
+        help="the paths are changed files (pre-commit): check the plan directory of each once; "
+        "plans/ENV/ uses vars/ENV.yaml when no --var-file is given",
+    )
     _vars(p)
     _fmt(p, ["text", "json"])
 
-    p = cmd(
+
+def _plan_apply(cmds: _Commands) -> None:
+    p = cmds.add(
         "plan",
         "refresh from the cloud, resolve, validate and show what apply would do",
         "Refresh what the plan needs from the cloud, resolve selectors to concrete\n"
         "backups and targets, check every cloud-side rule, compare with state, and\n"
-        "print the execution plan. Nothing is changed.\n\n"
-        "examples:\n  restore-planner plan plans/ --out drill.plan\n"
-        "  restore-planner plan plans/ --format markdown > plan.md\n"
-        "  restore-planner plan plans/ --detailed-exitcode   # exit 2 when there are changes",
+        "print the execution plan. Nothing is changed.",
+        _examples(
+            "restore-planner plan plans/ --out drill.plan",
+            "restore-planner plan plans/ --format markdown > plan.md",
+            "restore-planner plan plans/ --detailed-exitcode   # exit 2 when there are changes",
+            'restore-planner plan plans/ --target db --replace \'app["app-01"]\'',
+        ),
     )
-    p.add_argument("path", nargs="?", default=".", help="plan file or directory (default .)")
+    _plan_path(p, "plan file or directory (default .)")
     _planning(p)
     _fmt(p, ["text", "json", "markdown"])
     p.add_argument("--out", metavar="FILE", help="save the plan for `show` and `apply FILE`")
@@ -145,16 +272,17 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="exit 0 when there is nothing to do, 2 when there are changes, 1 on error",
     )
-
-    p = cmd(
+    p = cmds.add(
         "apply",
         "execute a plan: restore, track to the end, record in state",
         "With a saved plan file, run exactly that plan (refused if stale). With a\n"
-        "path, plan first, show it, and ask before overwriting anything.\n\n"
-        "examples:\n  restore-planner apply drill.plan\n"
-        "  restore-planner apply plans/ --auto-approve --parallelism 20",
+        "path, plan first, show it, and ask before overwriting anything.",
+        _examples(
+            "restore-planner apply drill.plan",
+            "restore-planner apply plans/ --auto-approve --parallelism 20",
+        ),
     )
-    p.add_argument("path", nargs="?", default=".", help="saved plan file, plan file or directory")
+    _plan_path(p, "saved plan file, plan file or directory (default .)")
     _planning(p)
     _fmt(p, ["text", "json"])
     p.add_argument("--auto-approve", action="store_true", help="do not ask for confirmation")
@@ -166,54 +294,100 @@ def build_parser() -> argparse.ArgumentParser:
         help="never poll task status more often than this (seconds, default 5)",
     )
 
-    p = cmd("show", "render a saved plan")
-    p.add_argument("planfile", help="file written by plan --out")
-    _fmt(p, ["text", "json", "markdown"])
 
-    p = cmd(
-        "graph",
-        "print the dependency graph as Graphviz dot or Mermaid",
-        "examples:\n  restore-planner graph plans/ | dot -Tsvg > graph.svg\n"
-        "  restore-planner graph plans/ --format mermaid",
+_STATE_PATH = "plan file or directory whose state to use (default .)"
+
+
+def _state_commands(cmds: _Commands) -> None:
+    p = cmds.add(
+        "state",
+        "inspect or edit state",
+        "Inspect or edit the state file beside a plan. Reading does not take the lock.",
+        _examples(
+            "restore-planner state list plans/",
+            'restore-planner state show \'db["db-01"]\' plans/',
+            "restore-planner state rm web --path plans/",
+        ),
     )
-    p.add_argument("path", nargs="?", default=".", help="plan file or directory (default .)")
-    _vars(p)
-    _fmt(p, ["dot", "mermaid"], default="dot")
-
-    p = cmd("state", "inspect or edit state")
-    ssub = p.add_subparsers(dest="state_command", metavar="SUBCOMMAND")
-    sp = ssub.add_parser("list", help="list addresses recorded in state")
+    scmds = _Commands(p, "state_command", required=True)
+    sp = scmds.add("list", "list addresses recorded in state", "List the addresses recorded in state, one a line.",
+                   _examples("restore-planner state list plans/", "restore-planner state list --format json plans/"))
     _state(sp)
-    _common(sp)
     _fmt(sp, ["text", "json"])
-    sp.add_argument("path", nargs="?", default=".", help="plan file or directory whose state to use")
-    sp = ssub.add_parser("show", help="show one address in state")
+    sp.add_argument("path", nargs="?", default=".", help=_STATE_PATH)
+    sp = scmds.add("show", "show one address in state", "Show what state recorded for one address.",
+                   _examples('restore-planner state show \'db["db-01"]\' plans/',
+                             "restore-planner state show db --format json --state backup/state.json"))
     _state(sp)
-    _common(sp)
     _fmt(sp, ["text", "json"])
-    sp.add_argument("address")
-    sp.add_argument("path", nargs="?", default=".")
-    sp = ssub.add_parser("rm", help="forget addresses (does not touch the cloud)")
+    sp.add_argument("address", help='address as `state list` prints it, e.g. db or app["app-01"]')
+    sp.add_argument("path", nargs="?", default=".", help=_STATE_PATH)
+    sp = scmds.add("rm", "forget addresses (does not touch the cloud)",
+                   "Forget addresses: the next plan restores them again. The cloud is not touched.",
+                   _examples("restore-planner state rm 'app[\"app-01\"]' --path plans/",
+                             "restore-planner state rm web --state plans/.restore-planner/state.json"))
     _state(sp)
-    _common(sp)
-    sp.add_argument("address", nargs="+")
-    sp.add_argument("--path", default=".", help="plan file or directory whose state to use")
-    sp = ssub.add_parser("force-unlock", help="remove a stale lock left by a dead process")
+    sp.add_argument("address", nargs="+", help="addresses to forget (a block name forgets all its instances)")
+    sp.add_argument("--path", default=".", help=_STATE_PATH)
+    sp = scmds.add("pull", "print the state as JSON", "Print the whole state (lineage, serial, records) as JSON.",
+                   _examples("restore-planner state pull --backend postgres --workspace prod > prod.json"))
     _state(sp)
-    _common(sp)
-    sp.add_argument("lock_id")
-    sp.add_argument("path", nargs="?", default=".")
+    sp.add_argument("path", nargs="?", default=".", help=_STATE_PATH)
+    sp = scmds.add("push", "replace the state with a state file (lineage and serial checked)",
+                   "Replace the state with FILE (`state pull` output or a state.json). Refused when FILE\n"
+                   "is another state (lineage) or older than the state (serial), unless --force.",
+                   _examples("restore-planner state push prod.json --backend postgres --workspace prod"))
+    _state(sp)
+    sp.add_argument("file", help="a state file: `state pull` output or a .restore-planner/state.json")
+    sp.add_argument("--force", action="store_true", help="replace even another or a newer state")
+    sp.add_argument("--path", default=".", help=_STATE_PATH)
+    sp = scmds.add("mv", "rename an address in state (a renamed restore keeps its history)",
+                   "Move the record of OLD to NEW, so a restore renamed in the plan shows as\n"
+                   "unchanged instead of forget + restore. A block name moves all its instances.",
+                   _examples("restore-planner state mv db database --path plans/",
+                             "restore-planner state mv 'app[\"a\"]' 'app[\"b\"]' --path plans/"))
+    _state(sp)
+    sp.add_argument("old", help="address or block recorded in state")
+    sp.add_argument("new", help="its new address or block name")
+    sp.add_argument("--path", default=".", help=_STATE_PATH)
+    sp = scmds.add("migrate", "copy a local state (and its run logs) into PostgreSQL",
+                   "Copy the local state file, keeping its lineage, and its run logs into a\n"
+                   "PostgreSQL workspace (PG_CONN_STR). Refused if the workspace holds another state\n"
+                   "or the local journal has restores whose outcome is unknown.",
+                   _examples("restore-planner state migrate plans/prod/ --workspace prod"))
+    sp.add_argument("--state", metavar="PATH", help="the local state file (default: beside the plan)")
+    sp.add_argument("--workspace", metavar="NAME", help="destination workspace (default: backend: block, else default)")
+    sp.add_argument("path", nargs="?", default=".", help=_STATE_PATH)
+    sp = scmds.add("force-unlock", "remove a stale lock left by a dead process",
+                   "Remove the state lock with this id (the error naming the holder prints it).",
+                   _examples("restore-planner state force-unlock 6f1c2a9e plans/"))
+    _force_unlock_args(sp)
+    p = cmds.add(
+        "force-unlock",
+        "remove a stale state lock (same as `state force-unlock`)",
+        "Remove the state lock with this id (the error naming the holder prints it).",
+        _examples("restore-planner force-unlock 6f1c2a9e plans/"),
+    )
+    _force_unlock_args(p)
 
-    p = cmd("force-unlock", "remove a stale state lock (same as `state force-unlock`)")
+
+def _force_unlock_args(p: argparse.ArgumentParser) -> None:
     _state(p)
-    p.add_argument("lock_id")
-    p.add_argument("path", nargs="?", default=".")
+    p.add_argument("lock_id", help="the lock's id, as the lock error printed it")
+    p.add_argument("path", nargs="?", default=".", help=_STATE_PATH)
 
-    p = cmd(
+
+def _report(cmds: _Commands) -> None:
+    p = cmds.add(
         "report",
         "drill report of the last (or given) apply",
-        "examples:\n  restore-planner report --format html --out drill.html\n"
-        "  restore-planner report --format junit --out junit.xml",
+        "Render a run of apply as a drill report: per restore and per wave, estimate\n"
+        "versus actual, the critical path taken, a Gantt chart.",
+        _examples(
+            "restore-planner report --format html --out drill.html",
+            "restore-planner report --format junit --out junit.xml",
+            "restore-planner report plans/ --calibrate",
+        ),
     )
     p.add_argument(
         "run_id",
@@ -226,46 +400,77 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", metavar="FILE", help="write to FILE instead of stdout")
     p.add_argument("--calibrate", action="store_true", help="fit overhead and throughput from the run")
 
-    p = cmd("sim", "the built-in cloud simulator")
-    simsub = p.add_subparsers(dest="sim_command", metavar="SUBCOMMAND")
-    sp = simsub.add_parser(
-        "serve",
-        help="serve the simulated cloud API over HTTP on 127.0.0.1",
-        description="Prints `export ...` lines a client needs, then serves until Ctrl-C.\n\n"
-        'example:\n  restore-planner sim serve --inventory inv.yaml --port 0 > sim.env &\n'
-        "  sleep 1; . ./sim.env   # the export lines",
-        formatter_class=argparse.RawDescriptionHelpFormatter,
+
+def _sim(cmds: _Commands) -> None:
+    p = cmds.add(
+        "sim",
+        "the built-in cloud simulator",
+        "A simulated CBR/ECS/EVS/IAM cloud: generate an inventory, serve it over HTTP.",
+        _examples(
+            "restore-planner sim generate --for-examples --out inv.yaml",
+            "restore-planner sim serve --inventory inv.yaml --env-file sim.env &",
+            "restore-planner sim wait sim.env && . ./sim.env",
+        ),
     )
-    _common(sp)
-    sp.add_argument("--inventory", required=True, metavar="FILE")
-    sp.add_argument("--host", default="127.0.0.1")
+    simcmds = _Commands(p, "sim_command", required=True)
+    sp = simcmds.add(
+        "serve",
+        "serve the simulated cloud API over HTTP on 127.0.0.1",
+        "Print the `export ...` lines a client needs (and write them to --env-file,\n"
+        "atomically, once listening), then serve until Ctrl-C.",
+        _examples(
+            "restore-planner sim serve --inventory inv.yaml --env-file sim.env &",
+            "restore-planner sim wait sim.env && . ./sim.env",
+            "restore-planner sim serve --inventory inv.yaml --port 8080 --faults 5xx=0.05,429=0.05",
+        ),
+    )
+    sp.add_argument("--inventory", required=True, metavar="FILE", help="inventory written by `sim generate` (YAML or JSON)")
+    sp.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
     sp.add_argument("--port", type=int, default=0, help="0 picks a free port (default)")
-    sp.add_argument("--time-scale", type=float, default=1.0, metavar="X")
+    sp.add_argument("--time-scale", type=float, default=1.0, metavar="X",
+                    help="simulated seconds per real second (default 1: restores take their real time)")
     sp.add_argument("--faults", default="", metavar="SPEC", help="e.g. 5xx=0.05,429=0.05,lost=0.02")
-    sp.add_argument("--seed", type=int, default=0)
-    sp = simsub.add_parser("generate", help="write a synthetic inventory")
-    _common(sp)
-    sp.add_argument("--servers", type=int, default=60)
-    sp.add_argument("--disks", type=int, default=2, help="data disks per server")
-    sp.add_argument("--seed", type=int, default=0)
-    sp.add_argument("--tiers", default="db,app,web", help="comma-separated tier names")
-    sp.add_argument("--out", metavar="FILE", help="write here instead of stdout")
-
-    p = cmd("demo", "run the bundled drill end to end on the in-process simulator")
-    p.add_argument("--servers", type=int, default=60)
-    p.add_argument("--time-scale", type=float, default=0.0, help="0 picks one that takes about a minute")
-    p.add_argument("--dir", default="demo-out", help="where to write plans, state and reports")
-    p.add_argument("--auto-approve", action="store_true", default=True, help=argparse.SUPPRESS)
-
-    p = cmd("schema", "print the plan JSON Schema (for editors: yaml-language-server)")
-    return parser
+    sp.add_argument("--seed", type=int, default=0, help="seed of the fault injection (default 0)")
+    sp.add_argument("--env-file", metavar="FILE",
+                    help="write the export lines here (temp file and rename) once the server listens")
+    sp = simcmds.add(
+        "wait",
+        "wait until `sim serve --env-file FILE` is listening",
+        "Wait until FILE exists (sim serve writes it atomically once it listens).\n"
+        "Without restore-planner: until [ -s sim.env ]; do sleep 0.1; done",
+        _examples("restore-planner sim wait sim.env && . ./sim.env",
+                  "restore-planner sim wait sim.env --timeout 120"),
+    )
+    sp.add_argument("env_file", metavar="FILE", help="the --env-file given to sim serve")
+    sp.add_argument("--timeout", type=float, default=60.0, metavar="S", help="give up after S seconds (default 60)")
+    sp = simcmds.add(
+        "generate",
+        "write a synthetic inventory",
+        "Write a deterministic synthetic inventory (a function of the options).",
+        _examples(
+            "restore-planner sim generate --servers 200 --out inv.yaml",
+            "restore-planner sim generate --for-examples --out inv.yaml   # what specs/examples/ name",
+            "restore-planner sim generate --region ap-southeast-1 --project 0a1b... --out inv.json",
+        ),
+    )
+    sp.add_argument("--servers", type=int, default=60, metavar="N", help="servers to generate (default 60)")
+    sp.add_argument("--disks", type=int, default=2, metavar="N", help="data disks per server (default 2)")
+    sp.add_argument("--seed", type=int, default=0, help="seed: the same seed gives the same inventory (default 0)")
+    sp.add_argument("--tiers", default="db,app,web", help="comma-separated tier names (default db,app,web)")
+    sp.add_argument("--region", metavar="NAME", help="region the simulator claims (default sim-1)")
+    sp.add_argument("--project", metavar="ID", help="project id (default derived from the seed)")
+    sp.add_argument(
+        "--for-examples",
+        action="store_true",
+        help="also hold the servers, volumes, vault and backups that specs/examples/ name, "
+        "in their region and project",
+    )
+    sp.add_argument("--out", metavar="FILE", help="write here instead of stdout (.json: JSON)")
 
 
 def _dispatch(args: argparse.Namespace) -> int:
     name = args.command
-    if name == "state":
-        name = "state"
-    elif name == "force-unlock":
+    if name == "force-unlock":
         name = "state"
         args.state_command = "force-unlock"
     module = importlib.import_module(f"planner.cli.{name.replace('-', '_')}")
@@ -302,11 +507,42 @@ def _cloud_hint(exc: Exception) -> str | None:
     return None
 
 
+def _stdout_closed() -> int:
+    """The reader of stdout went away (`state list | head -1`): end quietly.
+
+    Python would otherwise complain again when it flushes stdout at exit, so
+    stdout is pointed at /dev/null first. The status is 141 (128 + SIGPIPE),
+    what a shell shows for git or terraform in the same pipe: they die of SIGPIPE.
+    """
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
+    except (OSError, ValueError):
+        pass
+    return EXIT_BROKEN_PIPE
+
+
+def _chosen(parser: argparse.ArgumentParser, args: argparse.Namespace) -> argparse.ArgumentParser:
+    """The innermost (sub)command parser the arguments selected."""
+    for dest in ("command", "state_command", "sim_command"):
+        actions = [a for a in parser._actions if isinstance(a, argparse._SubParsersAction) and a.dest == dest]
+        name = getattr(args, dest, None)
+        if actions and name in actions[0].choices:
+            parser = actions[0].choices[name]
+    return parser
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
-    args = parser.parse_args(argv)
+    try:
+        args, extra = parser.parse_known_args(argv)
+        if extra:  # argparse would blame the top level; the mistyped command's usage helps more
+            _chosen(parser, args).error(f"unrecognized arguments: {' '.join(extra)}")
+    except BrokenPipeError:  # `--help | head -1`
+        return _stdout_closed()
     if not args.command:
-        parser.print_help()
+        parser.print_help(sys.stderr)
         return EXIT_ERROR
     debug = bool(getattr(args, "debug", False))
     if debug:
@@ -317,7 +553,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         for noisy in ("httpcore", "httpx", "asyncio"):
             logging.getLogger(noisy).setLevel(logging.WARNING)
     try:
-        return _dispatch(args)
+        rc = _dispatch(args)
+        sys.stdout.flush()  # a closed pipe shows here when the output fit in the buffer
+        return rc
+    except BrokenPipeError:
+        return _stdout_closed()
     except KeyboardInterrupt:
         print("\ninterrupted", file=sys.stderr)
         return EXIT_INTERRUPTED

@@ -14,7 +14,9 @@ def run(args: argparse.Namespace) -> int:
         return _serve(args)
     if args.sim_command == "generate":
         return _generate(args)
-    raise UserError("sim needs a subcommand: serve or generate", hint="restore-planner sim --help")
+    if args.sim_command == "wait":
+        return _wait(args)
+    raise UserError("sim needs a subcommand: serve, wait or generate", hint="restore-planner sim --help")
 
 
 def _serve(args: argparse.Namespace) -> int:
@@ -24,11 +26,14 @@ def _serve(args: argparse.Namespace) -> int:
 
     if args.time_scale <= 0:
         raise UserError(f"--time-scale must be positive, got {args.time_scale}")
+    env_file = Path(args.env_file) if getattr(args, "env_file", None) else None
+    if env_file is not None:
+        env_file.unlink(missing_ok=True)  # from an earlier run: waiting on it would not wait
     inv = load_inventory(args.inventory)
     sim = Simulator(inv, clock=ScaledClock(args.time_scale), faults=args.faults, seed=args.seed,
                     rate_clock=WallClock())
     try:
-        return serve_forever(sim, args.host, args.port)
+        return serve_forever(sim, args.host, args.port, env_file)
     except OSError as exc:
         raise UserError(f"cannot listen on {args.host}:{args.port}: {exc.strerror}") from None
 
@@ -42,9 +47,22 @@ def _generate(args: argparse.Namespace) -> int:
     if not tiers:
         raise UserError("--tiers needs at least one tier name, e.g. db,app,web")
     fmt = "json" if args.out and args.out.endswith(".json") else "yaml"
-    text = dump_inventory(generate_inventory(args.servers, args.disks, args.seed, tiers), fmt)
+    inv = generate_inventory(args.servers, args.disks, args.seed, tiers, region=args.region,
+                             project_id=args.project, for_examples=args.for_examples)
+    text = dump_inventory(inv, fmt)
     if args.out:
         Path(args.out).write_text(text)
     else:
         sys.stdout.write(text)
+    return 0
+
+
+def _wait(args: argparse.Namespace) -> int:
+    from planner.sim.serve import wait_for_file
+
+    if not wait_for_file(Path(args.env_file), args.timeout):
+        raise UserError(
+            f"{args.env_file} did not appear within {args.timeout:g} s",
+            hint="is `restore-planner sim serve --env-file` running? a large inventory takes longer: --timeout",
+        )
     return 0

@@ -29,7 +29,50 @@ def plan_dirs(path: str) -> list[str]:
     ]
 
 
+def changed_plans(files: Sequence[str]) -> list[tuple[str, list[str]]]:
+    """The plan directories of changed files (pre-commit), each once, with its var files.
+
+    A plan is the directory holding the file, since a plan's files are merged.
+    The GitOps layout pairs ``plans/ENV/`` with ``vars/ENV.yaml``: a changed var
+    file names its plan, and that plan is checked with it. Other files are ignored.
+    """
+    plans: dict[str, list[str]] = {}
+    for name in files:
+        path = Path(name)
+        if path.parent.name == "vars":
+            paired = path.parent.parent / "plans" / path.stem
+            if paired.is_dir():
+                plans.setdefault(str(paired), [])
+            continue
+        if path.suffix in (".yaml", ".yml"):
+            plans.setdefault(str(path.parent), [])
+    for plan in plans:
+        p = Path(plan)
+        if p.parent.name == "plans":
+            plans[plan] = [str(v) for ext in (".yaml", ".yml")
+                           if (v := p.parent.parent / "vars" / f"{p.name}{ext}").is_file()]
+    return sorted(plans.items())
+
+
 def run(args: argparse.Namespace) -> int:
+    paths = [args.path] if isinstance(args.path, str) else list(args.path) or ["."]
+    if getattr(args, "changed", False):
+        rc = 0
+        for plan, var_files in changed_plans(paths):
+            one = argparse.Namespace(**{**vars(args), "path": plan, "changed": False,
+                                        "var_file": list(args.var_file) or var_files})
+            if args.format != "json":
+                print(f"{plan}:", end=" ", flush=True)
+            rc = max(rc, run(one))
+        return rc
+    if len(paths) > 1:
+        rc = 0
+        for path in paths:
+            if args.format != "json":
+                print(f"{path}:", end=" ", flush=True)
+            rc = max(rc, run(argparse.Namespace(**{**vars(args), "path": path})))
+        return rc
+    args = argparse.Namespace(**{**vars(args), "path": paths[0]})
     subdirs = plan_dirs(args.path)
     if subdirs:
         rc = 0

@@ -4,17 +4,22 @@ We bind the socket ourselves so that ``--port 0`` can print the real port
 before serving. ``serve_in_thread`` is the test helper; ``serve_forever`` is
 `sim serve`. Signals: our Server subclass stops cleanly on SIGINT/SIGTERM and,
 unlike uvicorn's default, does not re-raise the signal afterwards (exit 0).
+With an env file, the export lines appear there (temp file, then rename) only
+once the server accepts connections, so a script can wait for the file.
 """
 
 from __future__ import annotations
 
+import contextlib
 import logging
+import os
 import socket
 import sys
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from pathlib import Path
 from types import FrameType
 
 import uvicorn
@@ -23,10 +28,39 @@ from planner.sim.core import Simulator
 
 
 class _Server(uvicorn.Server):
+    on_started: Callable[[], None] | None = None
+
     def handle_exit(self, sig: int, frame: FrameType | None) -> None:
         if self.should_exit:
             self.force_exit = True
         self.should_exit = True
+
+    async def startup(self, sockets: list[socket.socket] | None = None) -> None:
+        await super().startup(sockets=sockets)
+        if self.started and self.on_started is not None:
+            self.on_started()
+
+
+def write_env_file(path: Path, lines: list[str]) -> None:
+    """Whole or absent: a reader never sees half a file. 0600: it holds the token."""
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    try:
+        os.write(fd, ("\n".join(lines) + "\n").encode())
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+    os.replace(tmp, path)
+
+
+def wait_for_file(path: Path, timeout_s: float) -> bool:
+    """True once ``path`` exists (polled every 50 ms), False after ``timeout_s``."""
+    deadline = time.monotonic() + timeout_s
+    while not path.exists():
+        if time.monotonic() >= deadline:
+            return False
+        time.sleep(0.05)
+    return True
 
 
 def bind(host: str, port: int) -> socket.socket:
@@ -74,16 +108,26 @@ def serve_in_thread(sim: Simulator, host: str = "127.0.0.1", port: int = 0) -> I
         sock.close()
 
 
-def serve_forever(sim: Simulator, host: str, port: int) -> int:
-    """Bind, print the export lines (flushed), serve until SIGINT/SIGTERM; returns 0."""
+def serve_forever(sim: Simulator, host: str, port: int, env_file: Path | None = None) -> int:
+    """Bind, print the export lines (flushed), serve until SIGINT/SIGTERM; returns 0.
+
+    ``env_file`` gets the same lines once the server is started, and is removed
+    when it stops (a stale file would send a waiting script to a dead port).
+    """
     sock = bind(host, port)
     base = f"http://{host}:{sock.getsockname()[1]}"
-    sys.stdout.write("\n".join(export_lines(sim, base)) + "\n")
+    lines = export_lines(sim, base)
+    sys.stdout.write("\n".join(lines) + "\n")
     sys.stdout.flush()
     logging.basicConfig(stream=sys.stderr, level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
     server = _server(sim, access_log=True)
+    if env_file is not None:
+        server.on_started = lambda: write_env_file(env_file, lines)
     try:
         server.run(sockets=[sock])
     finally:
         sock.close()
+        if env_file is not None:
+            with contextlib.suppress(FileNotFoundError):
+                env_file.unlink()
     return 0
