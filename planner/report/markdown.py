@@ -26,7 +26,11 @@ _MERMAID_KEYWORDS = re.compile(
     r"inclusiveenddates|topaxis|acctitle|accdescr|click|gantt)\b",
     re.IGNORECASE,
 )
-_TAGS = {"succeeded": "done", "failed": "crit", "unknown": "active"}
+# Mermaid has four looks (plain, done, active, crit): failed restores are red
+# (crit), the critical path taken is highlighted (active), other finished
+# restores are grey (done), an unknown outcome stays plain; so the two rows a
+# reader looks for first never look alike.
+_TAGS = {"succeeded": "done", "failed": "crit", "unknown": ""}
 
 
 def code(text: str) -> str:
@@ -165,7 +169,9 @@ def _gantt(r: RunReport) -> list[str]:
         )
     if r.counts.get("skipped"):
         notes.append("Skipped restores have no bar.")
-    notes.append("Times are UTC.")
+    notes.append(
+        "Failed restores are red, the critical path taken is highlighted, other finished restores are grey. Times are UTC."
+    )
     out += [
         " ".join(notes),
         "",
@@ -180,17 +186,12 @@ def _gantt(r: RunReport) -> list[str]:
         if b.restore.wave != section:
             section = b.restore.wave
             out.append(f"    section {wave_name(b.restore.wave).capitalize()}")
-        tags = [
-            t
-            for t in (
-                "crit" if b.critical and b.restore.outcome == "succeeded" else "",
-                _TAGS[b.restore.outcome],
-            )
-            if t
-        ]
+        tag = _TAGS[b.restore.outcome]
+        if b.critical and b.restore.outcome != "failed":
+            tag = "active"
         fmt = "%Y-%m-%d %H:%M:%S"
         out.append(
-            f"    {mermaid_label(b.restore.address)} :{', '.join(tags)}, t{i}, {b.start.strftime(fmt)}, {b.end.strftime(fmt)}"
+            f"    {mermaid_label(b.restore.address)} :{tag + ', ' if tag else ''}t{i}, {b.start.strftime(fmt)}, {b.end.strftime(fmt)}"
         )
     return [*out, "```"]
 
