@@ -73,8 +73,9 @@ def bind(host: str, port: int) -> socket.socket:
 
 
 def _server(sim: Simulator, access_log: bool) -> _Server:
+    # date_header off: the app sends the Date of the simulator's clock, not uvicorn's wall clock
     config = uvicorn.Config(sim.app, log_config=None, access_log=access_log, lifespan="off",
-                            timeout_graceful_shutdown=2)
+                            timeout_graceful_shutdown=2, date_header=False)
     return _Server(config)
 
 
