@@ -81,11 +81,13 @@ class _Api:
 
 
 def build_app(sim: Simulator) -> Starlette:
+    # uvicorn's own Date header is off (planner.sim.serve): every answer carries the
+    # simulator's clock, as the cloud's gateway stamps its own
     async def ledger(_: Request) -> JSONResponse:
-        return JSONResponse(sim.ledger())
+        return JSONResponse(sim.ledger(), headers={"Date": sim.date_header()})
 
     async def health(_: Request) -> JSONResponse:
-        return JSONResponse(sim.health())
+        return JSONResponse(sim.health(), headers={"Date": sim.date_header()})
 
     return _SimStarlette(
         routes=[

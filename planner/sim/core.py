@@ -6,6 +6,13 @@ check, endpoint, then response faults (lost, slow) for the transport to act
 on. The Starlette app (``planner.sim.app``) and the in-process transport
 (``planner.sim.transport``) are thin adapters over it. All state changes
 happen under one lock, so a server thread and a test thread may share it.
+
+Time: the simulator runs on ``self.clock``, which is the given clock or, with
+a clock skew, a ``SimClock`` that far ahead of it. Every time it returns (task
+times, the ``Date`` header every response carries, token times, the ledger)
+and every time filter it reads is on that clock, skew included; only the
+inventory's own backup times are taken as written. The client learns this
+clock only from what the simulator returns.
 """
 
 from __future__ import annotations
@@ -14,14 +21,17 @@ import math
 import random
 import threading
 import uuid
+from email.utils import formatdate
 from typing import TYPE_CHECKING, Any
 
 from planner.clock import Clock, ScaledClock, rfc3339
 from planner.sim import api
 from planner.sim.auth import Authenticator
+from planner.sim.clock import SimClock
 from planner.sim.faults import FaultInjector, FaultPlan, Faults, TokenBucket
 from planner.sim.http import SimRequest, SimResponse, cbr_error, service_error
-from planner.sim.inventory import Credentials, Inventory
+from planner.sim.inventory import SERVER_TYPE, Credentials, Inventory
+from planner.sim.pace import pace_multiplier, protecting_seconds, restore_seconds
 from planner.sim.rules import Accepted
 from planner.sim.state import SimState
 from planner.sim.tasks import Task, TaskEngine
@@ -44,10 +54,20 @@ class Simulator:
         time_scale: float = 1.0,
         *,
         rate_clock: Clock | None = None,
+        clock_skew_s: float | None = None,
     ) -> None:
-        self.clock: Clock = clock if clock is not None else ScaledClock(time_scale)
+        self.base_clock: Clock = clock if clock is not None else ScaledClock(time_scale)
+        skew = inventory.rules.clock_skew_s if clock_skew_s is None else clock_skew_s
+        self.clock_skew_s = skew
+        self.clock: Clock = SimClock(self.base_clock, offset=skew) if skew else self.base_clock
+        self.seed = seed
         self.state = SimState(inventory)
         self.engine = TaskEngine(self.state)
+        self._restores_of: dict[str, int] = {}  # backup id -> restores accepted (keys the pace draw)
+        start = self.clock.now()
+        for bid in self.state.top_backups:
+            if self.state.backups[bid].status == "protecting":
+                self.engine.schedule_backup_done(bid, start + protecting_seconds(inventory.rules, seed, bid))
         self.credentials: Credentials = inventory.credentials
         self.project_id = inventory.project_id
         self.region = inventory.region
@@ -72,7 +92,12 @@ class Simulator:
             faults = self._injector.draw()
             resp = self._handle(req, faults)
             resp.headers.setdefault("X-Request-Id", self._new_id())
+            resp.headers["Date"] = self.date_header()
             return resp
+
+    def date_header(self) -> str:
+        """RFC 7231 ``Date`` on the simulator's clock, as the cloud's API gateway sends on every response."""
+        return formatdate(self.clock.now(), usegmt=True)
 
     def _handle(self, req: SimRequest, faults: Faults) -> SimResponse:
         if faults.reset:
@@ -116,7 +141,11 @@ class Simulator:
         """Turn an accepted restore into a queued task; returns its job id."""
         rules = self.state.rules
         faults = self._pending_faults
-        duration = rules.restore_overhead_s + acc.size_gb / rules.throughput_gb_per_min * 60.0
+        nth = self._restores_of.get(acc.backup.id, 0)
+        self._restores_of[acc.backup.id] = nth + 1
+        pace = pace_multiplier(rules, self.seed, f"{acc.backup.id}:{acc.target_id}:{nth}")
+        disks = len(acc.mappings) if acc.backup.resource_type == SERVER_TYPE else len(acc.volumes)
+        duration = restore_seconds(rules, acc.backup.restore_mode, disks, acc.size_gb, pace)
         if faults.slow:
             duration *= SLOW_FACTOR
         task = Task(
@@ -132,6 +161,7 @@ class Simulator:
             fail=faults.task_fail,
             accepted_at=self.clock.now(),
             request_id=req.headers.get("x-request-id", "") or self._new_id(),
+            step=rules.progress_step,
         )
         self.engine.submit(task, task.accepted_at)
         return task.id

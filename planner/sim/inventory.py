@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, ValidationInfo, field_validator
 
 from planner.errors import UserError
 
@@ -82,11 +82,36 @@ class BackupItem(_Strict):
 
 
 class Rules(_Strict):
+    """How the simulated cloud behaves. The pace defaults differ from the client's
+    estimator (60 s + size / 4 GB/min, planner/config/spec.py) on purpose: apply
+    must keep pace with a cloud that does not run at its estimate."""
+
     cross_server_restore: Literal["deny", "allow"] = "deny"
     quota: int = Field(default=20, ge=1)
     rate_per_s: float = Field(default=50.0, gt=0)
-    restore_overhead_s: float = Field(default=60.0, ge=0)
-    throughput_gb_per_min: float = Field(default=4.0, gt=0)
+    # a restore of a `backup`-mode backup takes
+    #   (restore_overhead_s + per_disk_overhead_s * disks + size / throughput) * pace
+    # with pace drawn log-uniformly from pace_spread, per restore, from the seed
+    restore_overhead_s: float = Field(default=45.0, ge=0)
+    per_disk_overhead_s: float = Field(default=20.0, ge=0)
+    throughput_gb_per_min: float = Field(default=5.0, gt=0)
+    pace_spread: tuple[float, float] = (0.7, 1.4)
+    snapshot_restore_s: float = Field(default=4.0, ge=0)  # `snapshot` mode, before the pace
+    # a backup `protecting` (being taken) in the inventory becomes available this long
+    # (drawn uniformly from the seed, per backup) after the simulator starts
+    protecting_s: tuple[float, float] = (300.0, 1800.0)
+    progress_step: int = Field(default=1, ge=1, le=100)  # reported progress is a multiple of this
+    clock_skew_s: float = 0.0  # every time the simulator returns is this far ahead of its clock
+
+    @field_validator("pace_spread", "protecting_s")
+    @classmethod
+    def _range(cls, value: tuple[float, float], info: ValidationInfo) -> tuple[float, float]:
+        lo, hi = value
+        if info.field_name == "pace_spread" and lo <= 0:
+            raise ValueError("the pace multipliers must be positive, e.g. [0.7, 1.4]")
+        if lo < 0 or hi < lo:
+            raise ValueError(f"expected [low, high] with 0 <= low <= high, got [{lo:g}, {hi:g}]")
+        return value
 
 
 class Credentials(_Strict):

@@ -72,9 +72,13 @@ class SimState:
         default_vault = inv.vaults[0].id
         for b in inv.backups:
             self._add_backup(b, default_vault)
-        self.protecting_resources = {
-            r.resource_id for r in self.backups.values() if r.status == "protecting"
-        }
+        # resource -> backups of it being taken (they finish in the engine's time);
+        # protecting_resources may also hold resources a test marks busy by hand
+        self.protecting_by_resource: dict[str, set[str]] = {}
+        for r in self.backups.values():
+            if r.status == "protecting":
+                self.protecting_by_resource.setdefault(r.resource_id, set()).add(r.id)
+        self.protecting_resources = set(self.protecting_by_resource)
 
     def _add_backup(self, b: BackupItem, default_vault: str) -> None:
         cp = stable_uuid("checkpoint", b.id)
@@ -116,6 +120,21 @@ class SimState:
     def protecting(self, resource_id: str) -> bool:
         """True while a backup of this server or volume is being taken (inventory status)."""
         return resource_id in self.protecting_resources
+
+    def finish_protecting(self, backup_id: str) -> None:
+        """A backup being taken is done: it becomes available, its resources free."""
+        rec = self.backups[backup_id]
+        if rec.status != "protecting":
+            return
+        self.set_backup_status(backup_id, "available")
+        for rid, bid in [(rec.resource_id, rec.id), *((self.backups[c].resource_id, c) for c in rec.children)]:
+            taking = self.protecting_by_resource.get(rid)
+            if taking is None:
+                continue
+            taking.discard(bid)
+            if not taking:
+                del self.protecting_by_resource[rid]
+                self.protecting_resources.discard(rid)
 
     def set_backup_status(self, backup_id: str, status: str) -> None:
         rec = self.backups[backup_id]

@@ -3,8 +3,10 @@
 Nothing runs in the background. Every request first calls ``advance(now)``,
 which processes finish events in time order up to ``now`` (a heap of finish
 times) and starts queued tasks at the moment a slot frees. So a VirtualClock
-works, and thousands of concurrent tasks cost a heap operation each.
-Owns task bookkeeping and the status changes a restore causes; not validation.
+works, and thousands of concurrent tasks cost a heap operation each. Backups
+being taken (``protecting``) finish the same way, from a second heap.
+Owns task bookkeeping and the status changes a restore causes; not validation
+and not durations (``planner.sim.pace``).
 """
 
 from __future__ import annotations
@@ -38,6 +40,7 @@ class Task:
     started_at: float | None = None
     ended_at: float | None = None
     prev_volume_status: dict[str, str] = field(default_factory=dict)
+    step: int = 1  # progress is reported in multiples of this (the cloud's is coarse)
 
     def progress(self, now: float) -> int:
         if self.status == "success":
@@ -47,7 +50,8 @@ class Task:
         if self.status != "running" or self.started_at is None:
             return 0
         frac = (now - self.started_at) / self.duration if self.duration > 0 else 1.0
-        return max(0, min(99, int(frac * 100)))
+        pct = max(0, min(99, int(frac * 100)))
+        return pct - pct % self.step
 
     def error_info(self) -> dict[str, str]:
         if self.status == "failed":
@@ -64,6 +68,7 @@ class TaskEngine:
         self._running = 0
         self._heap: list[tuple[float, int, str]] = []
         self._seq = 0
+        self._backup_heap: list[tuple[float, str]] = []  # (done at, backup id) of backups being taken
         self.busy_resources: set[str] = set()  # servers and volumes of waiting/running tasks
         self.busy_backups: set[str] = set()
 
@@ -78,7 +83,14 @@ class TaskEngine:
             self._state.set_backup_status(task.backup_id, "waiting_restore")
             self._waiting.append(task.id)
 
+    def schedule_backup_done(self, backup_id: str, at: float) -> None:
+        heapq.heappush(self._backup_heap, (at, backup_id))
+
     def advance(self, now: float) -> None:
+        # a backup finishing changes nothing a task depends on (a restore of a busy
+        # resource is refused, never queued), so the two kinds need no interleaving
+        while self._backup_heap and self._backup_heap[0][0] <= now:
+            self._state.finish_protecting(heapq.heappop(self._backup_heap)[1])
         while self._heap and self._heap[0][0] <= now:
             end, _, task_id = heapq.heappop(self._heap)
             self._finish(self.tasks[task_id], end)

@@ -48,9 +48,10 @@ class SimTransport(httpx.AsyncBaseTransport):
         return httpx.Response(resp.status, headers=headers, content=content, request=request)
 
     def _sim_endpoint(self, sreq: SimRequest, request: httpx.Request) -> httpx.Response:
+        date = {"Date": self._sim.date_header()}
         if sreq.method == "GET" and sreq.path.rstrip("/") == "/_sim/ledger":
-            return httpx.Response(200, json=self._sim.ledger(), request=request)
+            return httpx.Response(200, json=self._sim.ledger(), headers=date, request=request)
         if sreq.method == "GET" and sreq.path.rstrip("/") == "/_sim/health":
-            return httpx.Response(200, json=self._sim.health(), request=request)
+            return httpx.Response(200, json=self._sim.health(), headers=date, request=request)
         return httpx.Response(404, json={"error_code": "APIGW.0101", "error_msg": "no such simulator endpoint"},
-                              request=request)
+                              headers=date, request=request)

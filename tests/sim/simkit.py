@@ -68,7 +68,9 @@ INVENTORY: dict[str, Any] = {
          "status": "protecting", "created_at": "2026-11-19T14:00:00Z", "vault_id": "vault-1",
          "children": [{"id": "ch-pn", "resource_id": "vp-boot", "size_gb": 40, "bootable": True}]},
     ],
-    "rules": {"quota": 2, "rate_per_s": 1000, "restore_overhead_s": 60, "throughput_gb_per_min": 4},
+    # a pace without spread or per-disk overhead, so the tests know each restore's duration
+    "rules": {"quota": 2, "rate_per_s": 1000, "restore_overhead_s": 60, "throughput_gb_per_min": 4,
+              "per_disk_overhead_s": 0, "pace_spread": [1, 1]},
 }
 
 
