@@ -1,0 +1,115 @@
+"""The cloud's clock, as learned from what the cloud returns.
+
+Every decision apply makes about a task (when to look again, how long it ran,
+how late its end was noticed, the operation-log time filter, report times) is
+made in the cloud's time: task timestamps are the cloud's, and subtracting one
+from the client's clock is wrong whenever the two disagree (skew on a real
+cloud, ``sim serve --time-scale X`` in a drill rehearsal).
+
+The model is ``cloud = offset + rate * client``, fitted by least squares on the
+``Date`` header of every response (RFC 7231, whole seconds; the API gateway
+sends one with each answer). Until the cloud has answered, the model is the
+identity. A rate within ``SNAP_RATE`` of 1 is taken as 1: a real cloud's clock
+runs at the client's pace and the fit would otherwise wander with the header's
+one-second resolution. ``now()`` never goes backwards.
+
+``CloudClock`` is itself a ``Clock``: ``now()`` is the cloud's estimated time
+and ``sleep(s)`` waits ``s`` seconds of cloud time on the client's clock. This
+module owns the model only; ``planner.cloud.client`` feeds it.
+"""
+
+from __future__ import annotations
+
+from email.utils import parsedate_to_datetime
+
+from planner.clock import Clock
+
+SNAP_RATE = 0.02  # |rate - 1| below this: the cloud runs at our pace, only offset differs
+MIN_SPAN_CLOUD_S = 20.0  # fit a rate only over this much of the cloud's time ...
+MIN_SPAN_CLIENT_S = 0.05  # ... and this much of ours (in-process, no time passes between calls)
+MAX_RATE = 1e5
+
+
+class CloudClock:
+    def __init__(self, base: Clock) -> None:
+        self.base = base
+        self.rate = 1.0
+        self.offset = 0.0  # cloud - rate * client, in seconds
+        self.observations = 0
+        self._t0: float | None = None  # first observation (client, cloud): origin of the sums
+        self._c0 = 0.0
+        self._n = 0
+        self._st = self._sc = self._stt = self._stc = 0.0
+        self._last_now = float("-inf")
+        self._last_date: str | None = None
+
+    # -- learning ---------------------------------------------------------------
+
+    def observe_date(self, header: str | None, sent: float, received: float) -> None:
+        """A response's ``Date`` header; ``sent``/``received`` on the client's clock."""
+        if not header:
+            return
+        if header == self._last_date and self._n > 0:
+            # same second as the last answer: it only narrows the fit, at a cost per request
+            return
+        try:
+            dt = parsedate_to_datetime(header)
+        except (TypeError, ValueError, IndexError):
+            return
+        if dt.tzinfo is None:
+            return
+        self._last_date = header
+        # the header is the whole second in which the cloud answered, somewhere between
+        # our send and receive: the middle of both intervals
+        self.observe(dt.timestamp() + 0.5, (sent + received) / 2.0)
+
+    def observe(self, cloud: float, client: float) -> None:
+        if self._t0 is None:
+            self._t0, self._c0 = client, cloud
+        t, c = client - self._t0, cloud - self._c0
+        self._n += 1
+        self.observations += 1
+        self._st += t
+        self._sc += c
+        self._stt += t * t
+        self._stc += t * c
+        self._fit()
+
+    def _fit(self) -> None:
+        n = self._n
+        assert self._t0 is not None
+        mean_t, mean_c = self._st / n, self._sc / n
+        var_t = self._stt / n - mean_t * mean_t
+        rate = self.rate
+        if n >= 2 and var_t > 0:
+            span_client = 2.0 * var_t**0.5
+            slope = (self._stc / n - mean_t * mean_c) / var_t
+            if span_client >= MIN_SPAN_CLIENT_S and abs(slope) * span_client >= MIN_SPAN_CLOUD_S:
+                rate = min(max(slope, 1.0 / MAX_RATE), MAX_RATE)
+        if abs(rate - 1.0) < SNAP_RATE:
+            rate = 1.0
+        self.rate = rate
+        # through the centre of the observations, in absolute terms
+        self.offset = (self._c0 + mean_c) - rate * (self._t0 + mean_t)
+
+    # -- reading ----------------------------------------------------------------
+
+    def to_cloud(self, client: float) -> float:
+        return self.offset + self.rate * client
+
+    def to_client(self, cloud: float) -> float:
+        return (cloud - self.offset) / self.rate
+
+    def now(self) -> float:
+        t = self.to_cloud(self.base.now())
+        if t < self._last_now:
+            return self._last_now
+        self._last_now = t
+        return t
+
+    async def sleep(self, seconds: float) -> None:
+        await self.base.sleep(max(0.0, seconds) / self.rate)
+
+    def describe(self) -> str:
+        skew = self.to_cloud(self.base.now()) - self.base.now()
+        return f"rate {self.rate:.4g}x, skew {skew:+.1f} s ({self.observations} observations)"
