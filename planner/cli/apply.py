@@ -1,9 +1,11 @@
 """`restore-planner apply [PATH | PLANFILE]`: confirm, execute, track, record.
 
-With a saved plan it runs exactly that plan after checking it is not stale
-(state lineage and serial, and every fingerprinted fact). With a path it plans
-first, shows the plan and asks. The state lock is held from before planning
-until the last restore is recorded.
+With a saved plan it runs exactly that plan, without asking (the plan was the
+review), after ``planner.plan.planfile`` checked it: not modified since it was
+made (digest), made against this state, and not stale (every fingerprinted
+fact; no restore of its targets since). With a path it plans first, shows the
+plan and asks. The state lock is held from before planning until the last
+restore is recorded.
 """
 
 from __future__ import annotations
@@ -23,23 +25,42 @@ from planner.cli import common
 from planner.cli.output import color_enabled
 from planner.cli.plan import render
 from planner.cloud.client import CloudClient
-from planner.cloud.world import refresh
-from planner.errors import StalePlanError, UserError
-from planner.plan.facts import moved_facts
+from planner.errors import UserError
+from planner.plan import planfile
 from planner.plan.model import ExecutionPlan
-from planner.plan.pipeline import load_config, make_plan, needs_for_plan
+from planner.plan.pipeline import load_config, make_plan
 from planner.state.lock import StateLock
 from planner.state.model import State
 from planner.state.store import StateStore
 
 
 def run(args: argparse.Namespace) -> int:
-    saved = common.load_saved_plan(args.path) if common.is_saved_plan(args.path) else None
+    saved = planfile.load(args.path) if planfile.is_saved_plan(args.path) else None
+    required = getattr(args, "require_digest", None)
     if saved is not None:
         _refuse_plan_options(args)
-    path = common.state_path(args, saved)
+        if required:
+            _require_digest(saved, required)
+        path = planfile.state_location(saved, getattr(args, "state", None))
+    else:
+        if required:
+            raise UserError(
+                "--require-digest applies to a saved plan only",
+                "save the plan with `restore-planner plan ... --out FILE` and apply FILE",
+            )
+        path = common.state_path(args)
     with StateLock(path, "apply"):
         return asyncio.run(_apply(args, saved, path))
+
+
+def _require_digest(plan: ExecutionPlan, required: str) -> None:
+    """CI applies only the plan a reviewer saw: its digest, given on the command line."""
+    want = planfile.parse_digest(required)
+    if plan.digest != want:
+        raise UserError(
+            f"the saved plan's digest is {plan.digest}, not the required {want}",
+            "this is not the plan that was reviewed; apply the reviewed plan file, or review this one",
+        )
 
 
 def _refuse_plan_options(args: argparse.Namespace) -> None:
@@ -64,63 +85,51 @@ def _refuse_plan_options(args: argparse.Namespace) -> None:
 
 
 async def _apply(args: argparse.Namespace, saved: ExecutionPlan | None, path: Path) -> int:
+    existed = path.exists()  # before loading: a missing state loads as a new one
     store = StateStore(path)
     state = store.load()
     req = common.plan_request(args)
-    config = None if saved is not None else load_config(req)  # offline problems need no cloud
+    config = None
     region: str | None
     project_id: str | None
     if saved is not None:
+        # offline checks first: a plan for another state is refused before any cloud call
+        planfile.check_state(saved, state, path, existed)
         region, project_id = saved.region, saved.project_id
     else:
-        assert config is not None
+        config = load_config(req)  # offline problems need no cloud
         region, project_id = config.region, config.project_id
     async with common.make_client(region=region, project_id=project_id) as client:
         if saved is not None:
             plan = saved
-            await _check_fresh(plan, state, client)
-            if args.format == "text":
-                print(f"Applying the saved plan {args.path} (checked: not stale).")
+            await planfile.check_fresh(plan, client)
+            _announce(args, plan)
         else:
             plan = await make_plan(req, client, state, str(path), config)
+            planfile.seal(plan, state, path, existed, planfile.cloud_now(client))
             if args.format == "text":
                 sys.stdout.write(render(plan, "text", args.no_color))
         if not plan.has_changes:
             if args.format == "text":
                 print("\nNothing to apply.")
             return 0
-        if not _confirm(plan, args):
+        # a saved plan was the review (Terraform's convention): it is not asked about again
+        if saved is None and not _confirm(plan, args):
             print("Apply cancelled; nothing was changed.", file=sys.stderr)
             return 1
         return await _execute(args, plan, client, store, state, path)
 
 
-async def _check_fresh(plan: ExecutionPlan, state: State, client: CloudClient) -> None:
-    if (client.settings.region, client.settings.project_id) != (plan.region, plan.project_id):
-        raise StalePlanError(
-            f"the plan was made for {plan.region}/{plan.project_id}, the environment is "
-            f"{client.settings.region}/{client.settings.project_id}",
-            "a plan reviewed for one project never runs against another",
-        )
-    if plan.state.lineage and state.lineage != plan.state.lineage and state.restores:
-        raise StalePlanError(
-            f"the plan was made against state lineage {plan.state.lineage}, the state is {state.lineage}",
-            "plan again against this state",
-        )
-    if state.serial != plan.state.serial and (state.lineage == plan.state.lineage or state.restores):
-        raise StalePlanError(
-            f"the state changed since the plan was made (serial {plan.state.serial} -> {state.serial})",
-            "another apply or `state rm` ran in between; run plan again and review it",
-        )
-    world = await refresh(client, needs_for_plan(plan))
-    moved = moved_facts(plan.actions, world)
-    if moved:
-        lines = "\n".join(f"  {addr}: {fact}: {old} -> {new}" for addr, fact, old, new in moved[:50])
-        more = f"\n  ... and {len(moved) - 50} more" if len(moved) > 50 else ""
-        raise StalePlanError(
-            f"the saved plan is stale: {len(moved)} fact(s) it relies on changed\n{lines}{more}",
-            "run plan again and review the new plan",
-        )
+def _announce(args: argparse.Namespace, plan: ExecutionPlan) -> None:
+    """What a saved plan is about to do, before it does it (the JSON stream stays on stdout)."""
+    out = sys.stdout if args.format == "text" else sys.stderr
+    lines = [
+        f"Applying the saved plan {args.path} (checked: not modified, not stale).",
+        f"Plan digest: {plan.digest}",
+        *planfile.overwrite_lines(plan),
+    ]
+    out.write("\n".join(lines) + "\n")
+    out.flush()
 
 
 def _confirm(plan: ExecutionPlan, args: argparse.Namespace) -> bool:
@@ -130,7 +139,8 @@ def _confirm(plan: ExecutionPlan, args: argparse.Namespace) -> bool:
     if not sys.stdin.isatty():
         raise UserError(
             f"apply would overwrite {n} target(s) and needs confirmation, but stdin is not a terminal",
-            "review the plan and pass --auto-approve (for example in CI, applying a saved plan)",
+            "review the plan and pass --auto-approve (for example in CI), or save it with "
+            "`plan --out FILE` and apply FILE, which asks nothing",
         )
     print(f"\nThis overwrites the data on {n} target(s); it cannot be undone.")
     answer = input(f"Overwrite {n} targets? Only 'yes' is accepted: ")
@@ -153,7 +163,8 @@ async def _execute(
         sinks = [RichSink(total)]
     else:
         sinks = [PlainSink(total)]
-    runlog = RunLog.create(path, clock=client.clock)
+    # the run is timed on the cloud's clock, learned from its answers (skew, time scale)
+    runlog = RunLog.create(path, clock=client.cloud_clock)
     with Journal(journal_path(path)) as journal, runlog:
         executor = Executor(
             plan,
@@ -162,13 +173,14 @@ async def _execute(
             state,
             journal,
             runlog,
-            client.clock,
+            client.cloud_clock,
             parallelism=args.parallelism,
             poll_interval=args.poll_interval,
             sinks=sinks,
         )
         loop = asyncio.get_running_loop()
         presses = [0]
+        main = asyncio.current_task()
 
         def on_interrupt() -> None:
             presses[0] += 1
@@ -179,8 +191,16 @@ async def _execute(
                     file=sys.stderr,
                 )
                 executor.stop_starting()
-            else:
+            elif presses[0] == 2:
+                print(
+                    "\nInterrupted again: no longer tracking; restores in flight stay recorded "
+                    "as started, and the next apply looks their tasks up.",
+                    file=sys.stderr,
+                )
                 executor.abandon()
+                # a request in progress (up to its timeout) must not hold the exit back
+                if main is not None:
+                    loop.call_later(INTERRUPT_GRACE_S, lambda: main.done() or main.cancel())
 
         with contextlib.suppress(NotImplementedError, RuntimeError):
             loop.add_signal_handler(signal.SIGINT, on_interrupt)
@@ -192,6 +212,9 @@ async def _execute(
     if args.format != "json":
         _summary(result, runlog.run_id, path)
     return result.exit_code
+
+
+INTERRUPT_GRACE_S = 1.5  # after a second Ctrl-C, a request in progress is cut off after this
 
 
 def _summary(r: ApplyResult, run_id: str, path: Path) -> None:
@@ -208,4 +231,6 @@ def _summary(r: ApplyResult, run_id: str, path: Path) -> None:
         out.write(f"  skipped  {addr}: dependency {', '.join(because)} failed\n")
     for addr in sorted(r.abandoned):
         out.write(f"  unknown  {addr}: still running; the next apply looks its task up\n")
+    for addr in sorted(r.withdrawn):
+        out.write(f"  not sent {addr}: interrupted before the cloud accepted it; state unchanged\n")
     out.write(f"Run log: {path.parent / 'runs' / (run_id + '.jsonl')}  (restore-planner report)\n")

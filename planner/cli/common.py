@@ -1,9 +1,11 @@
-"""Helpers the planning commands share: state location, cloud client, plan files."""
+"""Helpers the planning commands share: state location, cloud client.
+
+Saved plans (detecting, loading, where their state is) are ``planner.plan.planfile``.
+"""
 
 from __future__ import annotations
 
 import argparse
-import json
 import os
 from pathlib import Path
 
@@ -12,10 +14,7 @@ import httpx
 from planner.clock import Clock
 from planner.cloud.client import CloudClient
 from planner.cloud.settings import CloudSettings
-from planner.errors import UserError
-from planner.plan.model import ExecutionPlan
 from planner.plan.pipeline import PlanRequest
-from planner.render.plan_json import plan_from_json
 from planner.state.store import default_state_path
 
 # The demo (and tests) run the whole CLI against an in-process simulator by
@@ -24,11 +23,10 @@ TRANSPORT: httpx.AsyncBaseTransport | None = None
 CLOCK: Clock | None = None
 
 
-def state_path(args: argparse.Namespace, plan: ExecutionPlan | None = None) -> Path:
+def state_path(args: argparse.Namespace) -> Path:
+    """``--state``, or the default beside the plan files (a saved plan: planfile.state_location)."""
     if getattr(args, "state", None):
         return Path(args.state)
-    if plan is not None and plan.state.path:
-        return Path(plan.state.path)
     return default_state_path(getattr(args, "path", "."))
 
 
@@ -49,27 +47,3 @@ def make_client(
     """From HW_* variables; region and project default to the plan's (``cloud:``)."""
     settings = CloudSettings.from_env(os.environ, region, project_id)
     return CloudClient(settings, transport=TRANSPORT, clock=CLOCK, max_rps=max_rps)
-
-
-def is_saved_plan(path: str) -> bool:
-    p = Path(path)
-    if not p.is_file() or p.suffix in (".yaml", ".yml"):
-        return False
-    with p.open("rb") as f:
-        head = f.read(1)
-    return head == b"{"
-
-
-def load_saved_plan(path: str) -> ExecutionPlan:
-    try:
-        text = Path(path).read_text(encoding="utf-8")
-    except OSError as exc:
-        raise UserError(f"cannot read saved plan {path}: {exc.strerror}") from None
-    try:
-        json.loads(text)
-        return plan_from_json(text)
-    except (ValueError, UserError) as exc:
-        raise UserError(
-            f"{path} is not a saved plan ({exc})",
-            "a saved plan is the file written by `restore-planner plan --out FILE`",
-        ) from None

@@ -16,13 +16,13 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from planner.cli import common
 from planner.cli.output import color_enabled
 from planner.clock import Clock, ScaledClock, VirtualClock
 from planner.demo import DEMO_START, DRILL_PLAN, Workspace, demo_inventory, prepare, write
 from planner.demo import workspace as ws_files
 from planner.demo.cloud import connected
 from planner.errors import UserError
+from planner.plan import planfile
 from planner.render.fmt import duration
 from planner.sim import Simulator, dump_inventory, load_inventory
 
@@ -142,7 +142,7 @@ class _Demo:
         )
 
     def _apply_clock(self, start: float) -> Clock:
-        plan = common.load_saved_plan(ws_files.SAVED_PLAN)
+        plan = planfile.load(ws_files.SAVED_PLAN)
         makespan = plan.estimate.makespan_s
         scale = choose_scale(makespan, self.args.time_scale)
         how = (

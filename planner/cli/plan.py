@@ -5,23 +5,24 @@ from __future__ import annotations
 import argparse
 import asyncio
 import sys
-from pathlib import Path
 
 from planner.cli import common
 from planner.cli.output import color_enabled
+from planner.plan import planfile
 from planner.plan.model import ExecutionPlan
 from planner.plan.pipeline import load_config, make_plan
 from planner.render.plan_json import plan_to_json
 from planner.state.store import StateStore
 
 
-def render(plan: ExecutionPlan, fmt: str, no_color: bool) -> str:
+def render(plan: ExecutionPlan, fmt: str, no_color: bool, plan_file: str | None = None) -> str:
+    """``plan_file``: where the plan is saved, for the Markdown's "show FILE" note."""
     if fmt == "json":
         return plan_to_json(plan)
     if fmt == "markdown":
         from planner.render.plan_markdown import render_markdown
 
-        return render_markdown(plan)
+        return render_markdown(plan, plan_file=plan_file)
     from planner.render.plan_text import render_text
 
     return render_text(plan, color=color_enabled(no_color))
@@ -29,28 +30,24 @@ def render(plan: ExecutionPlan, fmt: str, no_color: bool) -> str:
 
 async def build_plan(args: argparse.Namespace) -> ExecutionPlan:
     path = common.state_path(args)
+    existed = path.exists()  # before loading: a missing state loads as a new one
     state = StateStore(path).load()
     req = common.plan_request(args)
     config = load_config(req)  # the plan's own problems first: they need no cloud
     async with common.make_client(region=config.region, project_id=config.project_id) as client:
-        return await make_plan(req, client, state, str(path), config)
-
-
-def write_plan(plan: ExecutionPlan, out: str) -> None:
-    target = Path(out)
-    tmp = target.with_name(target.name + ".tmp")
-    tmp.write_text(plan_to_json(plan), encoding="utf-8")
-    tmp.replace(target)
+        plan = await make_plan(req, client, state, str(path), config)
+        planfile.seal(plan, state, path, existed, planfile.cloud_now(client))
+        return plan
 
 
 def run(args: argparse.Namespace) -> int:
     if sys.stderr.isatty() and args.format == "text":
         print("Refreshing from the cloud...", file=sys.stderr)
     plan = asyncio.run(build_plan(args))
-    text = render(plan, args.format, args.no_color)
+    text = render(plan, args.format, args.no_color, args.out)
     sys.stdout.write(text if text.endswith("\n") else text + "\n")
     if args.out:
-        write_plan(plan, args.out)
+        planfile.save(plan, args.out)
         print(
             f"\nSaved the plan to {args.out}. To perform exactly these actions, run:\n"
             f"  restore-planner apply {args.out}",

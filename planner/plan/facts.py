@@ -63,3 +63,57 @@ def moved_facts(plan_actions: Sequence[Action], world: World) -> list[tuple[str,
             if new != old:
                 moved.append((a.address, name, old, new))
     return moved
+
+
+# Action kinds that call the cloud: a saved plan's action of these kinds must carry
+# the facts its restore relies on, or its staleness could not be checked at all.
+NEEDS_FACTS = frozenset({"restore", "re-restore", "reconcile"})
+
+
+def required_facts(restore: Restore) -> list[str]:
+    """Fact names ``facts_for`` always records for ``restore``, whatever the World held."""
+    names = [f"backup {restore.backup.id} status"]
+    t = restore.target
+    if t.kind == "server":
+        names.append(f"server {t.id} state")
+    elif t.kind == "volume":
+        names.append(f"volume {t.id} status")
+    return names
+
+
+def fact_problems(action: Action) -> list[str]:
+    """Why ``action``'s facts cannot vouch for its restore ([] when they can).
+
+    Beyond the names being present, the restore must agree with its own facts: the
+    disks it writes are volumes of its server, and the disk backups are children of
+    its backup, as recorded at plan time (a hand-edit that repoints a disk and keeps
+    the facts would otherwise pass the staleness check untouched).
+    """
+    if action.action not in NEEDS_FACTS:
+        return []
+    r = action.restore
+    if r is None:
+        return ["it has no restore"]
+    if not action.facts:
+        return ["it carries no facts"]
+    missing = [n for n in required_facts(r) if n not in action.facts]
+    if missing:
+        return [f"its facts lack {', '.join(repr(n) for n in missing)}"]
+    out: list[str] = []
+    if r.target.kind == "server" and r.disks:
+        listed = action.facts.get(f"server {r.target.id} volumes")
+        volumes = {pair.partition("=")[2] for pair in (listed or "").split(",") if pair}
+        out += [
+            f"disk volume {d.volume_id} is not a volume of server {r.target.id} in its facts"
+            for d in r.disks
+            if d.volume_id not in volumes
+        ]
+    children_fact = action.facts.get(f"backup {r.backup.id} disks")
+    if r.disks and children_fact is not None:
+        children = {pair.partition(":")[0] for pair in children_fact.split(",") if pair}
+        out += [
+            f"disk backup {d.backup_id} is not a disk of backup {r.backup.id} in its facts"
+            for d in r.disks
+            if d.backup_id not in children
+        ]
+    return out

@@ -2,7 +2,8 @@
 
 Every renderer reads these models (never the YAML or the World), so `plan`,
 `show` and `--format json` cannot disagree. A saved plan pins every resolved
-id and the facts each action relies on (see ``planner.plan.planfile``).
+id and the facts each action relies on, the state it was made against and a
+digest of all of it (saving, loading and checking: ``planner.plan.planfile``).
 """
 
 from __future__ import annotations
@@ -20,7 +21,8 @@ ACTION_SYMBOLS: dict[str, str] = {
     "reconcile": "!",
     "forget": "-",
 }
-PLAN_FORMAT_VERSION = 1
+# 2: the plan carries its digest, its state's location and identity, its cloud time
+PLAN_FORMAT_VERSION = 2
 
 
 class _Model(BaseModel):
@@ -103,9 +105,13 @@ class Action(_Model):
 
 
 class StateRef(_Model):
-    lineage: str | None = None
+    """The state a plan was made against; a saved plan applies to this state only."""
+
+    lineage: str | None = None  # None: there was no state yet
     serial: int = 0
-    path: str = ""
+    path: str = ""  # as the command line named it (shown to the reader)
+    location: str = ""  # resolved absolute path: where apply of the saved plan reads and writes
+    identity: str = ""  # sha256 of the state's content as the plan saw it; "" without a state
 
 
 class Estimate(_Model):
@@ -144,7 +150,11 @@ class PlanWarning(_Model):
 class ExecutionPlan(_Model):
     format_version: int = PLAN_FORMAT_VERSION
     tool_version: str = ""
+    # sha256 over the canonical JSON of everything else in the saved plan (planfile.digest_of)
+    digest: str = ""
     created_at: datetime
+    # when it was made on the cloud's clock: apply looks for restores of its targets since then
+    cloud_created_at: datetime | None = None
     config_digest: str = ""
     config_files: list[str] = Field(default_factory=list)
     region: str = ""

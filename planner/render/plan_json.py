@@ -9,7 +9,8 @@ action without a restore has those keys set to null (lists empty).
 
 Keys keep the model's field order (stable, not sorted); the summary uses its
 alias ``re-restore``; datetimes are RFC 3339 in UTC with ``Z``.
-It does not read or write files (see ``planner.plan.planfile``).
+It does not read or write files, nor read a plan back: loading a saved plan
+(the reverse mapping, with its checks) is ``planner.plan.planfile``.
 """
 
 from __future__ import annotations
@@ -18,9 +19,6 @@ import json
 from datetime import datetime
 from typing import Any
 
-from pydantic import ValidationError
-
-from planner.errors import UserError
 from planner.plan.model import PLAN_FORMAT_VERSION, Action, ExecutionPlan
 from planner.render.fmt import rfc3339
 
@@ -52,6 +50,21 @@ _DESCRIPTIONS: dict[str, dict[str, str]] = {
         "task_id": "For a reconcile: the restore task to look up before anything else.",
         "facts": "Fact name -> value the action relies on; apply refuses the plan when one moved.",
     },
+    "ExecutionPlan": {
+        "digest": "sha256 over the canonical JSON (sorted keys, no spaces, UTF-8) of this "
+        "object without digest; apply refuses a saved plan whose content does not match it, "
+        "and --require-digest applies only a plan with this digest.",
+        "created_at": "When the plan was made (the client's clock).",
+        "cloud_created_at": "When the plan was made on the cloud's clock; apply refuses the "
+        "saved plan when the cloud's operation logs show a restore of one of its targets since.",
+    },
+    "StateRef": {
+        "lineage": "Lineage of the state the plan was made against; null when there was no state yet.",
+        "serial": "Serial of that state.",
+        "path": "The state as the command line named it.",
+        "location": "Its resolved absolute path: the only state apply of this saved plan uses.",
+        "identity": "sha256 of the state's content when the plan was made; empty without a state.",
+    },
     "Summary": {
         "restore": "Number of restore actions.",
         "re-restore": "Number of re-restore actions.",
@@ -62,7 +75,6 @@ _DESCRIPTIONS: dict[str, dict[str, str]] = {
         "total_gb": "Data restored, in GB.",
     },
 }
-_INVALID_HINT = "Make the plan again with `restore-planner plan --out FILE`."
 
 
 def plan_to_dict(plan: ExecutionPlan) -> dict[str, Any]:
@@ -76,43 +88,6 @@ def plan_to_dict(plan: ExecutionPlan) -> dict[str, Any]:
 
 def plan_to_json(plan: ExecutionPlan) -> str:
     return json.dumps(plan_to_dict(plan), indent=2, ensure_ascii=False) + "\n"
-
-
-def plan_from_dict(data: Any) -> ExecutionPlan:
-    """Accept the public view (and, for tolerance, the model's nested ``restore`` form)."""
-    if not isinstance(data, dict):
-        raise UserError("not a restore plan: the top level is not a JSON object", _INVALID_HINT)
-    version = data.get("format_version")
-    if not isinstance(version, int) or isinstance(version, bool) or version < 1:
-        # a saved plan is what a person reviewed: a file that does not say what it is
-        # is not guessed at
-        raise UserError("not a restore plan: format_version is missing or not a number", _INVALID_HINT)
-    if version > PLAN_FORMAT_VERSION:
-        raise UserError(
-            f"the plan has format version {version}; this restore-planner reads "
-            f"version {PLAN_FORMAT_VERSION} and older",
-            "Show or apply it with the restore-planner version that made it.",
-        )
-    data = dict(data)
-    actions = data.get("actions", [])
-    if not isinstance(actions, list):
-        raise UserError("not a restore plan: actions is not a list", _INVALID_HINT)
-    data["actions"] = [_action_model(i, a) for i, a in enumerate(actions)]
-    try:
-        return ExecutionPlan.model_validate(data)
-    except ValidationError as exc:
-        raise UserError(f"not a restore plan: {_first_error(exc)}", _INVALID_HINT) from exc
-
-
-def plan_from_json(text: str) -> ExecutionPlan:
-    try:
-        data = json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise UserError(
-            f"not a restore plan: invalid JSON at line {exc.lineno} column {exc.colno}: {exc.msg}",
-            _INVALID_HINT,
-        ) from exc
-    return plan_from_dict(data)
 
 
 def plan_output_schema() -> dict[str, Any]:
@@ -181,40 +156,6 @@ def _action_view(action: Action) -> dict[str, Any]:
     return view
 
 
-def _action_model(index: int, raw: Any) -> Any:
-    if not isinstance(raw, dict):
-        return raw  # let pydantic name the problem
-    action = {k: v for k, v in raw.items() if k not in LIFTED}
-    lifted = {k: raw[k] for k in LIFTED if k in raw}
-    if "restore" in raw:
-        nested = raw["restore"] if isinstance(raw["restore"], dict) else {}
-        if raw["restore"] is None and lifted.get("target") is not None:
-            raise UserError(
-                f"not a restore plan: actions[{index}] has a target but restore is null",
-                _INVALID_HINT,
-            )
-        for key, value in lifted.items():
-            if key in nested and nested[key] != value:
-                raise UserError(
-                    f"not a restore plan: actions[{index}].{key} disagrees with "
-                    f"actions[{index}].restore.{key}",
-                    _INVALID_HINT,
-                )
-        return action
-    if lifted.get("target") is None:
-        leftovers = [k for k, v in lifted.items() if v not in (None, [])]
-        if leftovers:
-            raise UserError(
-                f"not a restore plan: actions[{index}] has {', '.join(leftovers)} but no target",
-                _INVALID_HINT,
-            )
-        action["restore"] = None
-        return action
-    restore = {"address": raw.get("address"), **lifted}
-    action["restore"] = restore
-    return action
-
-
 def _jsonable(value: Any) -> Any:
     if isinstance(value, datetime):
         return rfc3339(value)
@@ -225,16 +166,8 @@ def _jsonable(value: Any) -> Any:
     return value
 
 
-def _first_error(exc: ValidationError) -> str:
-    err = exc.errors()[0]
-    where = ".".join(str(p) for p in err["loc"])
-    return f"{where}: {err['msg']}" if where else str(err["msg"])
-
-
 __all__ = [
     "LIFTED",
-    "plan_from_dict",
-    "plan_from_json",
     "plan_output_schema",
     "plan_to_dict",
     "plan_to_json",

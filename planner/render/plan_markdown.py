@@ -47,8 +47,9 @@ def md_code(text: str) -> str:
 
 
 def render_markdown(
-    plan: ExecutionPlan, max_chars: int = 60000, *, plan_file: str = "plan.json"
+    plan: ExecutionPlan, max_chars: int = 60000, *, plan_file: str | None = None
 ) -> str:
+    """``plan_file``: the file the plan was saved as (the cut notes say to ``show`` it)."""
     blocks = _blocks(plan)
     total = sum(len(b.actions) for b in blocks)
     for risk_cap in (RISKS_SHOWN_MAX, 10, 0):
@@ -63,7 +64,7 @@ def render_markdown(
             high = mid - 1
     text = _render(plan, blocks, low, risk_cap, plan_file)
     if len(text) > max_chars:  # even the head does not fit: cut at a line, say so
-        note = "\n\n_… output cut to fit; run restore-planner show for the whole plan_\n"
+        note = f"\n\n_… output cut to fit; {_show_hint(plan_file)} for the whole plan_\n"
         head = text[: max(0, max_chars - len(note))]
         text = head[: head.rfind("\n") + 1].rstrip("\n") + note
     return text
@@ -88,8 +89,14 @@ def _blocks(plan: ExecutionPlan) -> list[_Block]:
     return blocks
 
 
+def _show_hint(plan_file: str | None) -> str:
+    if plan_file:
+        return f"run restore-planner show {md_code(plan_file)}"
+    return "save it with `restore-planner plan --out FILE` and run `restore-planner show FILE`"
+
+
 def _render(
-    plan: ExecutionPlan, blocks: list[_Block], keep: int, risk_cap: int, plan_file: str
+    plan: ExecutionPlan, blocks: list[_Block], keep: int, risk_cap: int, plan_file: str | None
 ) -> str:
     out = _head(plan)
     out += _risks(plan, risk_cap)
@@ -116,7 +123,7 @@ def _render(
         where = ", ".join(f"{fmt.count(n)} {name}" for name, n in cut)
         out += [
             f"_… {fmt.count(missing)} more actions not shown ({md_text(where)}); "
-            f"run restore-planner show {md_text(plan_file)} for all_",
+            f"{_show_hint(plan_file)} for all_",
             "",
         ]
     return "\n".join(out).rstrip("\n") + "\n"
@@ -145,6 +152,9 @@ def _head(plan: ExecutionPlan) -> list[str]:
     if plan.tool_version:
         context += f" by restore-planner {md_text(plan.tool_version)}"
     out = ["## Restore plan", "", line, "", context + ".", ""]
+    if plan.digest:
+        # what a reviewer approves: CI applies with --require-digest and this value
+        out += [f"Plan digest: {md_code(plan.digest)}", ""]
     if plan.partial:
         summary, detail = plan_parts.targeting(plan)
         out += ["> [!WARNING]", f"> **{md_text(summary)}**", ">", f"> {md_text(detail)}", ""]

@@ -44,6 +44,7 @@ def render_text(plan: ExecutionPlan, color: bool = False) -> str:
     if not plan.has_changes:
         out += ["", paint.bold("No changes.") + " Every restore in the plan is already done."]
         out += _warnings(plan, paint)
+        out += _digest(plan)
         return "\n".join(out) + "\n"
     shown = [a for _, acts in groups.batches for a in acts] + groups.unbatched
     if len(groups.unchanged) <= UNCHANGED_LISTED_MAX:
@@ -64,8 +65,13 @@ def render_text(plan: ExecutionPlan, color: bool = False) -> str:
             line = f"  = {fmt.plural(len(groups.unchanged), 'restore')} unchanged (already done; not listed)"
             out.append(paint(line, _COLORS["="]))
     out += _warnings(plan, paint)
-    out += ["", *_totals(plan, paint)]
+    out += ["", *_totals(plan, paint), *_digest(plan)]
     return "\n".join(out) + "\n"
+
+
+def _digest(plan: ExecutionPlan) -> list[str]:
+    """Last, whole, alone on its line: what `apply --require-digest` takes."""
+    return [f"Plan digest: {fmt.clean(plan.digest)}"] if plan.digest else []
 
 
 def _header(plan: ExecutionPlan, paint: _Paint) -> list[str]:

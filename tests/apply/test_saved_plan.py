@@ -105,7 +105,7 @@ def test_saved_plan_names_its_region_and_project(tmp_path: Path, capsys: pytest.
     with in_process(sim, clock):
         assert main(["plan", str(plan), "--out", str(saved), "--no-color"]) in (0, 2)
         # in_process restores the environment when it ends
-        os.environ["HW_PROJECT_ID"] = "another-project"
+        os.environ["HW_PROJECT_ID"] = "0" * 32  # another (well-formed) project
         assert main(["apply", str(saved), "--auto-approve", "--no-color"]) == 1
         assert "the plan was made for sim-1/" in capsys.readouterr().err
         assert sim.ledger()["restores"] == []

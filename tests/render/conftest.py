@@ -287,6 +287,8 @@ def tiered_actions() -> list[Action]:
 def make_plan(actions: list[Action], **overrides: object) -> ExecutionPlan:
     fields: dict[str, object] = {
         "tool_version": "0.1.0",
+        # a fixed value: renderers show it, never compute it (planfile does)
+        "digest": "sha256:9c1e4f6a2b7d3e8f0a5c1b6d2e7f3a8b4c9d0e1f2a3b4c5d6e7f8091a2b3c4d5",
         "created_at": datetime(2026, 11, 20, 8, 0, tzinfo=UTC),
         "config_digest": "sha256:3f9a1c2e4b5d6a7b8c9d0e1f2a3b4c5d6e7f8a9b0c1d2e3f4a5b6c7d8e9f0a1b",
         "config_files": ["plans/drill.yaml"],

@@ -7,8 +7,8 @@ import pytest
 
 from planner.errors import UserError
 from planner.plan.model import ExecutionPlan
+from planner.plan.planfile import plan_from_json
 from planner.render.plan_json import (
-    plan_from_json,
     plan_output_schema,
     plan_to_dict,
     plan_to_json,
@@ -123,6 +123,8 @@ def test_bad_input_is_a_user_error() -> None:
     with pytest.raises(UserError, match="not a restore plan: format_version is missing or not a number"):
         plan_from_json("{}")
     with pytest.raises(UserError, match="not a restore plan: created_at: Field required"):
+        plan_from_json('{"format_version": 2}')
+    with pytest.raises(UserError, match="format version 1, made before saved plans carried a digest"):
         plan_from_json('{"format_version": 1}')
     with pytest.raises(UserError, match="format version 99"):
         plan_from_json('{"format_version": 99}')

@@ -3,11 +3,12 @@ from collections.abc import Callable
 from types import ModuleType
 
 from planner.plan.model import ExecutionPlan
-from planner.render.plan_json import plan_from_json, plan_to_json
+from planner.plan.planfile import plan_from_json
+from planner.render.plan_json import plan_to_json
 from planner.render.plan_markdown import md_code, md_text, render_markdown
 
 CUT_NOTE = re.compile(
-    r"^_… ([\d,]+) more actions not shown \((.*)\); run restore-planner show plan\.json for all_$",
+    r"^_… ([\d,]+) more actions not shown \((.*)\); run restore-planner show `big\.plan` for all_$",
     re.M,
 )
 
@@ -37,7 +38,7 @@ def test_title_summary_then_risks_then_counts_then_batches(tiered: ExecutionPlan
 
 
 def test_big_plan_is_cut_under_the_cap_and_says_what(big: ExecutionPlan) -> None:
-    text = render_markdown(big)
+    text = render_markdown(big, plan_file="big.plan")
     assert len(text) <= 60000
     note = CUT_NOTE.search(text)
     assert note is not None
@@ -55,11 +56,26 @@ def test_big_plan_is_cut_under_the_cap_and_says_what(big: ExecutionPlan) -> None
 
 def test_unchanged_rows_go_before_any_change_row(tiered: ExecutionPlan) -> None:
     full = len(render_markdown(tiered))
-    text = render_markdown(tiered, max_chars=full - 10)
+    text = render_markdown(tiered, max_chars=full - 10, plan_file="big.plan")
     assert "Unchanged: 1 restore" not in text
     assert '`web["web-01"]` | + restore' in text
     assert CUT_NOTE.search(text) is not None
     assert "(1 unchanged)" in text
+
+
+def test_cut_note_names_the_file_the_plan_was_saved_as(tiered: ExecutionPlan) -> None:
+    """Not a fixed plan.json: the file `plan --out` wrote (issue 14), or how to save one."""
+    cap = len(render_markdown(tiered)) - 10
+    assert "run restore-planner show `out/prod.plan` for all_" in render_markdown(
+        tiered, max_chars=cap, plan_file="out/prod.plan"
+    )
+    unsaved = render_markdown(tiered, max_chars=cap)
+    assert (
+        "save it with `restore-planner plan --out FILE` and run `restore-planner show FILE` for all_"
+        in unsaved
+    )
+    tiny = render_markdown(tiered, max_chars=400, plan_file="p.plan")
+    assert tiny.endswith("_… output cut to fit; run restore-planner show `p.plan` for the whole plan_\n")
 
 
 def test_tiny_cap_still_respected(big: ExecutionPlan) -> None:

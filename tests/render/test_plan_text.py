@@ -3,7 +3,8 @@ from collections.abc import Callable
 from types import ModuleType
 
 from planner.plan.model import Action, ExecutionPlan
-from planner.render.plan_json import plan_from_json, plan_to_json
+from planner.plan.planfile import plan_from_json
+from planner.render.plan_json import plan_to_json
 from planner.render.plan_text import render_text
 
 ANSI = re.compile(r"\x1b\[")
@@ -84,10 +85,11 @@ def test_few_unchanged_are_listed_many_collapsed(kit: ModuleType) -> None:
 
 
 def test_totals_lines(tiered: ExecutionPlan) -> None:
-    tail = render_text(tiered).splitlines()[-4:]
+    tail = render_text(tiered).splitlines()[-5:]
     assert tail == [
         "Plan: 5 to restore, 1 to re-restore, 1 unchanged, 1 to reconcile, 2 to forget.",
         "Overwrites 13 targets, 920 GB.",
         'Backup skew: 12m (oldest db 2026-11-19T23:10:00Z, newest web["web-01"] 2026-11-19T23:22:00Z)',
         'Estimated duration: 2h 55m with parallelism 10; critical path 2h 53m: db -> app["app-01"] -> web["web-01"]',
+        "Plan digest: sha256:9c1e4f6a2b7d3e8f0a5c1b6d2e7f3a8b4c9d0e1f2a3b4c5d6e7f8091a2b3c4d5",
     ]
