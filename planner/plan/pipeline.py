@@ -17,7 +17,7 @@ from planner.addresses import Address, AddressError
 from planner.clock import to_datetime
 from planner.cloud.client import CloudClient
 from planner.cloud.models import World
-from planner.cloud.world import RefreshNeeds, needs_for, refresh
+from planner.cloud.world import needs_for, refresh
 from planner.config.load import load_plan
 from planner.config.spec import PlanConfig
 from planner.diagnostics import Diagnostic, error
@@ -230,19 +230,3 @@ def _skew(actions: Sequence[Action]) -> float | None:
 
 def _warning(d: Diagnostic) -> PlanWarning:
     return PlanWarning(code=d.code, summary=d.summary, detail=d.detail, location=str(d.range or ""))
-
-
-def needs_for_plan(plan: ExecutionPlan) -> RefreshNeeds:
-    """What a saved plan's staleness check must refresh (never from the YAML)."""
-    needs = RefreshNeeds()
-    for a in plan.actions:
-        if a.restore is None:
-            continue
-        r = a.restore
-        needs.backup_ids.add(r.backup.id)
-        if r.target.kind == "server":
-            needs.server_ids.add(r.target.id)
-        elif r.target.kind == "volume":
-            needs.volume_ids.add(r.target.id)
-        needs.volume_ids.update(d.volume_id for d in r.disks)
-    return needs
