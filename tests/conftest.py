@@ -14,3 +14,6 @@ from hypothesis import settings
 settings.register_profile("ci", derandomize=True, database=None, max_examples=150, deadline=None)
 settings.register_profile("explore", max_examples=int(os.environ.get("FUZZ_EXAMPLES", "3000")), deadline=None)
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
+
+# A throwaway PostgreSQL cluster for the state backend tests (started on first use).
+from tests.pg.cluster import pg_conn_str, pg_env, pg_workspace  # noqa: E402, F401

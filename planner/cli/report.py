@@ -6,11 +6,12 @@ import argparse
 import sys
 from pathlib import Path
 
-from planner.apply.runlog import list_runs, read_run
 from planner.errors import UserError
 from planner.report import render
 from planner.report.calibrate import calibrate, render_calibration
 from planner.report.model import build_report
+from planner.state import backend as state_backend
+from planner.state.backend import Backend
 from planner.state.store import default_state_path
 
 
@@ -19,17 +20,16 @@ def _state_path(args: argparse.Namespace) -> Path:
     return Path(state) if state else default_state_path(getattr(args, "path", None) or ".")
 
 
-def _run_id(state_path: Path, wanted: str | None) -> str:
-    runs = list_runs(state_path)
+def _run_id(backend: Backend, wanted: str | None) -> str:
+    runs = backend.list_runs()
+    where = ("beside " if backend.kind == "local" else "in ") + backend.describe()
     if not runs:
-        raise UserError(
-            f"no runs recorded beside {state_path}", hint="run restore-planner apply first"
-        )
+        raise UserError(f"no runs recorded {where}", hint="run restore-planner apply first")
     if wanted is None:
         return runs[-1]
     if wanted not in runs:
         shown = ", ".join(runs[-10:]) + (f" (and {len(runs) - 10} older)" if len(runs) > 10 else "")
-        raise UserError(f"no run {wanted} beside {state_path}; recorded runs: {shown}")
+        raise UserError(f"no run {wanted} {where}; recorded runs: {shown}")
     return wanted
 
 
@@ -38,9 +38,13 @@ def run(args: argparse.Namespace) -> int:
     if wanted and Path(wanted).exists():
         # `report plans/`: a plan file or directory names the state beside it
         args.path, wanted = wanted, None
-    state_path = _state_path(args)
-    run_id = _run_id(state_path, wanted)
-    report = build_report(read_run(state_path, run_id))
+    backend = state_backend.from_args(args, _state_path(args))
+    try:
+        run_id = _run_id(backend, wanted)
+        events = backend.read_run(run_id)
+    finally:
+        backend.close()
+    report = build_report(events)
     report.run_id = report.run_id or run_id
     fmt = getattr(args, "format", None) or "markdown"
     if getattr(args, "calibrate", False):

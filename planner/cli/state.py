@@ -1,21 +1,24 @@
-"""``restore-planner state list|show|rm|force-unlock`` (and top-level ``force-unlock``).
+"""``restore-planner state list|show|rm|mv|pull|push|migrate|force-unlock`` (and ``force-unlock``).
 
-Thin: parse addresses, call planner.state, print. Reading commands do not take
-the lock (writes replace the file atomically, so a reader always sees a whole
-state); ``rm`` does.
+Thin: parse addresses, call planner.state through the chosen backend (local
+file or PostgreSQL workspace, ``planner.state.backend``), print. Reading commands
+do not take the lock (a reader always sees a whole state: the file is replaced
+atomically, the database read is one snapshot); the commands that write do.
 """
 
 from __future__ import annotations
 
 import argparse
 import difflib
+import sys
 from datetime import UTC, datetime
 from pathlib import Path
 
 from planner.addresses import Address, AddressError
 from planner.cli.output import print_json
 from planner.errors import UserError
-from planner.state.lock import StateLock, force_unlock
+from planner.state import backend as state_backend
+from planner.state.backend import Backend
 from planner.state.model import RestoreRecord, State
 from planner.state.store import StateStore, default_state_path
 
@@ -44,7 +47,7 @@ def _backup(rec: RestoreRecord) -> str:
     return f"{rec.backup.name or rec.backup.id} ({_ts(rec.backup.created_at)})"
 
 
-def _unknown_error(missing: list[str], state: State, path: Path) -> UserError:
+def _unknown_error(missing: list[str], state: State, path: Path | str) -> UserError:
     known = list(state.restores)
     hints = []
     for m in missing:
@@ -56,13 +59,14 @@ def _unknown_error(missing: list[str], state: State, path: Path) -> UserError:
     return UserError(f"not in state {path}: {', '.join(missing)}", hint=" ".join(hints))
 
 
-def _list(args: argparse.Namespace, path: Path) -> int:
-    state = StateStore(path).load()
+def _list(args: argparse.Namespace, b: Backend) -> int:
+    path = b.describe()
+    state = b.store().load()
     records = [state.restores[str(a)] for a in state.addresses()]
     if args.format == "json":
         print_json(
             {
-                "state": str(path),
+                "state": path,
                 "lineage": state.lineage,
                 "serial": state.serial,
                 "restores": [r.model_dump(mode="json") for r in records],
@@ -103,9 +107,10 @@ def _show_text(rec: RestoreRecord) -> list[str]:
     return [f"# {rec.address}"] + [f"{k:<17}{v}" for k, v in pairs]
 
 
-def _show(args: argparse.Namespace, path: Path) -> int:
+def _show(args: argparse.Namespace, b: Backend) -> int:
+    path = b.describe()
     addr = _parse(args.address)
-    state = StateStore(path).load()
+    state = b.store().load()
     rec = state.get(addr)
     if rec is None:
         instances = [str(a) for a in state.addresses() if addr.contains(a)]
@@ -122,10 +127,11 @@ def _show(args: argparse.Namespace, path: Path) -> int:
     return 0
 
 
-def _rm(args: argparse.Namespace, path: Path) -> int:
+def _rm(args: argparse.Namespace, b: Backend) -> int:
+    path = b.describe()
     addrs = [_parse(a) for a in args.address]
-    with StateLock(path, "state rm"):
-        store = StateStore(path)
+    with b.lock("state rm"):
+        store = b.store()
         state = store.load()
         recorded = state.addresses()
         doomed: list[Address] = []
@@ -144,21 +150,166 @@ def _rm(args: argparse.Namespace, path: Path) -> int:
     return 0
 
 
-def _force_unlock(args: argparse.Namespace, path: Path) -> int:
-    info = force_unlock(path, args.lock_id)
-    print(f"Removed lock {info.id} held by {info.describe()}; {path} is unlocked.")
+def _force_unlock(args: argparse.Namespace, b: Backend) -> int:
+    info = b.force_unlock(args.lock_id)
+    print(f"Removed lock {info.id} held by {info.describe()}; {b.describe()} is unlocked.")
+    return 0
+
+
+def _moves(old: Address, new: Address, recorded: list[Address]) -> list[tuple[Address, Address]]:
+    if old.key is None and new.key is None:  # a renamed block: every instance follows
+        return [(a, Address(new.block, a.key)) for a in recorded if old.contains(a)]
+    if old.key is None and any(a.block == old.block and a.key is not None for a in recorded):
+        raise UserError(
+            f"{old} has instances in state; move it to a block name, not to {new}",
+            hint=f"restore-planner state mv {old} {new.block}",
+        )
+    return [(old, new)] if old in recorded else []
+
+
+def _mv(args: argparse.Namespace, b: Backend) -> int:
+    old, new = _parse(args.old), _parse(args.new)
+    with b.lock("state mv"):
+        store = b.store()
+        state = store.load()
+        recorded = state.addresses()
+        moves = _moves(old, new, recorded)
+        if not moves:
+            raise _unknown_error([str(old)], state, b.describe())
+        moving = {a for a, _ in moves}
+        taken = [str(n) for _, n in moves if n in recorded and n not in moving]
+        if taken:
+            raise UserError(
+                f"already in state: {', '.join(taken)}; refusing to overwrite its record",
+                hint="`restore-planner state rm` it first if its record is no longer wanted",
+            )
+        records = {a: state.restores[str(a)] for a, _ in moves}
+        for a, _ in moves:
+            state.remove(a)
+        for a, n in moves:
+            state.record(records[a].model_copy(update={"address": str(n)}))
+        store.write(state)
+    for a, n in moves:
+        print(f"Moved {a} to {n}")
+    print(f"Moved {len(moves)} address(es) in state (serial {state.serial}).")
+    return 0
+
+
+def _pull(b: Backend) -> int:
+    state = b.store().load()
+    sys.stdout.write(state.model_dump_json(indent=1) + "\n")
+    return 0
+
+
+def _read_state_file(file: str) -> State:
+    p = Path(file)
+    if not p.is_file():
+        raise UserError(f"{file} is not a file", hint="give the output of `state pull`, or a state.json")
+    return StateStore(p).load()  # refuses what is not a whole, valid state (a .log beside it counts)
+
+
+def _push(args: argparse.Namespace, b: Backend) -> int:
+    incoming = _read_state_file(args.file)
+    with b.lock("state push"):
+        store = b.store()
+        current = store.load()
+        exists = current.serial > 0
+        if exists and incoming.lineage != current.lineage:
+            raise UserError(
+                f"{args.file} is another state (lineage {incoming.lineage}) than {b.describe()} "
+                f"(lineage {current.lineage}); refusing to replace it",
+                hint="push it into a workspace of its own (--workspace), or fix the file's lineage",
+            )
+        if exists and not args.force:
+            if incoming.serial < current.serial:
+                raise UserError(
+                    f"{args.file} is older (serial {incoming.serial}) than {b.describe()} "
+                    f"(serial {current.serial}); refusing to replace it",
+                    hint="`state pull` the current state and edit that, or pass --force",
+                )
+            if incoming.serial == current.serial and incoming.restores != current.restores:
+                raise UserError(
+                    f"{args.file} has serial {incoming.serial} like {b.describe()}, but other records",
+                    hint="the two were changed apart; pass --force to replace the state with the file",
+                )
+        if exists and incoming.restores == current.restores:
+            print(f"{b.describe()} already holds these records (serial {current.serial}).")
+            return 0
+        # written on top of the current serial: every reader and saved plan sees it moved
+        state = incoming.model_copy(update={"serial": current.serial})
+        store.write(state)
+    print(f"Pushed {len(state.restores)} record(s) to {b.describe()} (serial {state.serial}).")
+    return 0
+
+
+def _migrate(args: argparse.Namespace) -> int:
+    from planner.state.postgres import PostgresBackend
+
+    local_path = _state_path(args)
+    if not local_path.is_file():
+        raise UserError(f"no local state at {local_path}", hint="point --state at the state file to migrate")
+    local = state_backend.LocalBackend(local_path)
+    choice = state_backend.choose(
+        flag="postgres", workspace=args.workspace, state_flag=None, saved_ref=None, plan_path=args.path
+    )
+    dest = state_backend.open_backend(choice, local_path)
+    assert isinstance(dest, PostgresBackend)
+    try:
+        with local.lock("state migrate"), dest.lock("state migrate"):
+            with local.journal() as journal:
+                pending = journal.pending()
+            if pending:
+                raise UserError(
+                    f"the local journal has {len(pending)} restore(s) whose outcome is unknown "
+                    f"(first {pending[0].address}); refusing to migrate",
+                    hint="run apply once more on the local state so it looks them up, then migrate",
+                )
+            state = local.store().load()
+            store = dest.store()
+            current = store.load()
+            if current.serial > 0:
+                raise UserError(
+                    f"{dest.describe()} already holds a state (lineage {current.lineage}, serial "
+                    f"{current.serial}); refusing to overwrite it",
+                    hint="migrate into a new --workspace",
+                )
+            serial = state.serial
+            state.serial = 0
+            store.write(state)
+            have = set(dest.list_runs())
+            runs = [r for r in local.list_runs() if r not in have]
+            for run_id in runs:
+                dest.import_run(run_id, local.read_run(run_id))
+    finally:
+        dest.close()
+    print(
+        f"Migrated {len(state.restores)} record(s) (lineage {state.lineage}, serial {serial} "
+        f"locally) and {len(runs)} run log(s) from {local_path} to {dest.describe()}."
+    )
+    print("The local files were left as they were; use --backend postgres (or backend:) from now on.")
     return 0
 
 
 def run(args: argparse.Namespace) -> int:
     command = getattr(args, "state_command", None)
-    path = _state_path(args)
-    if command == "list":
-        return _list(args, path)
-    if command == "show":
-        return _show(args, path)
-    if command == "rm":
-        return _rm(args, path)
-    if command == "force-unlock":
-        return _force_unlock(args, path)
-    raise UserError("state needs a subcommand: list, show, rm or force-unlock")
+    if command == "migrate":
+        return _migrate(args)
+    b = state_backend.from_args(args, _state_path(args))
+    try:
+        if command == "list":
+            return _list(args, b)
+        if command == "show":
+            return _show(args, b)
+        if command == "rm":
+            return _rm(args, b)
+        if command == "mv":
+            return _mv(args, b)
+        if command == "pull":
+            return _pull(b)
+        if command == "push":
+            return _push(args, b)
+        if command == "force-unlock":
+            return _force_unlock(args, b)
+    finally:
+        b.close()
+    raise UserError("state needs a subcommand: list, show, rm, mv, pull, push, migrate or force-unlock")
