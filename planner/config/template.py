@@ -9,16 +9,23 @@ plan: callers turn ``TemplateError`` into a diagnostic at the string's position.
 Safety beyond Jinja's ``ImmutableSandboxedEnvironment`` (which already blocks
 ``__class__``-style access and caps ``range``): every operator, ``~`` concat,
 method call and filter is checked so that no value grows past ``MAX_SIZE``
-before it is built; the rendered output is counted while it streams; integers
-are capped in bits. ``namespace`` is removed (no mutable accumulators).
+before it is built (containers by what they would print: a list of references
+to one big string is small until it is printed); the rendered output is counted
+while it streams; integers are capped in bits. Each string rendered has a budget
+(``_Budget``): all values built together (``MAX_TOTAL``), steps (calls, filters,
+tests, loop iterations, items walked: ``MAX_STEPS``), macro nesting
+(``MAX_DEPTH``) and CPU time (``CPU_BUDGET_S``), so that no template can exhaust
+memory or spin. ``namespace`` and ``lipsum`` are removed.
 """
 
 from __future__ import annotations
 
 import contextvars
+import copy
 import difflib
 import functools
 import re
+import time
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -31,6 +38,13 @@ from jinja2.sandbox import ImmutableSandboxedEnvironment
 MAX_SIZE = 1024 * 1024  # characters (or items) in any value a template builds
 MAX_INT_BITS = 4096
 MAX_RANGE = 100_000
+# Per string rendered: what all values built together may hold (a million 1 MiB strings
+# are each "small"), how many steps (calls, filters, loop iterations, items walked) it
+# may take, how deep macros may nest, and how much CPU time it may use.
+MAX_TOTAL = 8 * MAX_SIZE
+MAX_STEPS = 500_000
+MAX_DEPTH = 40
+CPU_BUDGET_S = 2.0
 
 _SINGLE_EXPR = re.compile(r"^\{\{(?P<expr>(?:(?!\{\{|\}\}|\{%|\{#).)*)\}\}$", re.DOTALL)
 _DIGITS = re.compile(r"\d{7,}")
@@ -51,34 +65,155 @@ class _TooBig(Exception):
     pass
 
 
+class _TooCostly(Exception):
+    def __init__(self, why: str) -> None:
+        super().__init__(why)
+        self.why = why
+
+
+class _Budget:
+    """What one render may still spend; checked before each value is built."""
+
+    __slots__ = ("alloc_left", "deadline", "depth", "range_left", "sizes", "steps_left", "tick")
+
+    def __init__(self) -> None:
+        self.range_left = MAX_RANGE
+        self.steps_left = MAX_STEPS
+        self.alloc_left = MAX_TOTAL
+        self.depth = 0
+        self.deadline = time.thread_time() + CPU_BUDGET_S
+        # id -> (container, deep size): the container is held so its id cannot be reused
+        self.sizes: dict[int, tuple[Any, int]] = {}
+        self.tick = 0
+
+    def steps(self, n: int = 1) -> None:
+        self.steps_left -= n
+        if self.steps_left < 0:
+            raise _TooCostly(f"more than {MAX_STEPS:,} steps (loop iterations, calls, items)")
+        self.tick += n
+        if self.tick >= 1024:
+            self.tick = 0
+            if time.thread_time() > self.deadline:
+                raise _TooCostly(f"more than {CPU_BUDGET_S:g}s of CPU time")
+
+
+_budget: contextvars.ContextVar[_Budget] = contextvars.ContextVar("_budget")
+
+
+def _current() -> _Budget:
+    b = _budget.get(None)
+    if b is None:  # a template function called outside render(): give it a budget of its own
+        b = _Budget()
+        _budget.set(b)
+    return b
+
+
 def is_template(s: str) -> bool:
     return "{{" in s or "{%" in s
 
 
 def _size(v: Any) -> int:
-    if isinstance(v, str | bytes | list | tuple | dict | set | frozenset):
+    if isinstance(v, str | bytes | list | tuple | dict | set | frozenset | range):
         return len(v)
     if isinstance(v, int) and not isinstance(v, bool) and v.bit_length() > MAX_INT_BITS:
         return MAX_SIZE + 1
     return 0
 
 
+def _deep(v: Any) -> int:
+    """Characters ``str(v)`` would take, about (containers of references to big strings
+    are small themselves and huge once printed); stops counting past MAX_SIZE."""
+    if isinstance(v, str | bytes):
+        return len(v)
+    if not isinstance(v, list | tuple | dict | set | frozenset):
+        return _size(v)
+    budget = _current()
+    hit = budget.sizes.get(id(v))
+    if hit is not None:
+        return hit[1]
+    total, stack, walked = 0, [v], 0
+    while stack and total <= MAX_SIZE:
+        x = stack.pop()
+        walked += 1
+        if isinstance(x, str | bytes):
+            total += len(x) + 2
+        elif isinstance(x, dict):
+            total += 2
+            stack.extend(x.keys())
+            stack.extend(x.values())
+        elif isinstance(x, list | tuple | set | frozenset):
+            total += 2
+            stack.extend(x)
+        else:
+            total += max(_size(x), 4)
+    budget.steps(walked // 8)
+    budget.sizes[id(v)] = (v, total)
+    return total
+
+
 def _check(v: Any) -> Any:
-    if _size(v) > MAX_SIZE:
+    n = _size(v)
+    if n > MAX_SIZE:
         raise _TooBig()
+    if n:
+        budget = _current()
+        budget.alloc_left -= n
+        if budget.alloc_left < 0:
+            raise _TooBig()
     return v
+
+
+def _check_deep(*values: Any) -> None:
+    for v in values:
+        if _deep(v) > MAX_SIZE:
+            raise _TooBig()
 
 
 def _check_args(args: tuple[Any, ...], kwargs: Mapping[str, Any]) -> None:
     for a in (*args, *kwargs.values()):
         if isinstance(a, int) and not isinstance(a, bool) and abs(a) > MAX_SIZE:
             raise _TooBig()
+        _check_deep(a)
 
 
-def _check_format(fmt: Any) -> None:
-    # a width or precision inside a format string ("%0999999999d", "{:>999999999}") is a size
-    if isinstance(fmt, str) and any(int(n) > MAX_SIZE for n in _DIGITS.findall(fmt)):
+def _check_format(fmt: Any, args: tuple[Any, ...] = ()) -> None:
+    # a width or precision inside a format string ("%0999999999d", "{:>999999999}") is a size;
+    # so is a width given as an argument ("%*d") once per placeholder
+    if not isinstance(fmt, str):
+        return
+    if any(int(n) > MAX_SIZE for n in _DIGITS.findall(fmt)):
         raise _TooBig()
+    widest = max((abs(a) for a in args if isinstance(a, int) and not isinstance(a, bool)), default=0)
+    placeholders = fmt.count("%") + fmt.count("{")
+    if len(fmt) + sum(_deep(a) for a in args) + placeholders * min(widest, MAX_SIZE) > MAX_SIZE:
+        raise _TooBig()
+
+
+def _materialize(v: Any) -> Any:
+    """An iterator argument as a list (its items are counted as they come)."""
+    if isinstance(v, str | bytes | list | tuple | dict | set | frozenset | range) or not hasattr(v, "__iter__"):
+        return v
+    out = []
+    budget = _current()
+    for x in v:
+        budget.steps()
+        out.append(x)
+        if len(out) > MAX_SIZE:
+            raise _TooBig()
+    return out
+
+
+def _join_bound(items: Any, sep: Any) -> None:
+    if isinstance(items, str | bytes | list | tuple | dict | set | frozenset | range):
+        n = len(items)
+        total = sum(_deep(x) for x in items) if not isinstance(items, str | bytes | range) else n * 8
+        if total + n * _deep(sep) > MAX_SIZE:
+            raise _TooBig()
+
+
+# a constant the code generator writes as ``environment.rp_step()`` (Jinja forbids custom
+# node types; loops are rewritten at code generation, after Jinja's constant folding)
+_STEP = object()
 
 
 class _CodeGen(CodeGenerator):
@@ -90,12 +225,29 @@ class _CodeGen(CodeGenerator):
             self.write(", ")
         self.write("))")
 
+    def visit_For(self, node: nodes.For, frame: Frame) -> None:
+        # every iteration (and every item a loop filter looks at) is a step of the budget:
+        # nested loops over a list cannot spin for hours
+        tick = nodes.Const(_STEP)
+        node = copy.copy(node)
+        node.body = [nodes.ExprStmt(tick), *node.body]
+        if node.test is not None:
+            node.test = nodes.And(tick, node.test)
+        super().visit_For(node, frame)
+
+    def visit_Const(self, node: nodes.Const, frame: Frame) -> None:
+        if node.value is _STEP:
+            self.write("environment.rp_step()")  # a step without a sandboxed call's cost
+        else:
+            super().visit_Const(node, frame)
+
 
 class _Env(ImmutableSandboxedEnvironment):
     code_generator_class = _CodeGen
     intercepted_binops = frozenset({"*", "**", "+", "%", "//", "/", "-"})
 
     def call_binop(self, context: Context, operator: str, left: Any, right: Any) -> Any:
+        _current().steps()
         if operator == "*":
             n, seq = (right, left) if isinstance(right, int) else (left, right)
             if isinstance(n, int) and _size(seq) * max(n, 0) > MAX_SIZE:
@@ -104,22 +256,32 @@ class _Env(ImmutableSandboxedEnvironment):
             if abs(left) > 1 and right * max(abs(left).bit_length(), 1) > MAX_INT_BITS:
                 raise _TooBig()
         elif operator == "%" and isinstance(left, str):
-            _check_format(left)
-            _check_args(right if isinstance(right, tuple) else (right,), {})
+            args = right if isinstance(right, tuple) else (right,)
+            _check_args(args, {})
+            _check_format(left, args)
         elif operator == "+" and _size(left) + _size(right) > MAX_SIZE:
             raise _TooBig()
         return _check(super().call_binop(context, operator, left, right))
 
     def call(__self, __context: Context, __obj: Any, *args: Any, **kwargs: Any) -> Any:
-        _check_args(args, kwargs)
+        budget = _current()
+        budget.steps()
         name = getattr(__obj, "__name__", "")
+        if name == "join" and args:
+            args = (_materialize(args[0]), *args[1:])
+            _join_bound(args[0], getattr(__obj, "__self__", ""))  # str.join: pieces and separators
+        _check_args(args, kwargs)
         if name == "replace" and len(args) >= 2:
             owner = getattr(__obj, "__self__", "")
             if _size(owner) * max(_size(args[1]), 1) > MAX_SIZE:
                 raise _TooBig()
-        if name == "join" and args and sum(_size(x) for x in args[0]) > MAX_SIZE:
-            raise _TooBig()  # str.join: the sum of the pieces
-        return _check(super().call(__context, __obj, *args, **kwargs))
+        budget.depth += 1  # macros call macros through here: recursion is bounded
+        try:
+            if budget.depth > MAX_DEPTH:
+                raise _TooCostly(f"calls nested more than {MAX_DEPTH} deep (a recursive macro?)")
+            return _check(super().call(__context, __obj, *args, **kwargs))
+        finally:
+            budget.depth -= 1
 
     def wrap_str_format(self, value: Any) -> Callable[..., str] | None:
         if getattr(value, "__name__", "") in ("format", "format_map"):
@@ -127,46 +289,84 @@ class _Env(ImmutableSandboxedEnvironment):
         return super().wrap_str_format(value)
 
     def rp_concat(self, parts: tuple[Any, ...]) -> str:
+        _check_deep(*parts)
         pieces = [str(p) for p in parts]
         if sum(len(p) for p in pieces) > MAX_SIZE:
             raise _TooBig()
-        return "".join(pieces)
+        return _check("".join(pieces))  # type: ignore[no-any-return]
+
+    def rp_step(self) -> bool:
+        _current().steps()
+        return True
+
+
+def _finalize(value: Any) -> Any:
+    # every {{ ... }} output is turned into a string right after this: size it first
+    _check_deep(value)
+    return value
 
 
 def _guard_filter(f: Callable[..., Any]) -> Callable[..., Any]:
+    name = f.__name__
+
     @functools.wraps(f)
     def wrapped(*args: Any, **kwargs: Any) -> Any:
+        _current().steps()
+        if name == "do_join" and len(args) >= 2:
+            # do_join(eval_ctx, value, d="", attribute=None)
+            args = (args[0], _materialize(args[1]), *args[2:])
+            _join_bound(args[1], args[2] if len(args) > 2 else kwargs.get("d", ""))
         _check_args(args, kwargs)
-        if f.__name__ == "do_format" and args:
-            _check_format(args[0])
-        if f.__name__ == "do_replace":
+        if name == "do_format" and args:
+            _check_format(args[0], args[1:])
+        if name == "do_replace":
             # do_replace(eval_ctx, s, old, new, count)
             s, new = (args[1], args[3]) if len(args) >= 4 else ("", "")
             if _size(str(s)) * max(_size(str(new)), 1) > MAX_SIZE:
+                raise _TooBig()
+        if name == "do_indent" and args:
+            # do_indent(s, width=4, first=False, blank=False): every line gets the indent
+            width = args[1] if len(args) > 1 else kwargs.get("width", 4)
+            per_line = len(width) if isinstance(width, str) else (width if isinstance(width, int) else 4)
+            if _deep(args[0]) + (str(args[0]).count("\n") + 1) * max(per_line, 0) > MAX_SIZE:
+                raise _TooBig()
+        if name == "do_wordwrap" and len(args) >= 2:
+            # do_wordwrap(environment, s, width=79, break_long_words, wrapstring, ...)
+            width = args[2] if len(args) > 2 else kwargs.get("width", 79)
+            wrap = args[4] if len(args) > 4 else kwargs.get("wrapstring") or "\n"
+            lines = _deep(args[1]) // max(width if isinstance(width, int) else 79, 1) + 1
+            if _deep(args[1]) + lines * _deep(wrap) > MAX_SIZE:
                 raise _TooBig()
         return _check(f(*args, **kwargs))
 
     return wrapped
 
 
-# range() items allowed per render, summed over every call: nested loops cannot spin
-_range_budget: contextvars.ContextVar[list[int]] = contextvars.ContextVar("_range_budget")
+def _guard_test(f: Callable[..., Any]) -> Callable[..., Any]:
+    @functools.wraps(f)
+    def wrapped(*args: Any, **kwargs: Any) -> Any:
+        _current().steps()  # select()/reject() over a long list, in a loop, is counted
+        return f(*args, **kwargs)
+
+    return wrapped
 
 
 def _safe_range(*args: int) -> range:
     r = range(*args)
-    budget = _range_budget.get([MAX_RANGE])
-    budget[0] -= len(r)
-    if budget[0] < 0:
+    budget = _current()
+    budget.range_left -= len(r)  # summed over every call: nested loops cannot spin
+    if budget.range_left < 0:
         raise _TooBig()
     return r
 
 
 @functools.cache
 def _env() -> _Env:
-    env = _Env(undefined=jinja2.StrictUndefined, autoescape=False, keep_trailing_newline=True)
+    env = _Env(undefined=jinja2.StrictUndefined, autoescape=False, keep_trailing_newline=True, finalize=_finalize)
     env.filters = {k: _guard_filter(f) for k, f in env.filters.items()}
-    env.globals.pop("namespace", None)
+    env.tests = {k: _guard_test(f) for k, f in env.tests.items()}  # type: ignore[arg-type]
+    env.globals.pop("namespace", None)  # no mutable accumulators
+    env.globals.pop("lipsum", None)  # lipsum(n) builds n paragraphs before anything can size them
     env.globals["range"] = _safe_range
     return env
 
@@ -174,7 +374,7 @@ def _env() -> _Env:
 def render(text: str, variables: Mapping[str, Any]) -> Any:
     """Render one string; returns plain data (str, or the native value of ``{{ x }}``)."""
     env = _env()
-    token = _range_budget.set([MAX_RANGE])
+    token = _budget.set(_Budget())
     try:
         m = _SINGLE_EXPR.match(text.strip()) if text.lstrip().startswith("{{") else None
         if m is not None:
@@ -182,6 +382,7 @@ def render(text: str, variables: Mapping[str, Any]) -> Any:
             value = fn(**variables)
             if isinstance(value, jinja2.Undefined):
                 str(value)  # raises: StrictUndefined (or the sandbox's security error)
+            _check_deep(value)
             return _plain(value)
         tmpl = env.from_string(text)
         out: list[str] = []
@@ -192,6 +393,12 @@ def render(text: str, variables: Mapping[str, Any]) -> Any:
                 raise _TooBig()
             out.append(piece)
         return "".join(out)
+    except _TooCostly as exc:
+        raise TemplateError(
+            "RP125",
+            f"template evaluation is too costly: {exc.why}",
+            "templates pick and format values; they may not run long computations",
+        ) from None
     except _TooBig:
         raise TemplateError(
             "RP123",
@@ -217,7 +424,7 @@ def render(text: str, variables: Mapping[str, Any]) -> Any:
     except Exception as exc:  # any runtime error in user expressions (1/0, bad filter args)
         raise TemplateError("RP124", f"template failed: {type(exc).__name__}: {exc}") from None
     finally:
-        _range_budget.reset(token)
+        _budget.reset(token)
 
 
 def _undefined(message: str, variables: Mapping[str, Any]) -> TemplateError:

@@ -38,6 +38,19 @@ def test_mixed_text_renders_a_string() -> None:
         ("{% set a = 'x' * 1000000 %}{% set b = a ~ a %}{{ b|length }}", "RP123"),
         ("{% for i in range(100000) %}{{ 'xxxxxxxxxxxx' }}{% endfor %}", "RP123"),
         ("{% for i in range(100000) %}{% for j in range(100000) %}{% endfor %}{% endfor %}", "RP123"),
+        # issue 10 item 6: each is small, together they exhaust the machine
+        ("{{ range(100000) | map('string') | map('center', 1000000) | list | length }}", "RP123"),
+        ("{{ [['x' * 1000000] * 100] * 1000 }}", "RP123"),
+        ("{{ ([['x' * 1000000] * 100])|string|length }}", "RP123"),
+        ("{{ range(100000)|join('x' * 1000000) }}", "RP123"),
+        ("{{ ('x' * 1000000).join(range(100000)|map('string')) }}", "RP123"),
+        ("{{ ('a\n' * 100000)|indent(1000000) }}", "RP123"),
+        ("{{ ('%*d' * 1000) % ((1000000, 1) * 1000) }}", "RP123"),
+        ("{{ lipsum(1000000) }}", "RP121"),
+        ("{% macro f(n) %}{{ f(n + 1) }}{% endmacro %}{{ f(0) }}", "RP125"),
+        ("{% macro f(n) %}{% if n > 0 %}{{ f(n-1) }}{{ f(n-1) }}{% endif %}{% endmacro %}{{ f(30) }}", "RP125"),
+        ("{% set r = range(1000)|list %}{% for i in r %}{% for j in r %}{% for k in r %}{% endfor %}{% endfor %}{% endfor %}", "RP125"),
+        ("{% set r = range(1000)|list %}{% for i in r %}{% for j in r %}{% for k in r if false %}{% endfor %}{% endfor %}{% endfor %}", "RP125"),
         ("{{ namespace() }}", "RP121"),
         ("{{ pt }}", "RP121"),
         ("{{ x", "RP120"),
@@ -58,3 +71,11 @@ def test_undefined_has_did_you_mean() -> None:
         "undefined variable 'app_server'",
         "did you mean 'app_servers'? define it under vars:, in a --var-file, or with --var",
     )
+
+
+def test_loops_and_macros_within_budget_still_work() -> None:
+    assert render("{% for i in range(5) if i is odd %}{{ loop.index }}{{ i }}{% endfor %}", V) == "1123"
+    assert render("{% for i in [] %}{{ i }}{% else %}none{% endfor %}", V) == "none"
+    assert render("{% macro f(n) %}{% if n > 0 %}{{ n }}{{ f(n - 1) }}{% endif %}{% endmacro %}{{ f(12) }}", V) == "121110987654321"
+    assert render("{{ range(1000)|map('string')|join(',')|length }}", V) == 3889
+    assert render("{{ ['a'] * 3 }}", V) == ["a", "a", "a"]
