@@ -275,8 +275,9 @@ def _plan_apply(cmds: _Commands) -> None:
     p = cmds.add(
         "apply",
         "execute a plan: restore, track to the end, record in state",
-        "With a saved plan file, run exactly that plan (refused if stale). With a\n"
-        "path, plan first, show it, and ask before overwriting anything.",
+        "With a saved plan file, run exactly that plan without asking (the plan was\n"
+        "the review; refused if modified or stale). With a path, plan first, show\n"
+        "it, and ask before overwriting anything.",
         _examples(
             "restore-planner apply drill.plan",
             "restore-planner apply plans/ --auto-approve --parallelism 20",
@@ -286,6 +287,11 @@ def _plan_apply(cmds: _Commands) -> None:
     _planning(p)
     _fmt(p, ["text", "json"])
     p.add_argument("--auto-approve", action="store_true", help="do not ask for confirmation")
+    p.add_argument(
+        "--require-digest",
+        metavar="HEX",
+        help="apply the saved plan only if its digest (`Plan digest:` of plan) is this one",
+    )
     p.add_argument(
         "--poll-interval",
         type=float,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+import time
 from pathlib import Path
 
 from planner.errors import UserError
@@ -58,9 +59,11 @@ def _generate(args: argparse.Namespace) -> int:
 
 
 def _wait(args: argparse.Namespace) -> int:
-    from planner.sim.serve import wait_for_file
-
-    if not wait_for_file(Path(args.env_file), args.timeout):
+    # polls without importing the simulator: this runs beside it, in a script
+    path, deadline = Path(args.env_file), time.monotonic() + args.timeout
+    while not path.exists() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    if not path.exists():
         raise UserError(
             f"{args.env_file} did not appear within {args.timeout:g} s",
             hint="is `restore-planner sim serve --env-file` running? a large inventory takes longer: --timeout",

@@ -53,16 +53,6 @@ def write_env_file(path: Path, lines: list[str]) -> None:
     os.replace(tmp, path)
 
 
-def wait_for_file(path: Path, timeout_s: float) -> bool:
-    """True once ``path`` exists (polled every 50 ms), False after ``timeout_s``."""
-    deadline = time.monotonic() + timeout_s
-    while not path.exists():
-        if time.monotonic() >= deadline:
-            return False
-        time.sleep(0.05)
-    return True
-
-
 def bind(host: str, port: int) -> socket.socket:
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
