@@ -95,12 +95,6 @@ def _state(p: argparse.ArgumentParser) -> None:
         help="where state lives (default: the plan's backend: block, else local); "
         "postgres connects with PG_CONN_STR",
     )
-    p.add_argument("--workspace", metavar="NAME", help="postgres: the state to use (default: backend: block, else default)")    p.add_argument(
-        "--backend",
-        choices=["local", "postgres"],
-        help="where state lives (default: the plan's backend: block, else local); "
-        "postgres connects with PG_CONN_STR",
-    )
     p.add_argument("--workspace", metavar="NAME", help="postgres: the state to use (default: backend: block, else default)")
 
 
@@ -341,35 +335,6 @@ def _state_commands(cmds: _Commands) -> None:
     _state(sp)
     sp.add_argument("address", nargs="+", help="addresses to forget (a block name forgets all its instances)")
     sp.add_argument("--path", default=".", help=_STATE_PATH)
-    sp = scmds.add("pull", "print the state as JSON", "Print the whole state (lineage, serial, records) as JSON.",
-                   _examples("restore-planner state pull --backend postgres --workspace prod > prod.json"))
-    _state(sp)
-    sp.add_argument("path", nargs="?", default=".", help=_STATE_PATH)
-    sp = scmds.add("push", "replace the state with a state file (lineage and serial checked)",
-                   "Replace the state with FILE (`state pull` output or a state.json). Refused when FILE\n"
-                   "is another state (lineage) or older than the state (serial), unless --force.",
-                   _examples("restore-planner state push prod.json --backend postgres --workspace prod"))
-    _state(sp)
-    sp.add_argument("file", help="a state file: `state pull` output or a .restore-planner/state.json")
-    sp.add_argument("--force", action="store_true", help="replace even another or a newer state")
-    sp.add_argument("--path", default=".", help=_STATE_PATH)
-    sp = scmds.add("mv", "rename an address in state (a renamed restore keeps its history)",
-                   "Move the record of OLD to NEW, so a restore renamed in the plan shows as\n"
-                   "unchanged instead of forget + restore. A block name moves all its instances.",
-                   _examples("restore-planner state mv db database --path plans/",
-                             "restore-planner state mv 'app[\"a\"]' 'app[\"b\"]' --path plans/"))
-    _state(sp)
-    sp.add_argument("old", help="address or block recorded in state")
-    sp.add_argument("new", help="its new address or block name")
-    sp.add_argument("--path", default=".", help=_STATE_PATH)
-    sp = scmds.add("migrate", "copy a local state (and its run logs) into PostgreSQL",
-                   "Copy the local state file, keeping its lineage, and its run logs into a\n"
-                   "PostgreSQL workspace (PG_CONN_STR). Refused if the workspace holds another state\n"
-                   "or the local journal has restores whose outcome is unknown.",
-                   _examples("restore-planner state migrate plans/prod/ --workspace prod"))
-    sp.add_argument("--state", metavar="PATH", help="the local state file (default: beside the plan)")
-    sp.add_argument("--workspace", metavar="NAME", help="destination workspace (default: backend: block, else default)")
-    sp.add_argument("path", nargs="?", default=".", help=_STATE_PATH)
     sp = scmds.add("pull", "print the state as JSON", "Print the whole state (lineage, serial, records) as JSON.",
                    _examples("restore-planner state pull --backend postgres --workspace prod > prod.json"))
     _state(sp)
