@@ -18,9 +18,7 @@ import sys
 from pathlib import Path
 
 from planner.apply.executor import ApplyResult, Executor, Sink
-from planner.apply.journal import Journal, journal_path
 from planner.apply.progress import JsonSink, PlainSink, RichSink
-from planner.apply.runlog import RunLog
 from planner.cli import common
 from planner.cli.output import color_enabled
 from planner.cli.plan import render
@@ -29,9 +27,9 @@ from planner.errors import UserError
 from planner.plan import planfile
 from planner.plan.model import ExecutionPlan
 from planner.plan.pipeline import load_config, make_plan
-from planner.state.lock import StateLock
+from planner.state import backend as state_backend
+from planner.state.backend import Backend, StateStoreLike
 from planner.state.model import State
-from planner.state.store import StateStore
 
 
 def run(args: argparse.Namespace) -> int:
@@ -49,8 +47,12 @@ def run(args: argparse.Namespace) -> int:
                 "save the plan with `restore-planner plan ... --out FILE` and apply FILE",
             )
         path = common.state_path(args)
-    with StateLock(path, "apply"):
-        return asyncio.run(_apply(args, saved, path))
+    backend = state_backend.from_args(args, path, saved.state.path if saved is not None else None)
+    try:
+        with backend.lock("apply"):
+            return asyncio.run(_apply(args, saved, path, backend))
+    finally:
+        backend.close()
 
 
 def _require_digest(plan: ExecutionPlan, required: str) -> None:
@@ -84,10 +86,15 @@ def _refuse_plan_options(args: argparse.Namespace) -> None:
         )
 
 
-async def _apply(args: argparse.Namespace, saved: ExecutionPlan | None, path: Path) -> int:
+async def _apply(
+    args: argparse.Namespace, saved: ExecutionPlan | None, path: Path, backend: Backend
+) -> int:
     existed = path.exists()  # before loading: a missing state loads as a new one
-    store = StateStore(path)
+    store = backend.store()
     state = store.load()
+    if backend.kind != "local":
+        existed = state.serial > 0  # a workspace not yet written loads as a new state
+        path = Path(backend.ref)
     req = common.plan_request(args)
     config = None
     region: str | None
@@ -105,7 +112,7 @@ async def _apply(args: argparse.Namespace, saved: ExecutionPlan | None, path: Pa
             await planfile.check_fresh(plan, client)
             _announce(args, plan)
         else:
-            plan = await make_plan(req, client, state, str(path), config)
+            plan = await make_plan(req, client, state, backend.ref, config)
             planfile.seal(plan, state, path, existed, planfile.cloud_now(client))
             if args.format == "text":
                 sys.stdout.write(render(plan, "text", args.no_color))
@@ -117,7 +124,7 @@ async def _apply(args: argparse.Namespace, saved: ExecutionPlan | None, path: Pa
         if saved is None and not _confirm(plan, args):
             print("Apply cancelled; nothing was changed.", file=sys.stderr)
             return 1
-        return await _execute(args, plan, client, store, state, path)
+        return await _execute(args, plan, client, store, state, backend)
 
 
 def _announce(args: argparse.Namespace, plan: ExecutionPlan) -> None:
@@ -151,9 +158,9 @@ async def _execute(
     args: argparse.Namespace,
     plan: ExecutionPlan,
     client: CloudClient,
-    store: StateStore,
+    store: StateStoreLike,
     state: State,
-    path: Path,
+    backend: Backend,
 ) -> int:
     total = sum(1 for a in plan.actions if a.action in ("restore", "re-restore", "reconcile"))
     sinks: list[Sink]
@@ -164,8 +171,8 @@ async def _execute(
     else:
         sinks = [PlainSink(total)]
     # the run is timed on the cloud's clock, learned from its answers (skew, time scale)
-    runlog = RunLog.create(path, clock=client.cloud_clock)
-    with Journal(journal_path(path)) as journal, runlog:
+    runlog = backend.runlog(clock=client.cloud_clock)
+    with backend.journal() as journal, runlog:
         executor = Executor(
             plan,
             client,
@@ -210,14 +217,14 @@ async def _execute(
             with contextlib.suppress(NotImplementedError, RuntimeError):
                 loop.remove_signal_handler(signal.SIGINT)
     if args.format != "json":
-        _summary(result, runlog.run_id, path)
+        _summary(result, backend.run_location(runlog.run_id))
     return result.exit_code
 
 
 INTERRUPT_GRACE_S = 1.5  # after a second Ctrl-C, a request in progress is cut off after this
 
 
-def _summary(r: ApplyResult, run_id: str, path: Path) -> None:
+def _summary(r: ApplyResult, run_log: str) -> None:
     out = sys.stdout
     out.write(
         f"\nApply {'interrupted' if r.interrupted else 'complete'}: {len(r.succeeded)} restored, "
@@ -233,4 +240,4 @@ def _summary(r: ApplyResult, run_id: str, path: Path) -> None:
         out.write(f"  unknown  {addr}: still running; the next apply looks its task up\n")
     for addr in sorted(r.withdrawn):
         out.write(f"  not sent {addr}: interrupted before the cloud accepted it; state unchanged\n")
-    out.write(f"Run log: {path.parent / 'runs' / (run_id + '.jsonl')}  (restore-planner report)\n")
+    out.write(f"Run log: {run_log}  (restore-planner report)\n")

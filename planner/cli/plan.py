@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import sys
+from pathlib import Path
 
 from planner.cli import common
 from planner.cli.output import color_enabled
@@ -12,7 +13,7 @@ from planner.plan import planfile
 from planner.plan.model import ExecutionPlan
 from planner.plan.pipeline import load_config, make_plan
 from planner.render.plan_json import plan_to_json
-from planner.state.store import StateStore
+from planner.state import backend as state_backend
 
 
 def render(plan: ExecutionPlan, fmt: str, no_color: bool, plan_file: str | None = None) -> str:
@@ -31,11 +32,20 @@ def render(plan: ExecutionPlan, fmt: str, no_color: bool, plan_file: str | None 
 async def build_plan(args: argparse.Namespace) -> ExecutionPlan:
     path = common.state_path(args)
     existed = path.exists()  # before loading: a missing state loads as a new one
-    state = StateStore(path).load()
+    backend = state_backend.from_args(args, path)
+    try:
+        state = backend.store().load()
+        held = state_backend.note_lock_held(backend)  # plan reads a whole state meanwhile
+    finally:
+        backend.close()
+    if held:
+        print(held, file=sys.stderr)
+    if backend.kind != "local":
+        existed, path = state.serial > 0, Path(backend.ref)
     req = common.plan_request(args)
     config = load_config(req)  # the plan's own problems first: they need no cloud
     async with common.make_client(region=config.region, project_id=config.project_id) as client:
-        plan = await make_plan(req, client, state, str(path), config)
+        plan = await make_plan(req, client, state, backend.ref, config)
         planfile.seal(plan, state, path, existed, planfile.cloud_now(client))
         return plan
 
