@@ -26,9 +26,7 @@ from typing import Any
 
 from planner.addresses import Address
 from planner.apply.body import body_digest, restore_body
-from planner.apply.journal import Journal
 from planner.apply.progress import JsonSink, RichSink
-from planner.apply.runlog import RunLog
 from planner.clock import Clock, to_datetime
 from planner.cloud.client import CloudClient
 from planner.cloud.errors import CloudAPIError, CloudError, CloudTransportError
@@ -41,6 +39,7 @@ from planner.graph.analysis import remaining_path
 from planner.graph.build import GraphNode, build
 from planner.graph.scheduler import Scheduler
 from planner.plan.model import Action, ExecutionPlan, Restore
+from planner.state.backend import JournalLike, RunLogLike, StateStoreLike
 from planner.state.model import (
     BackupInfo,
     DiskPair,
@@ -50,7 +49,6 @@ from planner.state.model import (
     State,
     TargetInfo,
 )
-from planner.state.store import StateStore
 
 Sink = Callable[[dict[str, Any]], None]
 # Ordering among ready restores: (graph, estimate per restore) -> priority, highest
@@ -134,10 +132,10 @@ class Executor:
         self,
         plan: ExecutionPlan,
         client: CloudClient,
-        store: StateStore,
+        store: StateStoreLike,
         state: State,
-        journal: Journal,
-        runlog: RunLog,
+        journal: JournalLike,
+        runlog: RunLogLike,
         clock: Clock,
         *,
         parallelism: int = 10,
