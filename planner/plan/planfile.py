@@ -61,6 +61,8 @@ DIGEST_PREFIX = "sha256:"
 # headers, and the operation-log filter takes whole seconds.
 REPLAY_SLACK_S = 120.0
 MOVED_SHOWN_MAX = 50
+# state references that are not files (planner.state.backend.PG_PREFIX)
+REMOTE_PREFIXES = ("postgres:",)
 _INVALID_HINT = "Make the plan again with `restore-planner plan --out FILE`."
 _MODIFIED_HINT = (
     "apply only a plan file as `restore-planner plan --out` wrote it; plan again and review the new plan"
@@ -110,11 +112,19 @@ def seal(plan: ExecutionPlan, state: State, state_path: Path, existed: bool, clo
         lineage=state.lineage if existed else None,
         serial=state.serial if existed else 0,
         path=str(state_path),
-        location=str(Path(os.path.abspath(state_path)).resolve()),
+        location=_location(state_path),
         identity=state_identity(state) if existed else "",
     )
     plan.cloud_created_at = to_datetime(cloud_now)
     plan.digest = digest_of(plan)
+
+
+def _location(state_path: Path) -> str:
+    """A state file's resolved absolute path; another backend's reference as it is
+    (``postgres:<schema>/<workspace>``, planner.state.backend: no path to resolve)."""
+    if str(state_path).startswith(REMOTE_PREFIXES):
+        return str(state_path)
+    return str(Path(os.path.abspath(state_path)).resolve())
 
 
 def cloud_now(client: CloudClient) -> float:
@@ -342,6 +352,8 @@ def state_location(plan: ExecutionPlan, explicit: str | None) -> Path:
     plan is used only in the form ``plan`` writes (see the module docstring).
     """
     recorded = plan.state.location
+    if recorded.startswith(REMOTE_PREFIXES):
+        return Path(recorded)  # not a file: the backend named by it (--state is refused there)
     if explicit:
         given = Path(os.path.abspath(explicit)).resolve()
         if str(given) != recorded:
