@@ -6,6 +6,7 @@ marked (they are what runs this)."""
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import shutil
@@ -54,10 +55,8 @@ def test_readme_block_runs(index: int, tmp_path: Path) -> None:
     try:
         out, _ = proc.communicate(timeout=240)
     finally:
-        try:
+        with contextlib.suppress(ProcessLookupError):
             os.killpg(proc.pid, signal.SIGTERM)
-        except ProcessLookupError:
-            pass
         proc.wait()
     assert proc.returncode == 0, f"README block {index} failed:\n{block}\n--- output ---\n{out}"
     if "apply waves.plan" in block:
