@@ -19,7 +19,9 @@ def restore_body(r: Restore) -> dict[str, object]:
         }
     if t.kind == "volume":
         return {"volume_id": t.id}
-    body: dict[str, object] = {"resource_id": t.id}
+    # power_on applies to every target kind the API restores, resource targets included
+    # (cbr-facts section 15; the Terraform provider sends it for Workspace restores)
+    body: dict[str, object] = {"resource_id": t.id, "power_on": r.power_on}
     if r.destination_path:
         body["details"] = {"destination_path": r.destination_path}
     return body

@@ -13,6 +13,7 @@ from datetime import UTC, datetime
 
 import httpx
 
+from planner import __version__
 from planner.clock import Clock, WallClock
 from planner.cloud import signer
 from planner.cloud.errors import CloudAuthError
@@ -24,6 +25,7 @@ _UNSIGNED = frozenset(
     {"connection", "accept-encoding", "user-agent", "content-length", "transfer-encoding", "accept"}
 )
 RENEW_BEFORE_S = 3600.0  # renew a password token an hour before it expires
+USER_AGENT = f"restore-planner/{__version__}"  # on every request, the IAM login included
 
 
 class TokenAuth(httpx.Auth):
@@ -136,7 +138,7 @@ class PasswordAuth(httpx.Auth):
             f"{s.auth_url}/auth/tokens",
             params={"nocatalog": "true"},
             content=json.dumps(body).encode(),
-            headers={"Content-Type": "application/json;charset=utf8"},
+            headers={"Content-Type": "application/json;charset=utf8", "User-Agent": USER_AGENT},
         )
 
     def _store(self, response: httpx.Response) -> None:

@@ -18,7 +18,7 @@ import httpx
 
 from planner.clock import Clock, WallClock
 from planner.cloud import parse
-from planner.cloud.auth import make_auth
+from planner.cloud.auth import USER_AGENT, make_auth
 from planner.cloud.cloudclock import CloudClock
 from planner.cloud.errors import CloudAPIError, CloudAuthError, CloudTransportError
 from planner.cloud.models import Backup, OperationLog, Server, Vault, Volume
@@ -29,7 +29,9 @@ from planner.cloud.settings import CloudSettings, api_base
 log = logging.getLogger("planner.cloud")
 
 Params = list[tuple[str, str]]
-_REDACTED: Final = frozenset({"authorization", "x-auth-token", "x-subject-token", "x-security-token"})
+_REDACTED: Final = frozenset(
+    {"authorization", "x-auth-token", "x-subject-token", "x-security-token"}
+)
 _NOT_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout, httpx.UnsupportedProtocol)
 _AUTH_HINT = {
     "token": "check HW_AUTH_TOKEN (tokens expire after 24 h)",
@@ -49,7 +51,9 @@ def debug_event_hooks(logger: logging.Logger = log) -> dict[str, list[Any]]:
 
     async def on_request(request: httpx.Request) -> None:
         if logger.isEnabledFor(logging.DEBUG):
-            logger.debug("-> %s %s %s", request.method, request.url, redacted_headers(request.headers))
+            logger.debug(
+                "-> %s %s %s", request.method, request.url, redacted_headers(request.headers)
+            )
 
     async def on_response(response: httpx.Response) -> None:
         if logger.isEnabledFor(logging.DEBUG):
@@ -63,6 +67,11 @@ def debug_event_hooks(logger: logging.Logger = log) -> dict[str, list[Any]]:
             )
 
     return {"request": [on_request], "response": [on_response]}
+
+
+def _count(body: parse.Json) -> int | None:
+    count = body.get("count")
+    return count if isinstance(count, int) and not isinstance(count, bool) else None
 
 
 def time_param(when: datetime) -> str:
@@ -87,17 +96,24 @@ class CloudClient:
         self._limiter = RateLimiter(max_rps, self.clock)
         self._retry = RetryPolicy(self.clock)
         # the debug hooks only log: a run without --debug does not pay for them per request
-        hooks = debug_event_hooks() if log.isEnabledFor(logging.DEBUG) else {"request": [], "response": []}
+        hooks = (
+            debug_event_hooks()
+            if log.isEnabledFor(logging.DEBUG)
+            else {"request": [], "response": []}
+        )
         hooks["request"].insert(0, self._count)  # here, so that IAM logins count too
         self._http = httpx.AsyncClient(
             transport=transport,
             auth=make_auth(settings, self.clock),
             timeout=httpx.Timeout(120.0, connect=30.0),
-            headers={"Accept": "application/json", "X-Language": "en-us"},
+            headers={"Accept": "application/json", "X-Language": "en-us", "User-Agent": USER_AGENT},
             event_hooks=hooks,
         )
         # the project id is validated and quoted as one path segment (settings.api_base)
         p = settings.project_id
+        # every list call the tool makes takes it (Terraform: HW_ENTERPRISE_PROJECT_ID)
+        eps = settings.enterprise_project_id
+        self._eps: Params = [("enterprise_project_id", eps)] if eps else []
         self._cbr = api_base(settings.endpoint("cbr"), "v3", p)
         self._ecs = api_base(settings.endpoint("ecs"), "v1", p)
         self._evs = api_base(settings.endpoint("evs"), "v2", p)
@@ -118,7 +134,9 @@ class CloudClient:
 
     # -- sending ----------------------------------------------------------------
 
-    async def _send(self, method: str, url: str, params: Params, body: object = None) -> httpx.Response:
+    async def _send(
+        self, method: str, url: str, params: Params, body: object = None
+    ) -> httpx.Response:
         await self._limiter.acquire()
         try:
             # one URL parse per request: httpx would parse the bare URL, then again
@@ -129,7 +147,9 @@ class CloudClient:
             response = await self._http.request(method, target, json=body)
             self.cloud_clock.observe_date(response.headers.get("date"), sent, self.clock.now())
         except _NOT_SENT as exc:
-            raise CloudTransportError(f"{method} {url}: cannot connect: {exc}", maybe_sent=False) from exc
+            raise CloudTransportError(
+                f"{method} {url}: cannot connect: {exc}", maybe_sent=False
+            ) from exc
         except httpx.TransportError as exc:
             raise CloudTransportError(
                 f"{method} {url}: no answer ({type(exc).__name__}: {exc})", maybe_sent=True
@@ -167,16 +187,28 @@ class CloudClient:
         item = parse.as_map(body).get(key)
         return item if isinstance(item, Mapping) else None
 
-    async def _offset_pages(self, url: str, key: str, params: Params) -> AsyncIterator[list[parse.Json]]:
-        """CBR record paging: offset += len(page) until a short or empty page (``count`` ignored)."""
+    async def _offset_pages(
+        self, url: str, key: str, params: Params
+    ) -> AsyncIterator[list[parse.Json]]:
+        """CBR record paging: offset += len(page) until an empty page (as the Terraform provider).
+
+        A short page alone does not end it (a cloud may cap pages below our limit).
+        Whether CBR ``count`` is the total is UNCONFIRMED, so it only saves the trailing
+        empty page when it agrees with a short page: ``count`` equal to every record seen.
+        """
         offset, limit = 0, self.page_limit
         while True:
-            body = await self._get(url, [*params, ("limit", str(limit)), ("offset", str(offset))])
-            page = [parse.as_map(x) for x in parse.as_list(parse.as_map(body).get(key))]
-            if page:
-                yield page
+            body = parse.as_map(
+                await self._get(
+                    url, [*params, *self._eps, ("limit", str(limit)), ("offset", str(offset))]
+                )
+            )
+            page = [parse.as_map(x) for x in parse.as_list(body.get(key))]
+            if not page:
+                return
+            yield page
             offset += len(page)
-            if len(page) < limit:
+            if len(page) < limit and _count(body) == offset:
                 return
 
     async def _offset_list(self, url: str, key: str, params: Params) -> list[parse.Json]:
@@ -219,27 +251,27 @@ class CloudClient:
         ]
 
     async def _server_pages(self, params: Params) -> list[Server]:
-        """ECS page-number paging from 1; a short or empty page ends it.
+        """ECS marker paging (page-number ``offset`` is deprecated), until an empty page
+        or until ``count``, the total as ECS documents, has been read.
 
-        ``count`` never ends paging early, with one exception: after a full page,
-        a ``count`` larger than one page (so surely the total, as ECS documents)
-        that equals what we already hold saves the trailing empty page.
+        Entries for ids that do not exist (``server_id=`` answers them with only ``id``
+        and ``fault``) are dropped: such a server does not exist.
         """
         out: list[Server] = []
-        page_no, limit = 1, self.page_limit
+        seen, limit = 0, self.page_limit
+        marker: str | None = None
         while True:
+            extra: Params = [("limit", str(limit))] + ([("marker", marker)] if marker else [])
             body = parse.as_map(
-                await self._get(
-                    f"{self._ecs}/cloudservers/detail",
-                    [*params, ("limit", str(limit)), ("offset", str(page_no))],
-                )
+                await self._get(f"{self._ecs}/cloudservers/detail", [*params, *self._eps, *extra])
             )
-            page = parse.as_list(body.get("servers"))
-            out += [parse.parse_server(parse.as_map(s)) for s in page]
-            count = body.get("count")
-            if len(page) < limit or (isinstance(count, int) and limit < count == len(out)):
+            page = [parse.as_map(s) for s in parse.as_list(body.get("servers"))]
+            seen += len(page)
+            out += [parse.parse_server(s) for s in page if not parse.is_server_stub(s)]
+            last = parse.as_map(page[-1]).get("id") if page else None
+            if not page or _count(body) == seen or not last or last == marker:
                 return out
-            page_no += 1
+            marker = str(last)
 
     async def get_server(self, server_id: str) -> Server | None:
         data = await self._get_or_none(f"{self._ecs}/cloudservers/{server_id}", "server")
@@ -266,21 +298,26 @@ class CloudClient:
         for i in range(0, len(wanted), VOLUME_IDS_CHUNK):
             chunk = wanted[i : i + VOLUME_IDS_CHUNK]
             # the EVS list format for ids: ['id1','id2']
-            out += await self._volume_pages([*base, ("ids", "[" + ",".join(f"'{v}'" for v in chunk) + "]")])
+            out += await self._volume_pages(
+                [*base, ("ids", "[" + ",".join(f"'{v}'" for v in chunk) + "]")]
+            )
         keep = set(wanted)
         return [v for v in out if v.id in keep]
 
     async def _volume_pages(self, params: Params) -> list[Volume]:
-        """EVS marker paging: marker = last id of the previous page, until a short page."""
+        """EVS marker paging: marker = last id of the previous page, until an empty page
+        or until ``count`` (the total regardless of paging, as EVS documents) is read."""
         out: list[Volume] = []
         limit = self.page_limit
         marker: str | None = None
         while True:
             extra: Params = [("limit", str(limit))] + ([("marker", marker)] if marker else [])
-            body = await self._get(f"{self._evs}/cloudvolumes/detail", [*params, *extra])
-            page = [parse.parse_volume(parse.as_map(v)) for v in parse.as_list(parse.as_map(body).get("volumes"))]
+            body = parse.as_map(
+                await self._get(f"{self._evs}/cloudvolumes/detail", [*params, *self._eps, *extra])
+            )
+            page = [parse.parse_volume(parse.as_map(v)) for v in parse.as_list(body.get("volumes"))]
             out += page
-            if len(page) < limit or not page[-1].id or page[-1].id == marker:
+            if not page or _count(body) == len(out) or not page[-1].id or page[-1].id == marker:
                 return out
             marker = page[-1].id
 
@@ -356,6 +393,10 @@ class CloudClient:
         items = await self._offset_list(f"{self._cbr}/vaults", "vaults", [])
         return [parse.parse_vault(v) for v in items]
 
+    async def get_vault(self, vault_id: str) -> Vault | None:
+        data = await self._get_or_none(f"{self._cbr}/vaults/{vault_id}", "vault")
+        return None if data is None else parse.parse_vault(data)
+
     async def list_operation_logs(
         self,
         *,
@@ -399,7 +440,9 @@ class CloudClient:
         Never retried: on CloudTransportError check ``maybe_sent`` and look for the
         restore in the operation logs before sending it again.
         """
-        response = await self._send("POST", f"{self._cbr}/backups/{backup_id}/restore", [], {"restore": body})
+        response = await self._send(
+            "POST", f"{self._cbr}/backups/{backup_id}/restore", [], {"restore": body}
+        )
         if not response.content.strip():
             return None
         try:

@@ -47,6 +47,8 @@ class Volume(_Model):
     size_gb: int = 0
     az: str = ""
     status: str = "available"  # EVS status enum: available, in-use, restoring-backup, ...
+    # EVS ``bootable``: the disk *can* boot, not that it is attached as the boot disk
+    # (that is the server's ``bootIndex`` "0", AttachedVolume.boot)
     bootable: bool = False
     attachments: tuple[VolumeAttachment, ...] = ()
 
@@ -83,7 +85,13 @@ class Backup(_Model):
 class Vault(_Model):
     id: str
     name: str = ""
-    status: str = "available"
+    status: str = "available"  # billing.status: available, lock, frozen, deleting, error
+    locked: bool = False  # the vault's own lock flag (not billing status ``lock``)
+
+    @property
+    def restorable(self) -> bool:
+        """Only backups in an available or locked vault can be restored (BackupService.6202)."""
+        return self.status in ("available", "lock")
 
 
 class OperationLog(_Model):

@@ -96,6 +96,7 @@ class CloudSettings:
     user_name: str | None = None
     password: Secret | None = field(default=None, repr=False)
     domain_name: str | None = None
+    enterprise_project_id: str = ""  # HW_ENTERPRISE_PROJECT_ID, sent on every list call
 
     @property
     def auth_method(self) -> AuthMethod:
@@ -190,6 +191,7 @@ class CloudSettings:
             user_name=user,
             password=secret(password),
             domain_name=domain,
+            enterprise_project_id=get("HW_ENTERPRISE_PROJECT_ID") or "",
         )
 
 

@@ -17,7 +17,11 @@ Strategy, per kind (page = 1000 items):
   every source has a backup its selector would choose (older pages cannot change
   the choice, so ``complete_backups_for`` still holds); explicit backup ids not
   seen in a listing -> GET each (or, when many, one unfiltered listing).
-- vaults: one listing when any backup is involved.
+- children: a listing may show a server backup with ``"children": []`` (the documented
+  ListBackups example does; ShowBackup fills them, cbr-facts section 15). Only the
+  server backups a plan can use (pinned, or the one each selector would choose) that
+  came without children are fetched again, one ShowBackup each.
+- vaults: few -> ShowVault each (one request, no paging), else one listing.
 """
 
 from __future__ import annotations
@@ -32,7 +36,7 @@ from typing import Literal, TypeVar
 
 from planner.clock import to_datetime
 from planner.cloud.client import VOLUME_IDS_CHUNK, CloudClient
-from planner.cloud.models import SERVER_BACKUP, Backup, Server, Volume, World
+from planner.cloud.models import SERVER_BACKUP, Backup, Server, Vault, Volume, World
 from planner.cloud.parse import Json
 from planner.config.spec import BackupSelector, PlanConfig, RestoreSpec, SelectRef
 from planner.resolve import SELECTABLE_STATUSES as SELECTABLE
@@ -54,6 +58,7 @@ BACKUP_SOURCES_FEW = 8
 SELECTABLE_STATUSES = tuple(sorted(SELECTABLE))
 LISTED_STATUSES = (*SELECTABLE_STATUSES, "protecting")
 BACKUP_IDS_FEW = 16
+VAULT_IDS_FEW = 3
 
 
 @dataclass(frozen=True)
@@ -66,7 +71,9 @@ class Window:
 
     def union(self, other: Window) -> Window:
         return Window(
-            before=None if self.before is None or other.before is None else max(self.before, other.before),
+            before=None
+            if self.before is None or other.before is None
+            else max(self.before, other.before),
             not_before=(
                 None
                 if self.not_before is None or other.not_before is None
@@ -168,7 +175,9 @@ async def _servers(client: CloudClient, needs: RefreshNeeds) -> dict[str, Server
         return {
             s.id: s
             for s in everything
-            if s.id in needs.server_ids or s.name in names or any(x.matches(s.name, s.tags) for x in selects)
+            if s.id in needs.server_ids
+            or s.name in names
+            or any(x.matches(s.name, s.tags) for x in selects)
         }
     calls: list[Callable[[], Awaitable[list[Server]]]] = []
     if needs.server_ids:
@@ -190,7 +199,9 @@ async def _volumes(client: CloudClient, needs: RefreshNeeds) -> dict[str, Volume
         return {
             v.id: v
             for v in everything
-            if v.id in needs.volume_ids or v.name in names or any(x.matches(v.name, {}) for x in selects)
+            if v.id in needs.volume_ids
+            or v.name in names
+            or any(x.matches(v.name, {}) for x in selects)
         }
     calls: list[Callable[[], Awaitable[list[Volume]]]] = []
     if ids:
@@ -229,7 +240,9 @@ def _end(before: datetime | None) -> datetime | None:
     # the API filter has whole seconds: round up so nothing at `before` is lost
     if before is None:
         return None
-    return before.replace(microsecond=0) + (timedelta(seconds=1) if before.microsecond else timedelta())
+    return before.replace(microsecond=0) + (
+        timedelta(seconds=1) if before.microsecond else timedelta()
+    )
 
 
 def _chosen(b: Backup, w: Window) -> bool:
@@ -300,14 +313,56 @@ async def _backups(
     return found, frozenset(sources)
 
 
+def _usable(
+    found: dict[str, Backup], needs: RefreshNeeds, sources: dict[str, Window]
+) -> list[Backup]:
+    """The backups a plan can restore from: the pinned ones and, per source, the one
+    its selector would choose (newest eligible), as ``planner.resolve`` picks it."""
+    out = {bid: found[bid] for bid in needs.backup_ids if bid in found}
+    best: dict[str, Backup] = {}
+    for b in found.values():
+        w = sources.get(b.resource_id)
+        if (
+            w is None
+            or not _chosen(b, w)
+            or (w.not_before is not None and b.created_at < w.not_before)
+        ):
+            continue
+        old = best.get(b.resource_id)
+        if old is None or (b.created_at, b.id) > (old.created_at, old.id):
+            best[b.resource_id] = b
+    out.update((b.id, b) for b in best.values())
+    return list(out.values())
+
+
+async def _children(client: CloudClient, found: dict[str, Backup], usable: list[Backup]) -> None:
+    """ShowBackup for each usable server backup listed without children (in place).
+
+    One request each: no bulk call is documented (``parent_id=`` takes one parent;
+    whether children appear as top-level list items is UNCONFIRMED). A backup still
+    without children after ShowBackup stays so, and the rules say so (RP339).
+    """
+    lacking = sorted(b.id for b in usable if b.resource_type == SERVER_BACKUP and not b.children)
+    got = await _bounded((lambda bid=bid: client.get_backup(bid)) for bid in lacking)  # type: ignore[misc]
+    found.update((b.id, b) for b in got if b is not None)
+
+
+async def _vaults(client: CloudClient, vault_ids: set[str]) -> dict[str, Vault]:
+    if not vault_ids:
+        return {}
+    if len(vault_ids) <= VAULT_IDS_FEW:
+        got = await _bounded((lambda vid=vid: client.get_vault(vid)) for vid in sorted(vault_ids))  # type: ignore[misc]
+        return {v.id: v for v in got if v is not None}
+    return {v.id: v for v in await client.list_vaults() if v.id in vault_ids}
+
+
 async def refresh(client: CloudClient, needs: RefreshNeeds) -> World:
     servers, volumes = await asyncio.gather(_servers(client, needs), _volumes(client, needs))
     sources = _sources(needs, servers, volumes)
     backups, complete = await _backups(client, needs, sources, set(servers))
+    await _children(client, backups, _usable(backups, needs, sources))
     vault_ids = needs.vault_ids | {b.vault_id for b in backups.values() if b.vault_id}
-    vaults = {}
-    if vault_ids:
-        vaults = {v.id: v for v in await client.list_vaults() if v.id in vault_ids}
+    vaults = await _vaults(client, vault_ids)
     return World(
         region=client.settings.region,
         project_id=client.settings.project_id,

@@ -36,6 +36,7 @@ from planner.config.expand import (
 from planner.config.schema import PlanHeader
 from planner.config.source import SourceDoc, load_source
 from planner.diagnostics import Diagnostic, Related, SourceRange, error
+from planner.validate import offline
 
 _VAR_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 _SINGLE_SECTIONS = ("cloud", "vars", "defaults", "guards")
@@ -87,6 +88,7 @@ def evaluate(path: str, var_files: list[str], var_args: list[str]) -> Evaluated:
     power_on = defaults.power_on if defaults is not None else True
     specs, ds = expand_restores(blocks, variables, power_on)
     diags.extend(ds)
+    diags.extend(offline.check(specs))
     diags = _dedupe(diags)
     failed = frozenset(b.name for b in blocks) - {x.address.block for x in specs}
     failed_deps = {b.name: literal_depends_on(b) for b in blocks if b.name in failed}

@@ -100,8 +100,11 @@ def list_backups(sim: Simulator, req: SimRequest, _: list[str]) -> SimResponse:
     except QueryError as exc:
         return _cbr_bad(exc.message)
     page = record_page(rest, offset, limit)
-    return SimResponse(200, {"backups": [views.backup(st, b) for b in page], "count": len(out),
-                             "offset": offset, "limit": limit})
+    # a server backup's children: as the documented example ("children": []) unless the
+    # inventory says listings fill them; a parent_id= listing lists the children themselves
+    nested = st.rules.listed_children == "nested"
+    return SimResponse(200, {"backups": [views.backup(st, b, children=nested) for b in page],
+                             "count": len(out), "offset": offset, "limit": limit})
 
 
 def _exact_field(sim: Simulator, b: BackupRec, key: str) -> str:
@@ -182,8 +185,17 @@ def show_operation_log(sim: Simulator, req: SimRequest, args: list[str]) -> SimR
 
 @_route("GET", r"/v3/([^/]+)/vaults")
 def list_vaults(sim: Simulator, req: SimRequest, _: list[str]) -> SimResponse:
-    vaults = [views.vault(sim.state, v) for v in sim.state.vaults]
-    return SimResponse(200, {"vaults": vaults, "count": len(vaults)})
+    try:
+        limit = int_param(req.param("limit"), "limit", 1000, 1, 1000)
+        offset = int_param(req.param("offset"), "offset", 0, 0, 2**31)
+    except QueryError as exc:
+        return _cbr_bad(exc.message)
+    # ListVault filters by a list of ids (repeated or comma-separated) [SDK list_vault_request]
+    wanted = {i for raw in req.params("id") for i in raw.split(",") if i}
+    ids = [v for v in sim.state.vaults if not wanted or v in wanted]
+    page = record_page(ids, offset, limit)
+    return SimResponse(200, {"vaults": [views.vault(sim.state, v) for v in page], "count": len(ids),
+                             "offset": offset, "limit": limit})
 
 
 @_route("GET", r"/v3/([^/]+)/vaults/([^/]+)")
@@ -218,14 +230,16 @@ def list_servers(sim: Simulator, req: SimRequest, _: list[str]) -> SimResponse:
         page_no = max(1, int_param(req.param("offset"), "offset", 1, 0, 2**31))
         ids_raw = req.param("server_id")
         if ids_raw:
-            order = [i for i in ids_raw.split(",") if i in st.servers]
+            # unknown ids stay in, answered as stubs (only id and fault)
+            order = list(dict.fromkeys(i for i in ids_raw.split(",") if i))
         else:
             order = [sid for sid in st.server_order if _server_matches(sim, sid, req)]
         order = list(after_marker(order, req.param("marker"), lambda s: s))
     except QueryError as exc:
         return nested_error(400, "Ecs.0005", exc.message)
     page = order[(page_no - 1) * limit : page_no * limit]
-    return SimResponse(200, {"count": len(order), "servers": [views.server(st, s) for s in page]})
+    servers = [views.server(st, s) if s in st.servers else views.server_stub(s) for s in page]
+    return SimResponse(200, {"count": len(order), "servers": servers})
 
 
 @_route("GET", r"/v1/([^/]+)/cloudservers/([^/]+)")

@@ -108,7 +108,10 @@ class Authenticator:
         except ValueError:
             return _unauthorized("APIGW.0301", SIG_FAIL)
         if min(abs(ts - time.time()), abs(ts - self._now())) > MAX_SKEW_S:
-            return _unauthorized("APIGW.0303", "Incorrect app authentication information: request expired (X-Sdk-Date is more than 15 minutes from the server time)")
+            # an IAM AK/SK signature outside the window is APIGW.0301 like any bad one
+            # (APIGW.0303 is app authentication) [cbr-facts section 15]
+            return _unauthorized("APIGW.0301", f"{SIG_FAIL}: request expired (X-Sdk-Date is more "
+                                 "than 15 minutes from the server time)")
         canonical = signer.canonical_request(req.method, req.path, req.query, req.headers, signed, req.body)
         expected = signer.signature(self.creds.secret_key, signer.string_to_sign(canonical, date))
         if not hmac.compare_digest(expected, parts["Signature"]):

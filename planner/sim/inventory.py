@@ -102,6 +102,9 @@ class Rules(_Strict):
     protecting_s: tuple[float, float] = (300.0, 1800.0)
     progress_step: int = Field(default=1, ge=1, le=100)  # reported progress is a multiple of this
     clock_skew_s: float = 0.0  # every time the simulator returns is this far ahead of its clock
+    # ListBackups: "empty" shows a server backup with "children": [] as the documented
+    # example does (ShowBackup and parent_id= listings fill them); "nested" fills them
+    listed_children: Literal["empty", "nested"] = "empty"
 
     @field_validator("pace_spread", "protecting_s")
     @classmethod

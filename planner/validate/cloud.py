@@ -15,7 +15,11 @@ from planner.resolve import Resolved
 
 Rule = Callable[[Resolved, World], Iterable[Diagnostic]]
 
-_BAD_SERVER = {"ERROR": "BackupService.2008", "DELETED": "BackupService.2007", "SOFT_DELETED": "BackupService.2007"}
+_BAD_SERVER = {
+    "ERROR": "BackupService.2008",
+    "DELETED": "BackupService.2007",
+    "SOFT_DELETED": "BackupService.2007",
+}
 
 
 def backup_type_fits_target(r: Resolved, world: World) -> Iterable[Diagnostic]:
@@ -60,13 +64,30 @@ def backup_is_restorable(r: Resolved, world: World) -> Iterable[Diagnostic]:
 def vault_is_available(r: Resolved, world: World) -> Iterable[Diagnostic]:
     b = world.backups[r.restore.backup.id]
     vault = world.vaults.get(b.vault_id)
-    if vault is not None and vault.status not in ("available", "locked"):
+    # billing.status enum: available, lock, frozen, deleting, error; "lock" restores
+    # (cbr-facts sections 6 and 15). A vault answer without any status is not judged.
+    if vault is not None and not vault.restorable and vault.status != "unknown":
         yield error(
             "RP323",
             f"vault {vault.name or vault.id} of backup {b.name or b.id} is {vault.status}",
-            "restores need an available or locked vault (cloud: BackupService.6202)",
+            "restores need an available or locked vault (cloud: BackupService.6202); "
+            "a frozen vault is usually unpaid: renew it, or choose a backup in another vault",
             r.spec.range_of("backup"),
         )
+
+
+def server_backup_has_disks(r: Resolved, world: World) -> Iterable[Diagnostic]:
+    b = world.backups[r.restore.backup.id]
+    if r.restore.target.kind != "server" or b.resource_type != SERVER_BACKUP or b.children:
+        return
+    # refresh asked ShowBackup for it already (a listing may omit children): still none
+    yield error(
+        "RP339",
+        f"server backup {b.name or b.id} lists no disk backups, so nothing can be mapped",
+        "the cloud needs a mapping for each disk of the backup (an empty mappings list would "
+        "restore nothing); check the backup in the console, or choose another backup",
+        r.spec.range_of("backup"),
+    )
 
 
 def target_server_state(r: Resolved, world: World) -> Iterable[Diagnostic]:
@@ -195,6 +216,7 @@ RULES: Sequence[Rule] = (
     backup_type_fits_target,
     backup_is_restorable,
     vault_is_available,
+    server_backup_has_disks,
     target_server_state,
     target_volume_state,
     disk_sizes_and_roles,

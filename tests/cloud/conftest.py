@@ -36,6 +36,7 @@ class FakeCloud:
             202, json={"job_id": "job-1"}
         )
         self.max_page = 1000  # the fake never returns more than this many items per page
+        self.wrong_count = False  # CBR lists: a count that is neither total nor page length
 
     def transport(self) -> httpx.MockTransport:
         return httpx.MockTransport(self.handle)
@@ -83,6 +84,12 @@ class FakeCloud:
             )
         if path == f"{p}/vaults":
             return self._offset_page(self.vaults, q, "vaults")
+        if path.startswith(f"{p}/vaults/"):
+            vid = path.rsplit("/", 1)[1]
+            for v in self.vaults:
+                if v["id"] == vid:
+                    return httpx.Response(200, json={"vault": v})
+            return httpx.Response(404, json={"error_code": "BackupService.6105", "error_msg": "no vault"})
         if path == f"{p}/operation-logs":
             items = [o for o in self.oplogs if q.get("operation_type") in (None, o["operation_type"])]
             return self._offset_page(items, q, "operation_logs")
@@ -95,17 +102,20 @@ class FakeCloud:
         return httpx.Response(404, json={"error_code": "APIGW.0101", "error_msg": f"no route {path}"})
 
     def _ecs_list(self, q: httpx.QueryParams) -> httpx.Response:
-        page_no = int(q["offset"])
+        assert "offset" not in q, "ECS page-number offset is deprecated: page by marker"
         limit = int(q["limit"])
-        assert page_no >= 1, "ECS offset is a page number starting at 1"
         assert limit <= 1000
         items = self.servers
         if "server_id" in q:
-            wanted = set(q["server_id"].split(","))
-            items = [s for s in items if s["id"] in wanted]
+            known = {s["id"]: s for s in items}
+            # an unknown id comes back as a stub: only id and fault, every other field null
+            items = [known.get(i) or {"id": i, "name": None, "status": None, "fault": {"code": 404}}
+                     for i in q["server_id"].split(",")]
         if "name" in q:
             items = [s for s in items if q["name"] in s["name"]]
-        start = (page_no - 1) * limit
+        start = 0
+        if "marker" in q:
+            start = next(i for i, s in enumerate(items) if s["id"] == q["marker"]) + 1
         page = items[start : start + min(limit, self.max_page)]
         return httpx.Response(200, json={"count": len(items), "servers": page})
 
@@ -129,8 +139,9 @@ class FakeCloud:
         offset, limit = int(q["offset"]), int(q["limit"])
         assert offset >= 0 and limit <= 1000
         page = items[offset : offset + min(limit, self.max_page)]
-        # count deliberately wrong: the client must not trust it
-        return httpx.Response(200, json={key: page, "count": 3, "offset": offset, "limit": limit})
+        # wrong_count: the client must not trust a count that disagrees with the pages
+        count = 3 if self.wrong_count else len(items)
+        return httpx.Response(200, json={key: page, "count": count, "offset": offset, "limit": limit})
 
 
 def _backup_match(b: dict[str, Any], q: httpx.QueryParams) -> bool:

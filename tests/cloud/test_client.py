@@ -23,12 +23,14 @@ def run(client: CloudClient, fn: Callable[[CloudClient], Awaitable[T]]) -> T:
     return asyncio.run(go())
 
 
-def test_servers_page_by_page_number_until_short_page(fake: Any, make_client: Any, kit: Any) -> None:
+def test_servers_page_by_marker_until_count(fake: Any, make_client: Any, kit: Any) -> None:
     fake.servers = [kit.make_server(i) for i in range(2500)]
     servers = run(make_client(), lambda c: c.list_servers())
     assert len(servers) == 2500
-    assert [r.url.params["offset"] for r in fake.requests] == ["1", "2", "3"]
+    # page-number offset is deprecated: marker = the last id of the previous page
+    assert [r.url.params.get("marker") for r in fake.requests] == [None, "srv-00999", "srv-01999"]
     assert {r.url.params["limit"] for r in fake.requests} == {"1000"}
+    assert all("offset" not in r.url.params for r in fake.requests)
     s = servers[0]
     assert s.tags == {"tier": "web"} and s.az == "az1"
     assert [(v.id, v.device, v.boot) for v in s.volumes] == [
@@ -39,19 +41,23 @@ def test_servers_page_by_page_number_until_short_page(fake: Any, make_client: An
 
 def test_servers_exact_page_multiple(fake: Any, make_client: Any, kit: Any) -> None:
     fake.servers = [kit.make_server(i) for i in range(2000)]
-    # count is a total (> one page) equal to what we hold: no trailing empty page
+    # count is the total (ECS documents it so) and equals what we hold: no trailing empty page
     assert len(run(make_client(), lambda c: c.list_servers())) == 2000
     assert len(fake.requests) == 2
 
 
-def test_servers_count_that_may_be_page_length_is_not_trusted(fake: Any, make_client: Any, kit: Any) -> None:
-    fake.servers = [kit.make_server(i) for i in range(1000)]
-    assert len(run(make_client(), lambda c: c.list_servers())) == 1000
-    assert len(fake.requests) == 2  # count 1000 == limit could be a page length: ask again
-    fake.requests.clear()
+def test_servers_short_page_is_not_the_end(fake: Any, make_client: Any, kit: Any) -> None:
     fake.servers = [kit.make_server(i) for i in range(2500)]
-    fake.max_page = 500  # a server capping pages below our limit ends paging early (documented limit)
-    assert len(run(make_client(), lambda c: c.list_servers())) == 500
+    fake.max_page = 500  # a server capping pages below our limit: a short page is not the end
+    assert len(run(make_client(), lambda c: c.list_servers())) == 2500
+    assert len(fake.requests) == 5
+
+
+def test_unknown_server_ids_are_not_servers(fake: Any, make_client: Any, kit: Any) -> None:
+    fake.servers = [kit.make_server(i) for i in range(3)]
+    got = run(make_client(), lambda c: c.list_servers(server_ids=["srv-00001", "srv-99999"]))
+    # ECS answers the unknown id with a stub (id and fault, the rest null): no such server
+    assert [s.id for s in got] == ["srv-00001"]
 
 
 def test_servers_by_ids_and_name_filters(fake: Any, make_client: Any, kit: Any) -> None:
@@ -119,10 +125,18 @@ def test_backups_record_offset_paging_ignores_count(fake: Any, make_client: Any,
     assert [(ch.id, ch.resource_id, ch.bootable) for ch in b.children] == [("ch-00000-01-a", "vol-00000-a", True)]
 
 
-def test_short_page_from_server_cap_stops(fake: Any, make_client: Any, kit: Any) -> None:
+def test_short_page_ends_when_count_agrees(fake: Any, make_client: Any, kit: Any) -> None:
     fake.backups = [kit.make_backup(i, 1) for i in range(10)]
     assert len(run(make_client(), lambda c: c.list_backups())) == 10
-    assert len(fake.requests) == 1
+    assert len(fake.requests) == 1  # count 10 == every record seen
+
+
+def test_short_page_with_a_wrong_count_pages_to_an_empty_page(fake: Any, make_client: Any, kit: Any) -> None:
+    fake.wrong_count = True
+    fake.max_page = 4  # a cloud capping pages below our limit
+    fake.backups = [kit.make_backup(i, 1) for i in range(10)]
+    assert len(run(make_client(), lambda c: c.list_backups())) == 10
+    assert [r.url.params["offset"] for r in fake.requests] == ["0", "4", "8", "10"]
 
 
 @pytest.mark.parametrize(

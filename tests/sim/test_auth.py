@@ -56,7 +56,7 @@ def test_aksk_through_transport() -> None:
     bad = call(sim, "GET", path, params={"limit": 5}, headers=_signed(sim, path, now, sk="wrong"), auth=False)
     assert (bad.status_code, bad.json()["error_code"]) == (401, "APIGW.0301")
     stale = call(sim, "GET", path, params={"limit": 5}, headers=_signed(sim, path, "20200101T000000Z"), auth=False)
-    assert (stale.status_code, stale.json()["error_code"]) == (401, "APIGW.0303")
+    assert (stale.status_code, stale.json()["error_code"]) == (401, "APIGW.0301")
 
 
 def test_no_auth_and_bad_token() -> None:
