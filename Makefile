@@ -22,7 +22,7 @@ unit: $(STAMP)
 
 lint: $(STAMP)
 	$(BIN)/ruff check planner tests bench
-	$(BIN)/ruff format --check planner || true
+	$(BIN)/ruff format --check planner
 
 typecheck: $(STAMP)
 	$(BIN)/mypy
