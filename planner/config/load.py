@@ -19,6 +19,7 @@ import hashlib
 import json
 import os
 import re
+import stat
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -34,7 +35,7 @@ from planner.config.expand import (
     schema_diagnostics,
 )
 from planner.config.schema import PlanHeader
-from planner.config.source import SourceDoc, load_source
+from planner.config.source import SourceDoc, load_source, not_regular
 from planner.diagnostics import Diagnostic, Related, SourceRange, error
 from planner.validate import offline
 
@@ -112,8 +113,22 @@ def evaluate(path: str, var_files: list[str], var_args: list[str]) -> Evaluated:
 def _discover(path: str, diags: list[Diagnostic]) -> list[str]:
     if os.path.isdir(path):
         names = sorted(n for n in os.listdir(path) if n.endswith((".yaml", ".yml")) and not n.startswith("."))
-        files = [os.path.join(path, n) for n in names if os.path.isfile(os.path.join(path, n))]
-        if not files:
+        files = []
+        for n in names:
+            # a FIFO, device, dangling or looping link among the plan files is reported:
+            # skipping it silently would drop restores from a recovery
+            full = os.path.join(path, n)
+            try:
+                mode = os.stat(full).st_mode
+            except OSError as exc:
+                diags.append(error("RP108", f"cannot read {full}: {exc.strerror}",
+                                   "every *.yaml file in a plan directory is part of the plan; fix or remove it"))  # fmt: skip
+                continue
+            if not stat.S_ISREG(mode):
+                diags.append(not_regular(full, mode))
+                continue
+            files.append(full)
+        if not files and not diags:
             diags.append(error("RP108", f"no *.yaml or *.yml files in {path}", "point at a plan file or a directory of them"))
         return files
     if not os.path.exists(path):

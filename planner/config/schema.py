@@ -44,8 +44,13 @@ def parse_duration(v: Any) -> timedelta:
     if isinstance(v, str):
         m = DURATION_RE.match(v.strip())
         if m and any(m.groups()):
-            d, h, mi, s = (int(x or 0) for x in m.group("d", "h", "m", "s"))
-            return timedelta(days=d, hours=h, minutes=mi, seconds=s)
+            try:
+                d, h, mi, s = (int(x or 0) for x in m.group("d", "h", "m", "s"))
+                return timedelta(days=d, hours=h, minutes=mi, seconds=s)
+            except (OverflowError, ValueError):  # past timedelta's 999,999,999 days
+                raise PydanticCustomError(
+                    "duration", "{value} is too long a duration", {"value": repr(v if len(v) <= 40 else v[:40] + "...")}
+                ) from None
     raise PydanticCustomError(
         "duration",
         "{value} is not a duration; write a number with a unit such as 30s, 30m, 24h, 7d or 1h30m",

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import os
 import re
+import stat
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -24,6 +25,7 @@ import yaml
 from planner.diagnostics import Diagnostic, Related, SourceRange, error
 
 MAX_FILE_BYTES = 16 * 1024 * 1024
+MAX_NESTING = 64
 
 Path = tuple[str | int, ...]
 
@@ -112,19 +114,9 @@ def _mark_range(file: str, mark: Any) -> SourceRange:
 def load_source(path: str, display: str | None = None) -> tuple[SourceDoc | None, list[Diagnostic]]:
     """Read and parse one file. ``display`` is the name diagnostics use."""
     name = display or path
-    try:
-        size = os.stat(path).st_size
-    except OSError as exc:
-        return None, [error("RP108", f"cannot read {name}: {exc.strerror}", range=None)]
-    if size > MAX_FILE_BYTES:
-        return None, [_too_big(name, size)]
-    try:
-        with open(path, "rb") as f:
-            raw = f.read(MAX_FILE_BYTES + 1)
-    except OSError as exc:
-        return None, [error("RP108", f"cannot read {name}: {exc.strerror}")]
-    if len(raw) > MAX_FILE_BYTES:  # grew between stat and read
-        return None, [_too_big(name, len(raw))]
+    raw, diag = read_regular(path, name, MAX_FILE_BYTES)
+    if raw is None:
+        return None, [diag] if diag else []
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
@@ -137,6 +129,57 @@ def load_source(path: str, display: str | None = None) -> tuple[SourceDoc | None
             )
         ]
     return parse_text(text, name)
+
+
+def not_regular(name: str, mode: int) -> Diagnostic:
+    """A FIFO, device, socket or directory where a plan file is expected: never opened
+    (a FIFO would block, /dev/zero never ends), and no position (the snippet reader
+    would open it too)."""
+    kind = (
+        "a FIFO" if stat.S_ISFIFO(mode) else "a device" if stat.S_ISCHR(mode) or stat.S_ISBLK(mode)
+        else "a socket" if stat.S_ISSOCK(mode) else "a directory" if stat.S_ISDIR(mode) else "not a regular file"
+    )  # fmt: skip
+    return error("RP108", f"cannot read {name}: it is {kind}, not a regular file",
+                 "plans and variable files must be regular files")  # fmt: skip
+
+
+def read_regular(path: str, name: str, limit: int) -> tuple[bytes | None, Diagnostic | None]:
+    """The bytes of a regular file of at most ``limit`` bytes, or a diagnostic.
+
+    Checked before opening (stat follows links: a link to /dev/zero is a device) and
+    again on the open descriptor, opened without blocking (a FIFO swapped in between
+    cannot hang us), read with a cap (a file that grows cannot exhaust memory)."""
+    try:
+        st = os.stat(path)
+    except OSError as exc:
+        return None, error("RP108", f"cannot read {name}: {exc.strerror}", range=None)
+    if not stat.S_ISREG(st.st_mode):
+        return None, not_regular(name, st.st_mode)
+    if st.st_size > limit:
+        return None, _too_big(name, st.st_size)
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0))
+    except OSError as exc:
+        return None, error("RP108", f"cannot read {name}: {exc.strerror}")
+    try:
+        st = os.fstat(fd)
+        if not stat.S_ISREG(st.st_mode):
+            return None, not_regular(name, st.st_mode)
+        chunks: list[bytes] = []
+        total = 0
+        while total <= limit:
+            chunk = os.read(fd, min(1 << 20, limit + 1 - total))
+            if not chunk:
+                break
+            chunks.append(chunk)
+            total += len(chunk)
+    except OSError as exc:
+        return None, error("RP108", f"cannot read {name}: {exc.strerror}")
+    finally:
+        os.close(fd)
+    if total > limit:  # grew between stat and read
+        return None, _too_big(name, total)
+    return b"".join(chunks), None
 
 
 def _too_big(name: str, size: int) -> Diagnostic:
@@ -234,7 +277,8 @@ def _scan_events(text: str, name: str) -> Iterator[Diagnostic]:
 
 
 class _Walker:
-    """Nodes -> values; recursion depth is bounded by libyaml's own nesting limit."""
+    """Nodes -> values. Nesting is capped at MAX_NESTING (a plan needs a handful of
+    levels; every later stage walks values recursively)."""
 
     def __init__(self, doc: SourceDoc) -> None:
         self.doc = doc
@@ -243,7 +287,24 @@ class _Walker:
 
     def walk(self, node: yaml.Node, path: Path) -> Any:
         if isinstance(node, yaml.ScalarNode):
-            return node.value if node.style else resolve_plain(node.value)
+            if node.style:
+                return node.value
+            try:
+                return resolve_plain(node.value)
+            except ValueError:  # an integer of more digits than Python converts (4300)
+                self.diags.append(error("RP111", f"number too large ({len(node.value)} digits)",
+                                        "quote it to make it a string", _node_range(self.doc.file, node)))  # fmt: skip
+                return None
+        if len(path) >= MAX_NESTING:
+            self.diags.append(
+                error(
+                    "RP100",
+                    f"invalid YAML: nested more than {MAX_NESTING} levels deep",
+                    "a plan needs a few levels of nesting; flatten the value",
+                    _node_range(self.doc.file, node),
+                )
+            )
+            return None
         if isinstance(node, yaml.MappingNode):
             return self._mapping(node, path)
         assert isinstance(node, yaml.SequenceNode)

@@ -97,7 +97,7 @@ class State(BaseModel):
 
     format_version: int = FORMAT_VERSION
     lineage: str
-    serial: int = 0
+    serial: int = Field(0, ge=0, strict=True)  # negative: any write would look newer
     restores: dict[str, RestoreRecord] = Field(default_factory=dict)
 
     @classmethod

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import json
 import os
+import stat
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -40,6 +41,76 @@ def default_state_path(plan_path: str) -> Path:
     if p.is_dir() or (not p.exists() and not p.suffix):
         return p / STATE_DIR / STATE_FILE
     return p.parent / STATE_DIR / STATE_FILE
+
+
+# a state of 10,000 restores is about 10 MB; anything near this is not ours
+MAX_STATE_BYTES = 512 * 1024 * 1024
+
+
+class _BadJson(Exception):
+    pass
+
+
+def _no_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for key, value in pairs:
+        if key in out:
+            # json.loads would keep the last silently: two records of one address, or two
+            # serials, mean a hand-merged or damaged file
+            raise _BadJson(f"duplicate key {key[:100]!r}")
+        out[key] = value
+    return out
+
+
+def _parse_json(data: bytes) -> Any:
+    """json.loads that refuses duplicate keys and never crashes: deep nesting
+    (RecursionError) and integers over 4,300 digits (ValueError) are damage."""
+    try:
+        return json.loads(data, object_pairs_hook=_no_duplicates)
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise _BadJson(str(exc)) from None
+    except RecursionError:
+        raise _BadJson("nested too deeply") from None
+    except ValueError as exc:
+        raise _BadJson(str(exc)[:200]) from None
+
+
+def _read_capped(path: Path, limit: int, what: str) -> tuple[bytes, os.stat_result] | None:
+    """A regular file's bytes (None when it does not exist); a link to /dev/zero, a FIFO
+    or a file past ``limit`` is refused, never read to exhaustion or waited on."""
+    try:
+        st = os.stat(path)
+    except FileNotFoundError:
+        return None
+    except OSError as exc:
+        raise UserError(f"cannot read {what} {path}: {exc.strerror}") from None
+    hint = "the file was left untouched; point --state at the state file (a regular file)"
+    if not stat.S_ISREG(st.st_mode):
+        raise UserError(f"{what} {path} is not a regular file", hint=hint)
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0))
+    except FileNotFoundError:
+        return None
+    except OSError as exc:
+        raise UserError(f"cannot read {what} {path}: {exc.strerror}") from None
+    try:
+        st = os.fstat(fd)
+        if not stat.S_ISREG(st.st_mode):  # swapped between stat and open
+            raise UserError(f"{what} {path} is not a regular file", hint=hint)
+        chunks, total = [], 0
+        while total <= limit:
+            chunk = os.read(fd, min(1 << 22, limit + 1 - total))
+            if not chunk:
+                break
+            chunks.append(chunk)
+            total += len(chunk)
+    except OSError as exc:
+        raise UserError(f"cannot read {what} {path}: {exc.strerror}") from None
+    finally:
+        os.close(fd)
+    if total > limit:
+        raise UserError(f"{what} {path} is larger than {limit // (1024 * 1024)} MiB: not a restore-planner state", hint=hint)
+    return b"".join(chunks), st
 
 
 def _fingerprint(st: os.stat_result) -> tuple[int, int, int, int]:
@@ -92,17 +163,13 @@ class StateStore:
         )
 
     def _read_raw(self) -> tuple[dict[str, Any], os.stat_result] | None:
-        try:
-            with self.path.open("rb") as f:
-                st = os.fstat(f.fileno())
-                data = f.read()
-        except FileNotFoundError:
+        got = _read_capped(self.path, MAX_STATE_BYTES, "state file")
+        if got is None:
             return None
-        except OSError as exc:
-            raise UserError(f"cannot read state file {self.path}: {exc.strerror}") from None
+        data, st = got
         try:
-            raw = json.loads(data)
-        except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+            raw = _parse_json(data)
+        except _BadJson as exc:
             raise self._refuse(f"is not valid JSON ({exc})") from None
         if not isinstance(raw, dict):
             raise self._refuse("is not a restore-planner state (expected a JSON object)")
@@ -137,10 +204,10 @@ class StateStore:
         """Apply the log's updates newer than the snapshot (a torn last line is dropped)."""
         self._log_lines = 0
         self._log_seen = None
-        try:
-            data = self.log_path.read_bytes()
-        except FileNotFoundError:
+        got = _read_capped(self.log_path, MAX_STATE_BYTES, "state log")
+        if got is None:
             return
+        data = got[0]
         base = state.serial
         lines = data.split(b"\n")
         if lines and lines[-1] != b"":
@@ -149,8 +216,12 @@ class StateStore:
             if not line.strip():
                 continue
             try:
-                obj = json.loads(line)
-                serial = int(obj["serial"])
+                obj = _parse_json(line)
+                if not isinstance(obj, dict):
+                    raise TypeError("not a JSON object")
+                serial = obj["serial"]
+                if not isinstance(serial, int) or isinstance(serial, bool) or serial < 0:
+                    raise TypeError("serial is not a non-negative integer")
                 if obj["lineage"] != state.lineage or serial <= base:
                     continue  # already in the snapshot (a crash before the log was removed)
                 if "remove" in obj:
@@ -160,7 +231,7 @@ class StateStore:
                     state.restores[rec.address] = rec
                 state.serial = max(state.serial, serial)
                 self._log_lines += 1
-            except (ValueError, KeyError, TypeError, ValidationError) as exc:
+            except (_BadJson, ValueError, KeyError, TypeError, ValidationError) as exc:
                 raise self._refuse(f"log {self.log_path.name} line {n} is damaged ({exc})") from None
         self._log_seen = _fingerprint(os.stat(self.log_path))
 
