@@ -79,9 +79,12 @@ def test_answers_match_the_spec(spec: dict[str, Any]) -> None:
                call(sim, "GET", f"/v3/{{p}}/operation-logs/{job.json()['job_id']}"))
     _check(spec, P + "/operation-logs/{operation_log_id}", "get", call(sim, "GET", "/v3/{p}/operation-logs/x"))
     _check(spec, P + "/vaults", "get", call(sim, "GET", "/v3/{p}/vaults"))
+    _check(spec, P + "/vaults", "get", call(sim, "GET", "/v3/{p}/vaults", params={"id": "vault-1", "limit": 1}))
     _check(spec, "/v1/{project_id}/cloudservers/detail", "get", call(sim, "GET", "/v1/{p}/cloudservers/detail"))
     _check(spec, "/v1/{project_id}/cloudservers/detail", "get",
            call(sim, "GET", "/v1/{p}/cloudservers/detail", params={"limit": 5000}))
+    _check(spec, "/v1/{project_id}/cloudservers/detail", "get",
+           call(sim, "GET", "/v1/{p}/cloudservers/detail", params={"server_id": "srv-a,no-such"}))
     _check(spec, "/v1/{project_id}/cloudservers/{server_id}", "get", call(sim, "GET", "/v1/{p}/cloudservers/srv-a"))
     _check(spec, "/v1/{project_id}/cloudservers/{server_id}", "get", call(sim, "GET", "/v1/{p}/cloudservers/no"))
     _check(spec, "/v2/{project_id}/cloudvolumes/detail", "get",
