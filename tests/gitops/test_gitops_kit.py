@@ -223,9 +223,9 @@ def test_pre_commit_hook_runs_validate_on_plan_changes() -> None:
     hooks = yaml.safe_load((ROOT / ".pre-commit-hooks.yaml").read_text(encoding="utf-8"))
     (hook,) = hooks
     assert hook["id"] == "restore-planner-validate"
-    assert hook["entry"] == "restore-planner validate"
+    assert hook["entry"] == "restore-planner validate --changed"
     assert hook["language"] == "python"
-    assert hook["pass_filenames"] is False
+    assert hook["pass_filenames"] is True  # the plans of the changed files (tests/cli/test_pre_commit_hook.py)
     files = re.compile(hook["files"])
     for path in ("plans/prod/db.yaml", "examples/gitops/plans/staging/drill.yaml", "vars/prod.yml"):
         assert files.search(path), path
@@ -238,8 +238,10 @@ def test_kit_pre_commit_config_validates_each_environment(
 ) -> None:
     config = yaml.safe_load((KIT / ".pre-commit-config.yaml").read_text(encoding="utf-8"))
     hooks = [h for repo in config["repos"] for h in repo["hooks"]]
-    assert [h["id"] for h in hooks] == ["restore-planner-validate"] * len(ENVIRONMENTS)
+    assert hooks == [{"id": "restore-planner-validate"}]  # no args: the changed files name the plans
     monkeypatch.chdir(KIT)
-    for hook in hooks:
-        assert main(["validate", *hook["args"]]) == 0
-        assert capsys.readouterr().out.startswith("Valid: ")
+    files = [str(p.relative_to(KIT)) for p in sorted(KIT.glob("plans/*/*.yaml"))]
+    assert main(["validate", "--changed", *files]) == 0
+    out = capsys.readouterr().out
+    assert [line.split(":")[0] for line in out.splitlines()] == [f"plans/{env}" for env in sorted(ENVIRONMENTS)]
+    assert all(": Valid: " in line for line in out.splitlines())
