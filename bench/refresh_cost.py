@@ -4,7 +4,12 @@ Generates an N-server inventory with the simulator's generator, builds the
 RefreshNeeds of a plan that restores every server from a ``before`` selector,
 refreshes through the in-process simulator and prints the ratio.
 
-    .venv/bin/python bench/refresh_cost.py [--servers 10000] [--disks 2]
+    .venv/bin/python bench/refresh_cost.py [--servers 10000] [--disks 2] [--listed-children nested|empty|both]
+
+``--listed-children``: how the simulated ListBackups shows a server backup's children.
+``empty`` is the documented example's shape (``"children": []``, cbr-facts section 15):
+the client then reads each chosen server backup again with ShowBackup, one request
+each, since no bulk call for children is documented, so that row costs N more.
 """
 
 from __future__ import annotations
@@ -27,8 +32,16 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--servers", type=int, default=10_000)
     ap.add_argument("--disks", type=int, default=2)
+    ap.add_argument("--listed-children", choices=["nested", "empty", "both"], default="nested")
     args = ap.parse_args()
-    inventory = parse_inventory(generate_inventory(servers=args.servers, disks=args.disks, seed=1))
+    for shape in ("nested", "empty") if args.listed_children == "both" else (args.listed_children,):
+        _run(args.servers, args.disks, shape)
+
+
+def _run(servers_n: int, disks: int, shape: str) -> None:
+    data = generate_inventory(servers=servers_n, disks=disks, seed=1)
+    data["rules"] = {**data.get("rules", {}), "listed_children": shape}
+    inventory = parse_inventory(data)
     sim = Simulator(inventory, clock=VirtualClock())
     before = datetime(2100, 1, 1, tzinfo=UTC)
     config = PlanConfig(
@@ -54,9 +67,10 @@ def main() -> None:
     t0 = time.perf_counter()
     requests, servers, backups = asyncio.run(go())
     wall = time.perf_counter() - t0
-    n = args.servers
+    n = servers_n
     budget = n / 500 + 20
-    print(f"refresh requests: {requests} for {n} servers; R / (N/500 + 20) = {requests / budget:.2f} (target <= 1.0)")
+    print(f"listed children {shape}: refresh requests: {requests} for {n} servers; "
+          f"R / (N/500 + 20) = {requests / budget:.2f} (target <= 1.0)")
     print(f"refresh wall time: {wall:.2f} s ({servers} servers, {backups} backups in the world)")
 
 

@@ -407,7 +407,9 @@ def _map(
     vol = world.volumes.get(volume_id)
     att = attached.get(volume_id)
     device = att.device if att else (vol.attachments[0].device if vol and vol.attachments else "")
-    boot = att.boot if att else bool(vol and vol.bootable)
+    # the boot role is the server's bootIndex "0"; EVS `bootable` only says the disk can
+    # boot (cbr-facts section 15), so a volume not attached here is no system disk of it
+    boot = att.boot if att else False
     return DiskMap(
         backup_id=child_id,
         volume_id=volume_id,
