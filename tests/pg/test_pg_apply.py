@@ -82,9 +82,9 @@ def test_kill_9_then_apply_again_on_postgres(tmp_path: Path, pg_conn_str: str, p
 
 
 def test_two_applies_from_two_processes(tmp_path: Path, pg_conn_str: str, pg_workspace: str) -> None:
-    drill = make_drill(6, seed=3, time_scale=300.0)
+    drill = make_drill(6, seed=3, levels=1, time_scale=1000.0)  # one level: a few seconds
     inventory, plan = write_drill(drill, tmp_path)
-    sim, env = start_sim(inventory, "", 3, 300.0)
+    sim, env = start_sim(inventory, "", 3, 1000.0)
     env["PG_CONN_STR"] = pg_conn_str
     args = [str(plan), *ARGS, *_pg(pg_conn_str, pg_workspace)]
     try:
