@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-test
 
-.PHONY: demo test lint typecheck unit soak fuzz bench clean browser
+.PHONY: demo test lint typecheck unit soak fuzz bench clean browser postgres
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -35,12 +35,18 @@ browser:
 	    { apt-get update -qq >/dev/null 2>&1; apt-get install -y -qq chromium >/dev/null 2>&1; } ; } || \
 	  echo "note: chromium could not be installed; the browser test will be skipped"
 
-test: $(STAMP) browser
+# The PostgreSQL state backend's tests start a throwaway cluster (.ci/pg.sh, as an
+# unprivileged user on 127.0.0.1); the server is installed here when missing (the
+# tests skip, saying why, where it cannot be).
+postgres:
+	@bash .ci/pg.sh install
+
+test: $(STAMP) browser postgres
 	$(BIN)/python -m pytest -m "not slow" $(PYTEST_ARGS)
 	$(BIN)/ruff check planner tests bench
 	$(BIN)/mypy
 
-soak: $(STAMP)
+soak: $(STAMP) postgres
 	$(BIN)/python -m pytest -m slow $(PYTEST_ARGS)
 
 # Property tests with fresh random examples (make test replays a fixed set).
