@@ -21,6 +21,7 @@ from planner.addresses import Address
 from planner.clock import VirtualClock
 from planner.demo.cloud import connected
 from planner.sim import Simulator, dump_inventory, generate_inventory, parse_inventory
+from planner.sim.clock import SimClock
 
 START = datetime(2026, 11, 25, 6, tzinfo=UTC)  # after every generated backup for seed < 5
 
@@ -43,17 +44,24 @@ def make_drill(
     quota: int | None = None,
     waves: bool = False,
     time_scale: float = 1.0,
+    rules: dict[str, Any] | None = None,
+    restore_mode: str | None = None,
 ) -> Drill:
     """``waves=True`` writes ``wave: level`` instead of ``depends_on``: level-by-level batches.
 
     ``time_scale`` divides the plan's estimates, for a client on the wall clock
     against a simulator served with ``--time-scale`` (its first poll comes at half
-    the estimate).
+    the estimate). ``rules`` go into the inventory's rules (the simulator's pace:
+    see ``estimator_pace``); ``restore_mode`` is set on every backup (``snapshot``:
+    restores of seconds).
     """
     rng = random.Random(f"drill:{seed}")
     inv = generate_inventory(servers, 0, seed=seed % 5)
-    if quota is not None:
-        inv["rules"] = {"quota": quota}
+    if quota is not None or rules:
+        inv["rules"] = {**({"quota": quota} if quota is not None else {}), **(rules or {})}
+    if restore_mode is not None:
+        for b in inv["backups"]:
+            b["restore_mode"] = restore_mode
     sizes = {v["id"]: v for v in inv["volumes"]}
     for server in inv["servers"]:
         server["status"] = "ACTIVE"
@@ -111,9 +119,22 @@ def write_drill(drill: Drill, directory: Path) -> tuple[Path, Path]:
     return inv, plan
 
 
-def simulator(drill: Drill, faults: str = "", seed: int = 0) -> tuple[Simulator, VirtualClock]:
+def estimator_pace(factor: float) -> dict[str, Any]:
+    """Inventory rules for a simulator whose every restore takes ``factor`` times the
+    client's default estimate (60 s + size / 4 GB/min): no per-disk overhead, no spread."""
+    return {"restore_overhead_s": 60.0 * factor, "per_disk_overhead_s": 0.0,
+            "throughput_gb_per_min": 4.0 / factor, "pace_spread": [1.0, 1.0]}
+
+
+def simulator(
+    drill: Drill, faults: str = "", seed: int = 0, *, clock_skew_s: float = 0.0, clock_rate: float = 1.0
+) -> tuple[Simulator, VirtualClock]:
+    """The simulator and the client's clock. With a skew or a rate the simulator runs on
+    its own clock (a ``SimClock`` over the client's, ``sim.clock``), which the client
+    learns only from the times the simulator returns."""
     clock = VirtualClock(start=START.timestamp())
-    return Simulator(parse_inventory(drill.inventory), clock=clock, faults=faults, seed=seed), clock
+    cloud = SimClock(clock, offset=clock_skew_s, rate=clock_rate) if clock_skew_s or clock_rate != 1.0 else clock
+    return Simulator(parse_inventory(drill.inventory), clock=cloud, faults=faults, seed=seed), clock
 
 
 @contextmanager
