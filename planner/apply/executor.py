@@ -6,29 +6,40 @@ restore twice. The order of writes around every restore POST is
     state "started" (batched) -> journal intent (fsync) -> POST -> journal accepted
 
 so a kill at any point leaves enough on disk for the next apply to look the task
-up instead of sending the restore again. Completion is tracked with one
-paginated operation-log listing per poll for everything in flight, polled when
-a task is due (by its progress and estimate), never more often than
-``poll_interval``. Scheduling decisions belong to ``planner.graph.scheduler``;
-this module only drives it.
+up instead of sending the restore again. A POST the cloud refused created
+nothing: its intent is closed ("void") and its state record put back, so state
+says exactly what the cloud accepted.
 
-One coroutine does all waiting (through the Clock), so a VirtualClock runs hours
-of simulated restores in moments and the decisions are reproducible.
+Every restore the executor has started is in one table, ``_flights``, with one
+``Phase``; scheduling decisions belong to ``planner.graph.scheduler`` and the
+decision of when to look at tasks to ``planner.apply.policy``. Completion is
+tracked with one paginated operation-log listing per poll for everything in
+flight.
+
+Time: ``clock`` is the cloud's (``planner.cloud.cloudclock.CloudClock``, learned
+from the cloud's answers), so every duration, lateness and poll decision is in
+the cloud's time, whatever its skew or pace against ours; ``--poll-interval``
+too. One coroutine does all waiting (through the clock), so a VirtualClock runs
+hours of simulated restores in moments and the decisions are reproducible.
 """
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable, Mapping, Sequence
+import contextlib
+import enum
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from planner.addresses import Address
 from planner.apply.body import body_digest, restore_body
+from planner.apply.policy import PaceModel, TaskHistory, look_window, next_poll
 from planner.apply.progress import JsonSink, RichSink
 from planner.clock import Clock, to_datetime
 from planner.cloud.client import CloudClient
+from planner.cloud.cloudclock import CloudClock
 from planner.cloud.errors import CloudAPIError, CloudError, CloudTransportError
 from planner.cloud.models import OperationLog
 from planner.cloud.parse import Json, restore_backup_id
@@ -39,6 +50,7 @@ from planner.graph.analysis import remaining_path
 from planner.graph.build import GraphNode, build
 from planner.graph.scheduler import Scheduler
 from planner.plan.model import Action, ExecutionPlan, Restore
+from planner.plan.model import BackupInfo as PlanBackup
 from planner.state.backend import JournalLike, RunLogLike, StateStoreLike
 from planner.state.model import (
     BackupInfo,
@@ -56,58 +68,66 @@ Sink = Callable[[dict[str, Any]], None]
 # bench/apply_makespan.py swaps in FIFO to compare.
 PriorityPolicy = Callable[[RestoreGraph, Mapping[Address, float]], Mapping[Address, float]]
 
-# The cloud's clock and ours may differ; search this far back for a lost task.
+# The operation-log time filter's meaning is UNCONFIRMED: list from this long before
+# the oldest task we track (cloud time), and fetch a task by id when listings miss it.
 CLOCK_SLACK = timedelta(minutes=15)
-LOST_GRACE_S = 10.0  # wait this long before looking for the task of a lost POST
+LOST_GRACE_S = 10.0  # wait this long (cloud time) before looking for the task of a lost POST
 MAX_POST_ATTEMPTS = 5
-# Poll coalescing: a poll due at t waits for tasks due shortly after, by at most this
-# many seconds and this share of the restore's estimate (DESIGN: poll when due).
-COALESCE_S = 60.0
-COALESCE_SHARE = 0.05
-# A new task's first check, which learns its pace: early (half its estimate, at most
-# 5 min) when few restores are in flight, since a task faster than estimated would
-# otherwise be noticed late; with many in flight, every poll for the others sees it
-# too, so its own first check waits for its estimated end (at most 15 min).
-FIRST_CHECK_S = 300.0
-FIRST_CHECK_BUSY_S = 900.0
 # A restore nothing depends on frees its slot when its task succeeds; its server's
 # power-on is then confirmed in batches (a check every poll would cost a request).
 VERIFY_BATCH = 20
-VERIFY_MAX_WAIT_S = 600.0
+VERIFY_MAX_WAIT_S = 300.0
+POWER_ON_RECHECK_S = 5.0
 POWER_ON_TIMEOUT_S = 1800.0  # a restored server not ACTIVE by then is reported failed
 MISSING_POLLS = 2  # listings without a tracked task before it is fetched by id
 PROGRESS_STEP = 25  # percent between restore_progress events (a live display sees every poll)
 BUSY_RETRY_S = 60.0  # BackupService.2010: the resource is being restored by someone
 # BackupService.2002: the target is being backed up; the cloud asks to restore after
 # the backup finishes. The refusal created nothing, so waiting and sending again is safe.
-BACKING_UP_RETRY_S = 300.0
-BACKING_UP_MAX_WAITS = 12
+BACKING_UP_RETRY_S = 120.0
+BACKING_UP_MAX_WAITS = 30
+LISTING_ERROR_RETRY_S = 5.0
 _TERMINAL_FAIL = ("failed", "timeout", "skipped")
+
+
+class Phase(enum.Enum):
+    """Where a started restore is. ``RETRY`` and ``LOST`` hold no task id."""
+
+    RETRY = "retry"  # the cloud refused or never got the POST: nothing exists; POST again at due
+    LOST = "lost"  # the POST may have reached the cloud: look for its task at due, never re-send blindly
+    TRACKING = "tracking"  # the cloud accepted it (task id known)
+    VERIFYING = "verifying"  # the task succeeded; waiting for the server to be ACTIVE
 
 
 @dataclass
 class Flight:
-    """A restore the cloud may be working on."""
+    """A restore this apply started (or adopted) whose outcome is not known yet."""
 
     action: Action
     restore: Restore
     addr: Address
-    posted_at: float  # our clock, when the (latest) POST went out
+    posted_at: float  # cloud time of the (latest) POST
     estimate_s: float
+    phase: Phase = Phase.TRACKING
+    due: float = 0.0  # RETRY / LOST / VERIFYING: the next thing to do, cloud time
     task_id: str | None = None
-    lost: bool = False  # POST answer lost: look for the task before sending again
     attempts: int = 1
     progress: int = 0
+    history: TaskHistory | None = None  # TRACKING: what listings showed (the policy's input)
     task_started: datetime | None = None
     task_ended: datetime | None = None
-    awaiting_power_on: bool = False
-    due: float = 0.0
     backing_up_waits: int = 0
-    slot_released: bool = False  # task succeeded, only the power-on check is left
+    released: bool = False  # VERIFYING leaf: its scheduler slot was freed
     verify_since: float = 0.0
     succeeded_at: float | None = None  # when the task's success was seen
-    created_cloud: datetime | None = None  # the task's created_at, on the cloud's clock
+    created_cloud: datetime | None = None  # the task's created_at
     missing: int = 0  # consecutive listings that did not show this task
+    previous: RestoreRecord | None = None  # the state record before this apply started it
+    intent_open: bool = False  # a journal intent without its outcome
+
+    @property
+    def holds_slot(self) -> bool:
+        return not self.released
 
 
 @dataclass
@@ -119,6 +139,7 @@ class ApplyResult:
     forgotten: list[str] = field(default_factory=list)
     interrupted: bool = False
     abandoned: list[str] = field(default_factory=list)  # left "started" by a second Ctrl-C
+    withdrawn: list[str] = field(default_factory=list)  # never accepted by the cloud; not started
 
     @property
     def exit_code(self) -> int:
@@ -157,14 +178,15 @@ class Executor:
         self._live = [s.live for s in self.sinks if isinstance(s, RichSink)]
         self._priority = priority
         self.result = ApplyResult()
-        self._flights: dict[Address, Flight] = {}
+        self._flights: dict[Address, Flight] = {}  # the one table of started restores
         self._claimed: set[str] = {r.task_id for r in state.restores.values() if r.task_id}
-        self._retry_at: dict[Address, float] = {}
-        self._pending_retry: dict[Address, Flight] = {}
-        self._verify: dict[Address, Flight] = {}  # leaves awaiting power-on, slot released
+        self.pace = PaceModel()
         self._last_poll = -1e18
+        self._poll_at = 0.0
+        self._last_verify = -1e18
         self._stopping = False
         self._abandon = False
+        self._wake = asyncio.Event()
         self._dirty = False
         self._removed = False  # a removal needs a full write; updates go to the state log
         self._changed: dict[str, RestoreRecord] = {}
@@ -213,15 +235,18 @@ class Executor:
     # -- control ----------------------------------------------------------------
 
     def stop_starting(self) -> None:
-        """First Ctrl-C: start nothing new, keep tracking what is in flight."""
+        """First Ctrl-C: start nothing new (no POST leaves after this), keep tracking
+        what the cloud accepted."""
         self._stopping = True
         self.result.interrupted = True
         self._scheduler.cancel_pending()
+        self._wake.set()
 
     def abandon(self) -> None:
-        """Second Ctrl-C: stop tracking; what is in flight stays "started" in state."""
+        """Second Ctrl-C: stop tracking; what the cloud accepted stays "started" in state."""
         self.stop_starting()
         self._abandon = True
+        self._wake.set()
 
     def _emit(self, kind: str, **fields: Any) -> None:
         event = self.runlog.event(kind, **fields)
@@ -230,6 +255,10 @@ class Executor:
                 sink.line(self.runlog.last_line)
             else:
                 sink(event)
+
+    def _cloud_s(self, client_seconds: float) -> float:
+        """A wait the client's side dictates (Retry-After, backoff) in cloud seconds."""
+        return client_seconds * self.clock.rate if isinstance(self.clock, CloudClock) else client_seconds
 
     # -- main loop --------------------------------------------------------------
 
@@ -243,38 +272,92 @@ class Executor:
             plan_estimate_s=self.plan.estimate.makespan_s,
             critical_path=self.plan.estimate.critical_path,
         )
-        self._forget()
-        await self._reconcile()
-        while not self._abandon:
-            if not self._stopping:
-                await self._launch_ready()
-            if not self._flights and not self._retry_at and not self._verify:
-                if self._scheduler.done or self._stopping or not self._scheduler.ready():
+        try:
+            self._forget()
+            await self._reconcile()
+            while not self._abandon:
+                if self._stopping:
+                    self._withdraw_unsent()
+                else:
+                    await self._launch_ready()
+                if not self._flights:
+                    if self._scheduler.done or self._stopping or not self._scheduler.ready():
+                        break
+                    continue
+                await self._sleep_until(self._next_wake())
+                if self._abandon:
                     break
-                continue
-            await self.clock.sleep(max(0.0, self._next_wake() - self.clock.now()))
-            if self._abandon:
-                break
-            await self._retry_due()
-            if self._flights or self._verify:
-                await self._poll()
+                await self._step()
+        except asyncio.CancelledError:
+            # a second Ctrl-C that a request in progress did not let us see in time
+            task = asyncio.current_task()
+            if task is not None:
+                task.uncancel()
+            self._abandon = True
+            self.result.interrupted = True
         self._finish()
         return self.result
 
+    async def _sleep_until(self, at: float) -> None:
+        delay = at - self.clock.now()
+        if delay <= 0:
+            return
+        self._wake.clear()
+        sleeper = asyncio.ensure_future(self.clock.sleep(delay))
+        waker = asyncio.ensure_future(self._wake.wait())
+        try:
+            await asyncio.wait({sleeper, waker}, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            for t in (sleeper, waker):
+                if not t.done():
+                    t.cancel()
+                    with contextlib.suppress(asyncio.CancelledError):
+                        await t
+
     def _next_wake(self) -> float:
         now = self.clock.now()
-        flights = sorted(self._flights.values(), key=lambda f: f.due)
-        candidates = list(self._retry_at.values())
-        if flights:
-            first = flights[0]
-            window = min(COALESCE_S, COALESCE_SHARE * first.estimate_s)
-            candidates.append(max(f.due for f in flights if f.due <= first.due + window))
-        if self._verify and not self._flights:
-            candidates.append(now)  # nothing else to wait for: confirm them now
-        elif self._verify:
-            candidates.append(min(f.verify_since for f in self._verify.values()) + VERIFY_MAX_WAIT_S)
-        wake = min(candidates) if candidates else now + self.poll_interval
-        return max(wake, self._last_poll + self.poll_interval, now)
+        tracking = [f for f in self._flights.values() if f.phase is Phase.TRACKING]
+        candidates = [f.due for f in self._flights.values() if f.phase in (Phase.RETRY, Phase.LOST)]
+        if tracking:
+            windows = [self._window(f) for f in tracking]
+            self._poll_at = next_poll(windows, now, self._last_poll, self.poll_interval)
+            candidates.append(self._poll_at)
+        else:
+            self._poll_at = float("inf")
+        verify = self._verify_due(now)
+        if verify is not None:
+            candidates.append(verify)
+        return max(min(candidates), now) if candidates else now + self.poll_interval
+
+    def _window(self, f: Flight) -> tuple[float, float]:
+        assert f.history is not None
+        pred = self.pace.predict(f.estimate_s, float(f.restore.size_gb))
+        return look_window(f.history, pred, self.poll_interval)
+
+    def _verify_due(self, now: float) -> float | None:
+        waiting = [f for f in self._flights.values() if f.phase is Phase.VERIFYING]
+        if not waiting:
+            return None
+        held = [f.due for f in waiting if f.holds_slot]
+        if held:
+            return max(min(held), self._last_verify + self.poll_interval)
+        others = any(f.phase is not Phase.VERIFYING for f in self._flights.values())
+        if not others or len(waiting) >= VERIFY_BATCH:
+            return max(now, self._last_verify + self.poll_interval)
+        return min(f.verify_since for f in waiting) + VERIFY_MAX_WAIT_S
+
+    async def _step(self) -> None:
+        now = self.clock.now()
+        retries = [f for f in self._flights.values() if f.phase is Phase.RETRY and f.due <= now]
+        if retries and not self._stopping:
+            await self._post_all(retries)
+        lost_due = any(f.phase is Phase.LOST and f.due <= now for f in self._flights.values())
+        if lost_due or self.clock.now() >= self._poll_at:
+            await self._poll()
+        verify = self._verify_due(self.clock.now())
+        if verify is not None and verify <= self.clock.now():
+            await self._check_power_on()
+        self._settle_finished()
 
     # -- forgetting and reconciling ------------------------------------------------
 
@@ -288,7 +371,12 @@ class Executor:
         self._flush_state()
 
     async def _reconcile(self) -> None:
-        """Look up tasks an earlier apply started before anything else happens."""
+        """Look up tasks an earlier apply started before anything else happens.
+
+        A task found is tracked whatever the state of its dependencies and however
+        many are in flight: it is running in the cloud, and only watching it to the
+        end keeps it from being restored again.
+        """
         pending = {str(e.address): e for e in self.journal.pending()}
         todo = [a for a in self.plan.actions if a.action == "reconcile" and a.restore is not None]
         todo += [
@@ -307,29 +395,43 @@ class Executor:
             task_id = a.task_id or (rec.task_id if rec else None) or (entry.task_id if entry else None)
             since = entry.at if entry else (rec.started_at if rec else None)
             log = logs.get(task_id) if task_id else None
+            backups = {a.restore.backup.id} | ({entry.backup_id} if entry else set())
             if log is None:
-                log = self._match(a.restore, logs.values(), since)
+                log = self._match(a.restore, logs.values(), since, backups)
             if log is None:
                 # No task exists: the earlier POST never took effect. It runs now like any restore.
                 self.journal.finished(addr, "void", self.clock.now())
                 continue
+            restore = a.restore
+            if log.backup_id and log.backup_id != restore.backup.id:
+                # the cloud is restoring another backup than the plan shows: state records
+                # what the cloud does, so the next plan compares against the truth
+                restore = restore.model_copy(
+                    update={"backup": PlanBackup(id=log.backup_id, created_at=rec.backup.created_at if rec else None)}
+                )
             self._claimed.add(log.id)
-            flight = Flight(a, a.restore, addr, self.clock.now(), a.estimate_s, task_id=log.id)
-            self._scheduler.started(addr)
+            flight = Flight(a, restore, addr, self.clock.now(), a.estimate_s, task_id=log.id)
+            flight.previous = rec if rec is not None and rec.status != "started" else None
+            flight.intent_open = True
+            flight.history = self._history(flight, log)
+            self._scheduler.adopt(addr)
             self._flights[addr] = flight
-            self._emit("restore_started", **self._start_fields(a, adopted=True))
+            if rec is None or rec.backup.id != restore.backup.id or rec.task_id != log.id:
+                self._record(restore, "started", task_id=log.id, started=self.clock.now())
+            self._emit("restore_started", **self._start_fields(a, adopted=True, restore=restore))
             self._emit("restore_accepted", address=a.address, task_id=log.id)
-            self._apply_log(flight, log)
-        self._settle_finished()
+            self._apply_log(flight, log, self.clock.now())
+        self._flush_state()
 
     def _match(
-        self, r: Restore, logs: Any, since: datetime | None
+        self, r: Restore, logs: Iterable[OperationLog], since: datetime | None, backups: set[str] | None = None
     ) -> OperationLog | None:
         floor = (since - CLOCK_SLACK) if since else None
+        wanted = backups or {r.backup.id}
         found = [
             log
             for log in logs
-            if log.backup_id == r.backup.id
+            if log.backup_id in wanted
             and log.target_id == r.target.id
             and log.id not in self._claimed
             and (floor is None or log.created_at is None or log.created_at >= floor)
@@ -338,8 +440,11 @@ class Executor:
 
     # -- starting restores ----------------------------------------------------------
 
+    def _in_flight(self) -> int:
+        return sum(1 for f in self._flights.values() if f.holds_slot)
+
     async def _launch_ready(self) -> None:
-        free = self.parallelism - len(self._flights) - len(self._retry_at)
+        free = self.parallelism - self._in_flight()
         if free <= 0:
             return
         ready = self._scheduler.ready(limit=free)
@@ -351,15 +456,18 @@ class Executor:
             a = self._actions[addr]
             assert a.restore is not None
             self._scheduler.started(addr)
+            f = Flight(a, a.restore, addr, now, a.estimate_s)
+            f.previous = self.state.restores.get(a.address)
+            self._flights[addr] = f
             self._record(a.restore, "started", task_id=None, started=now)
-            flights.append(Flight(a, a.restore, addr, now, a.estimate_s))
+            flights.append(f)
             self._emit("restore_started", **self._start_fields(a))
         self._flush_state()  # "started" is durable before any POST leaves
         await self._post_all(flights)
 
-    def _start_fields(self, a: Action, adopted: bool = False) -> dict[str, Any]:
-        assert a.restore is not None
-        r = a.restore
+    def _start_fields(self, a: Action, adopted: bool = False, restore: Restore | None = None) -> dict[str, Any]:
+        r = restore or a.restore
+        assert r is not None
         return {
             "address": a.address,
             "backup_id": r.backup.id,
@@ -374,6 +482,8 @@ class Executor:
 
     async def _post_all(self, flights: list[Flight]) -> None:
         """Every intent is durable (one fsync for the lot) before any POST leaves."""
+        if self._stopping:
+            return
         bodies = []
         for f in flights:
             body = restore_body(f.restore)
@@ -381,6 +491,7 @@ class Executor:
                 self.runlog.run_id, f.addr, f.restore.backup.id, f.restore.target.id, body_digest(body),
                 self.clock.now(), sync=False,
             )
+            f.intent_open = True
             bodies.append(body)
         self.journal.sync()
         await asyncio.gather(*(self._post(f, body) for f, body in zip(flights, bodies, strict=True)))
@@ -393,18 +504,16 @@ class Executor:
             if getattr(exc, "maybe_sent", True):
                 self._lost(f)
             else:
-                self._retry_later(f, 2.0 ** f.attempts, str(exc))
+                self._retry_later(f, self._cloud_s(2.0**f.attempts), str(exc))
             return
         except CloudAPIError as exc:
             if exc.status == 429:
-                self._retry_later(f, 2.0 ** f.attempts, str(exc))
+                self._retry_later(f, self._cloud_s(2.0**f.attempts), str(exc))
             elif exc.status >= 500:
                 self._lost(f)  # the cloud may have created the task before failing
             elif exc.code == "BackupService.2002" and f.backing_up_waits < BACKING_UP_MAX_WAITS:
                 f.backing_up_waits += 1
-                self._flights.pop(f.addr, None)
-                self._retry_at[f.addr] = self.clock.now() + BACKING_UP_RETRY_S
-                self._pending_retry[f.addr] = f
+                self._refused(f, BACKING_UP_RETRY_S)
                 self._emit(
                     "restore_waiting",
                     address=str(f.addr),
@@ -414,11 +523,11 @@ class Executor:
             elif exc.code == "BackupService.2010":
                 self._lost(f, grace=BUSY_RETRY_S)  # maybe ours (an earlier lost POST); look first
             else:
-                self.journal.finished(f.addr, "failed", self.clock.now())
+                self._close_intent(f, "failed")
                 self._fail(f, exc.code or f"HTTP {exc.status}", exc.message)
             return
         except CloudError as exc:
-            self.journal.finished(f.addr, "failed", self.clock.now())
+            self._close_intent(f, "failed")
             self._fail(f, "RP501", str(exc))
             return
         if job_id is None:
@@ -428,42 +537,61 @@ class Executor:
 
     def _accepted(self, f: Flight, task_id: str) -> None:
         f.task_id = task_id
-        f.lost = False
+        f.phase = Phase.TRACKING
         self._claimed.add(task_id)
         self.journal.accepted(f.addr, task_id, self.clock.now())
         self._record(f.restore, "started", task_id=task_id, started=f.posted_at)
-        self._flights[f.addr] = f
-        if len(self._flights) * 2 >= self.parallelism and len(self._flights) >= 4:
-            first = min(max(f.estimate_s, 1.0), FIRST_CHECK_BUSY_S)
-        else:
-            first = min(max(f.estimate_s * 0.5, 1.0), FIRST_CHECK_S)
-        f.due = self.clock.now() + first
+        f.history = TaskHistory(
+            accepted_at=f.posted_at,
+            estimate_s=f.estimate_s,
+            size_gb=float(f.restore.size_gb),
+            last_seen=f.posted_at,
+        )
         self._emit("restore_accepted", address=str(f.addr), task_id=task_id)
 
     def _lost(self, f: Flight, grace: float = LOST_GRACE_S) -> None:
-        f.lost = True
+        f.phase = Phase.LOST
         f.due = self.clock.now() + grace
-        self._flights[f.addr] = f
+
+    def _close_intent(self, f: Flight, outcome: str) -> None:
+        if f.intent_open:
+            self.journal.finished(f.addr, outcome, self.clock.now())
+            f.intent_open = False
+
+    def _refused(self, f: Flight, delay: float) -> None:
+        """The cloud created nothing: close the intent, wait, and POST again."""
+        self._close_intent(f, "void")
+        f.phase = Phase.RETRY
+        f.due = self.clock.now() + delay
 
     def _retry_later(self, f: Flight, delay: float, why: str) -> None:
         if f.attempts >= MAX_POST_ATTEMPTS:
-            self.journal.finished(f.addr, "failed", self.clock.now())
+            self._close_intent(f, "failed")
             self._fail(f, "RP502", f"gave up after {f.attempts} attempts: {why}")
             return
         f.attempts += 1
-        self._flights.pop(f.addr, None)
-        self._retry_at[f.addr] = self.clock.now() + min(delay, 120.0)
-        self._pending_retry[f.addr] = f
+        self._refused(f, min(delay, self._cloud_s(120.0)))
 
-    async def _retry_due(self) -> None:
-        now = self.clock.now()
-        due = [a for a, t in self._retry_at.items() if t <= now]
-        flights = []
-        for addr in due:
-            del self._retry_at[addr]
-            flights.append(self._pending_retry.pop(addr))
-        if flights:
-            await self._post_all(flights)
+    def _withdraw_unsent(self) -> None:
+        """After Ctrl-C, restores waiting to be sent again are not sent: the cloud never
+        accepted them, so they leave state as they were before this apply."""
+        for f in [f for f in self._flights.values() if f.phase is Phase.RETRY]:
+            self._withdraw(f, "interrupted before the cloud accepted it")
+
+    def _withdraw(self, f: Flight, why: str) -> None:
+        self._close_intent(f, "void")
+        self._flights.pop(f.addr, None)
+        self._scheduler.withdraw(f.addr)
+        if f.previous is not None:
+            self.state.record(f.previous)
+            self._changed[f.previous.address] = f.previous
+        else:
+            self.state.remove(f.addr)
+            self._changed.pop(str(f.addr), None)
+            self._removed = True
+        self._dirty = True
+        self.result.withdrawn.append(str(f.addr))
+        self._emit("restore_withdrawn", address=str(f.addr), reason=why)
 
     # -- tracking -------------------------------------------------------------------
 
@@ -471,7 +599,7 @@ class Executor:
         keep = None
         if only_tracked:
             ids = {f.task_id for f in self._flights.values() if f.task_id}
-            lost = {f.restore.backup.id for f in self._flights.values() if f.task_id is None}
+            lost = {f.restore.backup.id for f in self._flights.values() if f.phase is Phase.LOST}
 
             def keep(row: Json) -> bool:
                 return str(row.get("id")) in ids or (bool(lost) and restore_backup_id(row) in lost)
@@ -481,55 +609,62 @@ class Executor:
         )
         return {log.id: log for log in logs}
 
+    def _history(self, f: Flight, log: OperationLog) -> TaskHistory:
+        created = log.created_at.timestamp() if log.created_at else f.posted_at
+        return TaskHistory(
+            accepted_at=created, estimate_s=f.estimate_s, size_gb=float(f.restore.size_gb), last_seen=created
+        )
+
     async def _poll(self) -> None:
-        self._last_poll = self.clock.now()
-        if not self._flights:
-            await self._check_power_on()
-            self._settle_finished()
+        watched = [f for f in self._flights.values() if f.phase in (Phase.TRACKING, Phase.LOST)]
+        if not watched:
+            self._poll_at = float("inf")
             return
         # from the oldest task in flight: its creation time on the cloud's clock once a
-        # listing showed it, else our send time less the slack for clock skew
-        earliest = min(
-            f.created_cloud or (to_datetime(f.posted_at) - CLOCK_SLACK) for f in self._flights.values()
-        )
+        # listing showed it, else when we sent it, less the slack for the filter's meaning
+        earliest = min(f.created_cloud or (to_datetime(f.posted_at) - CLOCK_SLACK) for f in watched)
         try:
             logs = await self._list_logs(earliest, only_tracked=True)
         except CloudError:
-            for f in self._flights.values():
-                f.due = self.clock.now() + max(self.poll_interval, 5.0)
+            self._last_poll = self.clock.now()
+            for f in watched:
+                if f.phase is Phase.LOST:
+                    f.due = self._last_poll + LISTING_ERROR_RETRY_S
             return
-        now = self.clock.now()
-        for f in list(self._flights.values()):
-            if f.task_id is None:
+        now = self._last_poll = self.clock.now()
+        for f in watched:
+            if f.phase is Phase.LOST:
                 if f.due > now:
                     continue
                 log = self._match(f.restore, logs.values(), to_datetime(f.posted_at))
                 if log is not None:
                     self._accepted(f, log.id)
-                    self._apply_log(f, log)
+                    self._apply_log(f, log, now)
+                elif self._stopping:
+                    self._withdraw(f, "interrupted; its request never reached the cloud")
                 elif f.attempts < MAX_POST_ATTEMPTS:
                     # Nothing was created: sending again cannot restore twice.
                     self._retry_later(f, 0.0, "restore request lost")
                 else:
-                    self.journal.finished(f.addr, "failed", now)
+                    self._close_intent(f, "failed")
                     self._fail(f, "RP502", f"restore request lost {f.attempts} times")
                 continue
+            assert f.task_id is not None
             log = logs.get(f.task_id)
             if log is not None:
                 f.missing = 0
-                self._apply_log(f, log)
+                self._apply_log(f, log, now)
             else:
                 f.missing += 1
-                f.due = now + max(self.poll_interval, 5.0)
         await self._look_up_missing()
-        await self._check_power_on()
-        self._settle_finished()
 
     async def _look_up_missing(self) -> None:
         """A tracked task absent from two listings in a row is fetched by id: the
         listing's time filter may mean something else on a real cloud (UNCONFIRMED),
         and an apply must never wait forever for a task it cannot see."""
-        for f in [f for f in self._flights.values() if f.task_id and f.missing >= MISSING_POLLS]:
+        for f in [
+            f for f in self._flights.values() if f.phase is Phase.TRACKING and f.missing >= MISSING_POLLS
+        ]:
             assert f.task_id is not None
             try:
                 log = await self.client.get_operation_log(f.task_id)
@@ -537,9 +672,9 @@ class Executor:
                 continue
             f.missing = 0
             if log is not None:
-                self._apply_log(f, log)
+                self._apply_log(f, log, self.clock.now())
             else:
-                self.journal.finished(f.addr, "failed", self.clock.now())
+                self._close_intent(f, "failed")
                 self._fail(
                     f,
                     "BackupService.6500",
@@ -547,8 +682,7 @@ class Executor:
                     "check the target before planning again",
                 )
 
-    def _apply_log(self, f: Flight, log: OperationLog) -> None:
-        now = self.clock.now()
+    def _apply_log(self, f: Flight, log: OperationLog, seen: float) -> None:
         if log.progress // PROGRESS_STEP != f.progress // PROGRESS_STEP:
             # every poll sees every task: one event per step, not per poll, keeps
             # the run log and the client's CPU in proportion to the restores
@@ -558,59 +692,64 @@ class Executor:
                 live(str(f.addr), log.progress)
         f.progress = log.progress
         f.task_started = log.started_at or f.task_started
-        f.created_cloud = f.created_cloud or log.created_at
+        if f.created_cloud is None and log.created_at is not None:
+            f.created_cloud = log.created_at
+            if f.history is not None:
+                f.history.accepted_at = log.created_at.timestamp()
         if log.status == "success":
             f.task_ended = log.ended_at
-            if f.succeeded_at is None:
-                f.succeeded_at = now
-            f.awaiting_power_on = f.restore.power_on and f.restore.target.kind == "server"
-            if not f.awaiting_power_on:
-                self._succeed(f)
-            elif f.addr in self._leaves and not f.slot_released:
-                f.slot_released = True
-                f.verify_since = now
-                self._scheduler.succeeded(f.addr)
-                self._flights.pop(f.addr, None)
-                self._verify[f.addr] = f
+            self._learn(f)
+            self._task_succeeded(f)
             return
         if log.status in _TERMINAL_FAIL:
             f.task_ended = log.ended_at
-            self.journal.finished(f.addr, "failed", now)
+            self._close_intent(f, "failed")
             self._fail(f, log.error_code or f"task {log.status}", log.error_message or log.status)
             return
-        f.due = now + self._time_left(f, log)
+        if f.history is None:
+            f.history = self._history(f, log)
+        started = log.started_at.timestamp() if log.started_at else None
+        f.history.observe(seen, "running" if log.status == "running" else "waiting", log.progress, started)
 
-    def _time_left(self, f: Flight, log: OperationLog) -> float:
-        if log.status == "running" and log.started_at is not None and log.progress > 0:
-            elapsed = max(1.0, self.clock.now() - log.started_at.timestamp())
-            total = elapsed * 100.0 / log.progress
-            return max(total - elapsed, self.poll_interval)
-        if log.status == "running":
-            return max(f.estimate_s, self.poll_interval)
-        # waiting in the cloud's queue: check back in a while
-        return max(min(f.estimate_s, 600.0), self.poll_interval)
+    def _learn(self, f: Flight) -> None:
+        if f.task_started is not None and f.task_ended is not None:
+            actual = (f.task_ended - f.task_started).total_seconds()
+            self.pace.learn(f.estimate_s, float(f.restore.size_gb), actual)
+
+    def _task_succeeded(self, f: Flight) -> None:
+        now = self.clock.now()
+        f.succeeded_at = now
+        if not (f.restore.power_on and f.restore.target.kind == "server"):
+            self._succeed(f)
+            return
+        f.phase = Phase.VERIFYING
+        f.verify_since = now
+        f.due = now  # confirm at once if something waits for it
+        if f.addr in self._leaves:
+            # nothing depends on it: its slot goes to the next restore now, and its
+            # power-on is confirmed with others in one request
+            f.released = True
+            self._scheduler.succeeded(f.addr)
 
     async def _check_power_on(self) -> None:
-        waiting = [f for f in self._flights.values() if f.awaiting_power_on]
-        now = self.clock.now()
-        leaves = list(self._verify.values())
-        if waiting or len(leaves) >= VERIFY_BATCH or not self._flights or any(
-            now - f.verify_since >= VERIFY_MAX_WAIT_S for f in leaves
-        ):
-            waiting += leaves  # a check is made anyway, or the batch is due
+        waiting = [f for f in self._flights.values() if f.phase is Phase.VERIFYING]
         if not waiting:
             return
+        self._last_verify = self.clock.now()
         try:
             servers = await self.client.list_servers(server_ids=[f.restore.target.id for f in waiting])
         except CloudError:
+            for f in waiting:
+                f.due = self._last_verify + POWER_ON_RECHECK_S
             return
         status = {s.id: s.status for s in servers}
+        now = self.clock.now()
         for f in waiting:
             state = status.get(f.restore.target.id, "missing")
             if state == "ACTIVE":
                 self._succeed(f)
             elif now - (f.succeeded_at or now) >= POWER_ON_TIMEOUT_S:
-                self.journal.finished(f.addr, "failed", now)
+                self._close_intent(f, "failed")
                 self._fail(
                     f,
                     "RP503",
@@ -618,17 +757,15 @@ class Executor:
                     f"is {state}, not ACTIVE, {POWER_ON_TIMEOUT_S / 60:.0f} minutes later",
                 )
             else:
-                f.due = now + max(self.poll_interval, 5.0)
+                f.due = now + max(self.poll_interval, POWER_ON_RECHECK_S)
 
     # -- outcomes -------------------------------------------------------------------
 
     def _succeed(self, f: Flight) -> None:
-        f.awaiting_power_on = False
         self._flights.pop(f.addr, None)
-        self._verify.pop(f.addr, None)
-        if not f.slot_released:
+        if not f.released:
             self._scheduler.succeeded(f.addr)
-        self.journal.finished(f.addr, "succeeded", self.clock.now())
+        self._close_intent(f, "succeeded")
         self._record(f.restore, "succeeded", f.task_id, f.posted_at, ended=self.clock.now())
         self.result.succeeded.append(str(f.addr))
         self._emit(
@@ -637,12 +774,13 @@ class Executor:
             task_id=f.task_id,
             started_at=f.task_started,
             ended_at=f.task_ended,
+            # when a listing showed the task's success (the power-on check may come later)
+            seen_at=to_datetime(f.succeeded_at if f.succeeded_at is not None else self.clock.now()),
             size_gb=f.restore.size_gb,
         )
 
     def _fail(self, f: Flight, code: str, message: str) -> None:
         self._flights.pop(f.addr, None)
-        self._verify.pop(f.addr, None)
         self._record(f.restore, "failed", f.task_id, f.posted_at, ended=self.clock.now(), error=(code, message))
         self.result.failed[str(f.addr)] = (code, message)
         self._emit(
@@ -655,7 +793,7 @@ class Executor:
             ended_at=f.task_ended,
         )
         # a leaf whose slot was released has nothing left to skip
-        newly_skipped = [] if f.slot_released else self._scheduler.failed(f.addr)
+        newly_skipped = [] if f.released else self._scheduler.failed(f.addr)
         for skipped in newly_skipped:
             self.result.skipped[str(skipped)] = [str(f.addr)]
             a = self._actions.get(skipped)
@@ -675,13 +813,16 @@ class Executor:
         # POST, at the latest at the end): the journal already holds every task id,
         # and a restore left "started" is looked up by the next apply, never re-sent.
         # One state write per launch instead of three keeps the client cheap.
-        if self._flights or self._retry_at:
+        if any(f.phase is not Phase.VERIFYING for f in self._flights.values()):
             return
         self._flush_state()
 
     def _finish(self) -> None:
-        for f in [*self._flights.values(), *self._verify.values()]:
-            self.result.abandoned.append(str(f.addr))
+        for f in list(self._flights.values()):
+            if f.phase is Phase.RETRY:
+                self._withdraw(f, "interrupted before the cloud accepted it")
+            else:
+                self.result.abandoned.append(str(f.addr))
         self._flush_state()
         self.state = self.store.compact(self.state)
         if not self._flights and not self.journal.pending():
@@ -695,6 +836,7 @@ class Executor:
                 "skipped": len(r.skipped),
                 "unchanged": len(r.unchanged),
                 "abandoned": len(r.abandoned),
+                "withdrawn": len(r.withdrawn),
             },
             exit_code=r.exit_code,
             interrupted=r.interrupted,
@@ -757,4 +899,3 @@ class Executor:
                 self.state = self.store.append(self.state, list(self._changed.values()))
             self._dirty = self._removed = False
             self._changed.clear()
-

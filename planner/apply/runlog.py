@@ -36,6 +36,7 @@ KINDS = frozenset(
         "restore_succeeded",  # address, started_at, ended_at (cloud task times)
         "restore_failed",  # address, error_code, error_message, started_at, ended_at
         "restore_skipped",  # address, because, wave, batch, estimate_s, depends_on
+        "restore_withdrawn",  # address, reason: started, never accepted by the cloud (Ctrl-C)
         "restore_waiting",  # address, reason, retry_in_s (the cloud asked to retry later)
         "run_finished",  # counts, exit_code
     }

@@ -133,6 +133,32 @@ class Scheduler:
         self._running.add(addr)
         self._pending -= 1
 
+    def adopt(self, addr: Address) -> None:
+        """A restore an earlier apply started, found running in the cloud: it is in
+        flight whatever its dependencies, the parallelism or its keys say (it must be
+        watched to its end, never sent again)."""
+        self._expect(addr, "pending")
+        for k in self._keys.get(addr, ()):
+            self._held.setdefault(k, addr)
+        self._state[addr] = "running"
+        self._running.add(addr)
+        self._pending -= 1
+
+    def withdraw(self, addr: Address) -> None:
+        """A started restore the cloud never accepted (Ctrl-C before it was sent
+        again): pending once more, for a later apply."""
+        self._expect(addr, "running")
+        self._running.discard(addr)
+        for k in self._keys.get(addr, ()):
+            if self._held.get(k) == addr:
+                del self._held[k]
+                for entry in self._parked.pop(k, ()):
+                    heapq.heappush(self._heap, entry)
+        self._state[addr] = "pending"
+        self._pending += 1
+        if self._waiting[addr] == 0:
+            heapq.heappush(self._heap, (-self._priority.get(addr, 0.0), addr))
+
     def succeeded(self, addr: Address) -> None:
         self._expect(addr, "running")
         self._finish(addr, "succeeded")
@@ -171,6 +197,8 @@ class Scheduler:
         self._state[addr] = outcome
         self._running.discard(addr)
         for k in self._keys.get(addr, ()):
+            if self._held.get(k) != addr:
+                continue  # an adopted restore sharing a key with another one
             del self._held[k]
             for entry in self._parked.pop(k, ()):
                 heapq.heappush(self._heap, entry)

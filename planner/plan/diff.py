@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Collection, Sequence
 
-from planner.plan.model import Action, Restore
+from planner.plan.model import Action, BackupInfo, DiskMap, Restore, TargetInfo
 from planner.state.model import RestoreRecord, State
 
 
@@ -41,6 +41,33 @@ def changes_between(rec: RestoreRecord, want: Restore) -> list[str]:
     if rec.destination_path != want.destination_path:
         out.append(f"destination_path {rec.destination_path!r} -> {want.destination_path!r}")
     return out
+
+
+def as_started(rec: RestoreRecord, want: Restore) -> Restore:
+    """The restore an earlier apply sent, as state recorded it, with what the
+    current resolution knows of the same objects (names, sizes, statuses)."""
+    same_target = want.target.id == rec.target.id and want.target.kind == rec.target.kind
+    target = want.target if same_target else TargetInfo(
+        kind=rec.target.kind, id=rec.target.id, name=rec.target.name
+    )
+    if want.backup.id == rec.backup.id:
+        backup = want.backup
+    else:
+        backup = BackupInfo(id=rec.backup.id, name=rec.backup.name, created_at=rec.backup.created_at)
+    known = {(d.backup_id, d.volume_id): d for d in want.disks}
+    disks = [
+        known.get((d.backup_id, d.volume_id)) or DiskMap(backup_id=d.backup_id, volume_id=d.volume_id)
+        for d in rec.disks
+    ]
+    return want.model_copy(
+        update={
+            "target": target,
+            "backup": backup,
+            "disks": disks,
+            "power_on": rec.power_on,
+            "destination_path": rec.destination_path,
+        }
+    )
 
 
 def diff(
@@ -83,12 +110,18 @@ def _action_for(want: Restore, rec: RestoreRecord | None, replace: bool) -> Acti
     if rec is None:
         return Action(address=want.address, action="restore", reason="not in state", restore=want)
     if rec.status == "started":
+        # The restore already sent is the one to track: re-resolving a selector now may
+        # pick another backup (the one being restored from is busy), and recording that
+        # one would make the next plan restore the target a second time.
+        started = as_started(rec, want)
+        moved = changes_between(rec, want)
         return Action(
             address=want.address,
             action="reconcile",
             reason="an earlier apply started this restore and did not see it finish; "
-            "apply looks up its task before anything else",
-            restore=want,
+            "apply looks up its task before anything else and keeps the backup it sent",
+            changes=[f"the plan files now want: {c} (plan again once this restore has ended)" for c in moved],
+            restore=started,
             task_id=rec.task_id,
         )
     changes = changes_between(rec, want)
