@@ -327,3 +327,26 @@ def test_a_plan_without_facts_where_a_kind_needs_none_still_loads(kit: Kit) -> N
         a["batch"] = None
     kit.write(data, reseal=True)
     assert planfile.load(str(kit.saved)).actions
+
+
+def test_the_markdown_cut_note_names_the_file_the_plan_was_saved_as(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Issue 14 item 7: `show big.plan`, not a fixed plan.json (a small cap stands in for a big plan)."""
+    from planner.render import plan_markdown
+
+    full = plan_markdown.render_markdown
+
+    def capped(plan: Any, max_chars: int = 60000, *, plan_file: str | None = None) -> str:
+        return full(plan, 1500, plan_file=plan_file)
+
+    monkeypatch.setattr(plan_markdown, "render_markdown", capped)
+    k = Kit(tmp_path)
+    with k.cloud():
+        out = str(tmp_path / "big.plan")
+        assert main(["plan", str(k.plan), "--format", "markdown", "--out", out]) == 0
+        text = capsys.readouterr().out
+        assert f"run restore-planner show `{out}` for all_" in text
+        assert main(["show", out, "--format", "markdown"]) == 0
+        assert f"run restore-planner show `{out}` for all_" in capsys.readouterr().out
+    assert f"Plan digest: `{json.loads(Path(out).read_text())['digest']}`" in text
