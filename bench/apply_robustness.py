@@ -48,7 +48,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bench.apply_makespan import _sim_cpu
+from bench.apply_makespan import _sim_cpu, ledger_durations, lower_bound
 from bench.tf_poller import Job, drive
 from planner.cli.main import main
 from planner.cloud.client import CloudClient
@@ -117,21 +117,10 @@ def pct(values: list[float], q: float) -> float:
 def measure(drill: Drill, ledger: dict[str, Any], t0_cloud: float, noticed: dict[str, float]) -> Measured:
     """Everything from the ledger (the cloud's own record); ``noticed`` maps a block to
     the cloud time at which the client saw its task end."""
-    block_of = {target: block for block, target in drill.target.items()}
-    done: dict[str, tuple[float, float]] = {}
-    for e in ledger["restores"]:
-        if e["status"] == "success" and e["target_id"] in block_of:
-            done[block_of[e["target_id"]]] = (_ts(e["started_at"]), _ts(e["ended_at"]))
-    if len(done) != len(drill.target):
-        raise SystemExit(f"only {len(done)} of {len(drill.target)} restores succeeded")
+    done = ledger_durations(drill, ledger)
     dur = {b: end - start for b, (start, end) in done.items()}
-    finish: dict[str, float] = {}
-    for level in drill.levels:
-        for b in level:
-            finish[b] = max((finish[d] for d in drill.deps[b]), default=0.0) + dur[b]
-    path = max(finish.values())
-    work = sum(dur.values()) / QUOTA
-    m = Measured(len(done), max(path, work), path, work,
+    bound, path, work = lower_bound(drill, ledger)
+    m = Measured(len(done), bound, path, work,
                  max(end for _, end in done.values()) - t0_cloud, float(ledger["requests"]))
     for b, (_, end) in done.items():
         if b in noticed:
