@@ -155,7 +155,7 @@ def _one(path: Path, kind: str, err: Mapping[str, Any], data: Any, doc: SourceDo
         return error("RP115", f"{dotted(path)}: invalid duration", _join(err["msg"], note), doc.range(path))
     if kind == "rfc3339":
         return error("RP116", f"{dotted(path)}: invalid time", _join(err["msg"], note), doc.range(path))
-    if kind in ("region", "project_id"):
+    if kind in ("region", "project_id", "destination_path"):
         ctx = err.get("ctx") or {}
         return error("RP111", f"{dotted(path)}: {ctx.get('why', 'invalid value')}", _join(str(ctx.get("hint", "")), note), doc.range(path))
     msg = str(err["msg"])

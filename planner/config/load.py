@@ -85,6 +85,8 @@ def evaluate(path: str, var_files: list[str], var_args: list[str]) -> Evaluated:
     for doc in docs:
         header.update(_header(doc, variables, diags, ranges))
     blocks = _blocks(docs, diags)
+    if not blocks and files and len(docs) == len(files):
+        diags.append(_no_restores(docs))
     defaults = header.get("defaults")
     power_on = defaults.power_on if defaults is not None else True
     specs, ds = expand_restores(blocks, variables, power_on)
@@ -156,6 +158,7 @@ def _single_sections(docs: list[SourceDoc], diags: list[Diagnostic]) -> dict[str
 def _variables(owner: SourceDoc | None, var_files: list[str], var_args: list[str], diags: list[Diagnostic]) -> dict[str, Any]:
     variables: dict[str, Any] = {}
     if owner is not None and isinstance(owner.value.get("vars"), dict):
+        _check_names(owner, ("vars",), diags)
         variables.update(owner.value["vars"])
     for f in var_files:
         doc, ds = load_source(f)
@@ -166,6 +169,7 @@ def _variables(owner: SourceDoc | None, var_files: list[str], var_args: list[str
             diags.append(error("RP141", f"variable file {f} must be a mapping of names to values",
                                "for example:\npoint_in_time: 2026-11-20T00:00:00Z", doc.range(())))  # fmt: skip
             continue
+        _check_names(doc, (), diags)
         variables.update(doc.value)
     for arg in var_args:
         name, eq, value = arg.partition("=")
@@ -176,6 +180,28 @@ def _variables(owner: SourceDoc | None, var_files: list[str], var_args: list[str
             continue
         variables[name] = value
     return variables
+
+
+def _check_names(doc: SourceDoc, base: tuple[str, ...], diags: list[Diagnostic]) -> None:
+    # a variable is used as {{ name }}: a key that is no name can never be used, and is a typo
+    mapping = doc.value.get(base[0]) if base else doc.value
+    for key in mapping:
+        if not _VAR_NAME.match(key):
+            diags.append(error("RP142", f"invalid variable name {key[:80]!r}",
+                               "a variable name starts with a letter or _ and holds letters, digits and _",
+                               doc.key_range((*base, key))))  # fmt: skip
+
+
+def _no_restores(docs: list[SourceDoc]) -> Diagnostic:
+    # An error, as Terraform refuses a directory with no configuration: a restore plan
+    # with nothing to restore is always a mistake (a wrong path, `restore:` misspelt, the
+    # restores moved to another file), and a drill that "succeeds" restoring nothing is
+    # the outcome to avoid; a warning scrolls past in a CI log.
+    doc = docs[0]
+    where = doc.key_range(("restores",)) if doc.has(("restores",)) else doc.range(())
+    return error("RP137", "the plan has no restores",
+                 "add restores under `restores:` (e.g. db: {server: {name: db-01}, backup: {before: ...}}), "
+                 "or point at the plan file or directory that holds them", where)  # fmt: skip
 
 
 def _header(doc: SourceDoc, variables: dict[str, Any], diags: list[Diagnostic], ranges: dict[str, SourceRange]) -> dict[str, Any]:

@@ -88,6 +88,27 @@ def _project_id(v: Any) -> Any:
     return v
 
 
+def _version(v: Any) -> Any:
+    # Literal[1] accepts True and 1.0 (they compare equal to 1): only the integer 1 is version 1
+    if type(v) is not int or v != 1:
+        raise PydanticCustomError("version", "unsupported plan format version {value}", {"value": repr(v)})
+    return v
+
+
+def _destination_path(v: Any) -> Any:
+    if isinstance(v, str) and not v.strip():
+        # the cloud reads an empty path as "restore the whole resource in place": refuse
+        raise PydanticCustomError(
+            "destination_path",
+            "{why}; {hint}",
+            {
+                "why": "empty: the cloud would restore the whole resource in place",
+                "hint": "give the path to restore into, or remove destination_path to restore the whole resource",
+            },
+        )
+    return v
+
+
 Region = Annotated[
     str,
     BeforeValidator(_region),
@@ -204,13 +225,15 @@ class Restore(_Model):
     for_each: list[Any] | dict[str, Any] | str | None = Field(
         None, description="A list (keys are the items) or a map; each.key / each.value in templates."
     )
-    destination_path: str | None = Field(None, description="File restore: where to restore inside the resource.")
+    destination_path: Annotated[str, BeforeValidator(_destination_path), Field(min_length=1)] | None = Field(
+        None, description="File restore: where to restore inside the resource (not empty)."
+    )
 
 
 class PlanHeader(_Model):
     """Top level as loaded: restores are validated one instance at a time after expansion."""
 
-    version: Literal[1] = Field(description="Plan format version; must be 1.")
+    version: Annotated[Literal[1], BeforeValidator(_version)] = Field(description="Plan format version; must be 1.")
     cloud: Cloud | None = None
     backend: BackendBlock | None = None
     vars: dict[str, Any] = Field(default_factory=dict, description="Template variables: {{ name }} in any string.")

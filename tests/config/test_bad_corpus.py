@@ -68,7 +68,7 @@ def test_alias_bomb_is_refused_with_one_diagnostic() -> None:
 
 def test_bad_var_syntax(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     plan = tmp_path / "p.yaml"
-    plan.write_text("version: 1\nrestores: {}\n")
+    plan.write_text("version: 1\nrestores:\n  db: {server: s1, backup: b1}\n")
     config, diags = load_plan(str(plan), [], ["point_in_time", "1x=2"])
     assert config is None
     assert [(d.code, d.summary) for d in diags] == [
@@ -81,7 +81,7 @@ def test_bad_var_syntax(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> N
 
 def test_var_file_must_be_a_mapping(tmp_path: Path) -> None:
     plan = tmp_path / "p.yaml"
-    plan.write_text("version: 1\nrestores: {}\n")
+    plan.write_text("version: 1\nrestores:\n  db: {server: s1, backup: b1}\n")
     vf = tmp_path / "v.yaml"
     vf.write_text("- a\n")
     _, diags = load_plan(str(plan), [str(vf)], [])
