@@ -7,10 +7,12 @@ so that repr(), str() and logging of the settings never show them.
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Literal
+from pathlib import Path
+from typing import Any, Literal
 from urllib.parse import quote, urlsplit, urlunsplit
 
 from planner.errors import UserError
@@ -117,14 +119,18 @@ class CloudSettings:
         """``region``/``project_id``: the plan's ``cloud`` block, used when the
         environment does not name them (a mismatch is the plan pipeline's error)."""
 
+        profile = koocli_profile(environ)
+
         def get(*names: str) -> str | None:
+            # the environment wins; a KooCLI profile fills what it leaves unset
             for name in names:
-                value = environ.get(name, "").strip()
+                value = environ.get(name, "").strip() or profile.get(name, "")
                 if value:
                     return value
             return None
 
-        env_region = get("HW_REGION_NAME", "OS_REGION_NAME")
+        # a project name is REGION or REGION_SUBPROJECT (IAM): it names the region too
+        env_region = get("HW_REGION_NAME", "OS_REGION_NAME") or (get("HW_PROJECT_NAME") or "").split("_")[0] or None
         env_project = get("HW_PROJECT_ID", "OS_PROJECT_ID")
         region_from = "HW_REGION_NAME" if env_region else "cloud.region of the plan"
         project_from = "HW_PROJECT_ID" if env_project else "cloud.project_id of the plan"
@@ -193,6 +199,44 @@ class CloudSettings:
             domain_name=domain,
             enterprise_project_id=get("HW_ENTERPRISE_PROJECT_ID") or "",
         )
+
+
+# KooCLI's profile fields (as hcloud writes ~/.hcloud/config.json) -> our variables,
+# the mapping the Huawei Cloud Terraform provider applies for HW_PROFILE
+_PROFILE_FIELDS = {
+    "accessKeyId": "HW_ACCESS_KEY",
+    "secretAccessKey": "HW_SECRET_KEY",
+    "securityToken": "HW_SECURITY_TOKEN",
+    "region": "HW_REGION_NAME",
+    "projectId": "HW_PROJECT_ID",
+}
+
+
+def koocli_profile(environ: Mapping[str, str]) -> dict[str, str]:
+    """The variables a KooCLI profile provides: HW_PROFILE (else the file's
+    ``current``) in HW_SHARED_CONFIG_FILE (default ~/.hcloud/config.json).
+    Read only when HW_PROFILE or HW_SHARED_CONFIG_FILE is set; never printed."""
+    name = environ.get("HW_PROFILE", "").strip()
+    path_text = environ.get("HW_SHARED_CONFIG_FILE", "").strip()
+    if not name and not path_text:
+        return {}
+    path = Path(path_text).expanduser() if path_text else Path(environ.get("HOME", "~")).expanduser() / ".hcloud" / "config.json"
+    try:
+        data: Any = json.loads(path.read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise UserError(f"cannot read the KooCLI config {path}: {exc.strerror}",
+                        hint="HW_SHARED_CONFIG_FILE names the file (default ~/.hcloud/config.json)") from None
+    except ValueError:
+        raise UserError(f"the KooCLI config {path} is not JSON", hint="hcloud configure init writes it") from None
+    profiles = data.get("profiles") if isinstance(data, dict) else None
+    name = name or (str(data.get("current", "")) if isinstance(data, dict) else "")
+    found = [p for p in profiles or [] if isinstance(p, dict) and p.get("name") == name]
+    if not found:
+        known = ", ".join(str(p.get("name")) for p in profiles or [] if isinstance(p, dict)) or "none"
+        raise UserError(f"no KooCLI profile {name!r} in {path} (profiles: {known})",
+                        hint="HW_PROFILE names one; hcloud configure list shows them")
+    return {var: str(found[0][key]).strip() for key, var in _PROFILE_FIELDS.items()
+            if isinstance(found[0].get(key), str) and found[0][key].strip()}
 
 
 def service_url(service: str, region: str, cloud: str) -> str:
