@@ -194,7 +194,8 @@ class CloudClient:
 
         A short page alone does not end it (a cloud may cap pages below our limit).
         Whether CBR ``count`` is the total is UNCONFIRMED, so it only saves the trailing
-        empty page when it agrees with a short page: ``count`` equal to every record seen.
+        empty page when it equals every record seen and is surely no page length: the
+        page was short, or the count is larger than one page.
         """
         offset, limit = 0, self.page_limit
         while True:
@@ -208,7 +209,9 @@ class CloudClient:
                 return
             yield page
             offset += len(page)
-            if len(page) < limit and _count(body) == offset:
+            # a count above one page is surely the total; one within it only with a short page
+            count = _count(body)
+            if count == offset and (len(page) < limit or count > limit):
                 return
 
     async def _offset_list(self, url: str, key: str, params: Params) -> list[parse.Json]:

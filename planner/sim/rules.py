@@ -13,6 +13,7 @@ Choices on UNCONFIRMED facts (documented in specs/cbr-openapi.yaml too):
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -38,6 +39,9 @@ class Accepted:
     mappings: list[tuple[str, str]] = field(default_factory=list)
     volumes: list[str] = field(default_factory=list)
     size_gb: int = 0
+
+
+_DESTINATION_PATH = re.compile(r"[A-Za-z0-9:\\/]{1,255}")
 
 
 def _bad(message: str) -> ApiError:
@@ -68,8 +72,10 @@ def _parse_body(body: Any) -> dict[str, Any] | ApiError:
     details = r.get("details")
     if details is not None:
         path = details.get("destination_path") if isinstance(details, dict) else None
-        if not isinstance(path, str) or not 1 <= len(path) <= 255:
-            return _bad("Invalid parameter restore.details.destination_path: 1 to 255 characters.")
+        # 1 to 255 letters, digits, ':', '\\' and '/' [HW RestoreBackup; cbr-facts section 15]
+        if not isinstance(path, str) or not _DESTINATION_PATH.fullmatch(path):
+            return _bad("Invalid parameter restore.details.destination_path: 1 to 255 characters "
+                        "of letters, digits, ':', '\\' and '/'.")
     return r
 
 

@@ -188,3 +188,17 @@ def test_a_good_destination_path_validates(tmp_path: Path, capsys: pytest.Captur
     plan.write_text("version: 1\nrestores:\n  share:\n    resource: sfs-1\n    backup: bk-sfs\n"
                     "    destination_path: 'D:\\restored/2026'\n")
     assert main(["validate", str(plan), "--no-color"]) == 0, capsys.readouterr().err
+
+
+def test_the_simulator_refuses_what_validate_reports() -> None:
+    sim = _sim()
+    body = {"restore": {"volume_id": "v-free", "details": {"destination_path": "/restored/2026-11"}}}
+
+    async def go() -> httpx.Response:
+        async with httpx.AsyncClient(transport=sim.transport(), base_url="http://sim.local") as c:
+            return await c.post(f"/v3/{PRJ}/backups/bk-vol/restore", json=body,
+                                headers={"X-Auth-Token": sim.credentials.token})
+
+    resp = asyncio.run(go())
+    assert (resp.status_code, resp.json()["error_code"]) == (400, "BackupService.9900")
+    assert sim.ledger()["restores"] == []
