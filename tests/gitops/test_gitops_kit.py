@@ -86,9 +86,31 @@ def _run_cli(line: str) -> int:
     return rc
 
 
+def _outputs(env: dict[str, str]) -> dict[str, str]:
+    """Step outputs written to $GITHUB_OUTPUT so far (later lines win)."""
+    out: dict[str, str] = {}
+    path = Path(env["GITHUB_OUTPUT"])
+    if path.exists():
+        for line in path.read_text(encoding="utf-8").splitlines():
+            key, _, value = line.partition("=")
+            out[key] = value
+    return out
+
+
+def _step_env(step: dict[str, Any], env: dict[str, str]) -> dict[str, str]:
+    """The shell environment plus the step's env: entries that name earlier steps' outputs."""
+    merged = dict(env)
+    for key, value in (step.get("env") or {}).items():
+        m = re.fullmatch(r"\$\{\{ steps\.[a-z_]+\.outputs\.([a-z_]+) \}\}", str(value))
+        if m:
+            merged[key] = _outputs(env).get(m.group(1), "")
+    return merged
+
+
 def _run_step(step: dict[str, Any], env: dict[str, str]) -> list[tuple[str, int]]:
     """Run a step's restore-planner lines in process and its python3 lines in a shell."""
     ran = []
+    env = _step_env(step, env)
     for line in _shell_lines(step["run"]):
         if line.startswith("restore-planner "):
             ran.append((line, _run_cli(_substitute(line, env))))
@@ -158,11 +180,10 @@ def test_workflow_applies_only_after_merge_in_a_protected_environment() -> None:
     assert set(triggers) == {"pull_request", "push"}
     assert triggers["push"]["branches"] == ["main"]
     plan, apply = wf["jobs"]["plan"], wf["jobs"]["apply"]
-    assert plan["if"] == "github.event_name == 'pull_request'"
-    assert apply["if"] == "github.event_name == 'push'"
+    assert plan["if"].startswith("github.event_name == 'pull_request' && ")
+    assert apply["if"].startswith("github.event_name == 'push' && ")
     assert apply["environment"] == "${{ matrix.environment }}"
     assert apply["concurrency"]["cancel-in-progress"] is False
-    assert plan["runs-on"] == apply["runs-on"]  # one runner holds the state
     comment = _named("plan", "Comment the plan on the pull request")
     assert comment["uses"].startswith("actions/github-script@")
     uploads = [
@@ -174,19 +195,68 @@ def test_workflow_applies_only_after_merge_in_a_protected_environment() -> None:
     assert uploads == ["plan-${{ matrix.environment }}", "drill-report-${{ matrix.environment }}"]
 
 
+def test_workflow_runs_only_touched_environments_with_a_long_timeout() -> None:
+    wf: dict[Any, Any] = _workflow()
+    for job in ("plan", "apply"):
+        j = wf["jobs"][job]
+        assert j["needs"] == "changes"
+        assert j["strategy"]["matrix"]["environment"] == "${{ fromJSON(needs.changes.outputs.environments) }}"
+        assert "needs.changes.outputs.environments != '[]'" in j["if"]
+    assert wf["jobs"]["apply"]["timeout-minutes"] >= 16 * 60  # a 16-hour drill fits
+    assert all("timeout-minutes" in j for j in wf["jobs"].values())
+    installs = [s["run"] for j in ("plan", "apply") for s in _steps(j) if s.get("name") == "Install restore-planner"]
+    assert len(installs) == 2
+    for run in installs:
+        assert "==" not in run and "git+$RESTORE_PLANNER_REPO@$RESTORE_PLANNER_REF" in run
+        assert "restore-planner[postgres]" in run
+    for job in ("plan", "apply"):
+        for step in _steps(job):
+            assert "--state" not in step.get("run", "")  # state is the plans' backend: block
+            if "restore-planner plan " in step.get("run", "") or "restore-planner apply " in step.get("run", ""):
+                assert step["env"]["PG_CONN_STR"] == "${{ secrets.PG_CONN_STR }}"
+    for env in ENVIRONMENTS:
+        text = "".join(p.read_text(encoding="utf-8") for p in (KIT / "plans" / env).glob("*.yaml"))
+        assert f"backend: {{type: postgres, workspace: {env}}}" in text
+
+
+@pytest.mark.parametrize(
+    ("changed", "expected"),
+    [
+        (["plans/staging/drill.yaml"], ["staging"]),
+        (["vars/prod.yaml", "README.md"], ["prod"]),
+        ([".github/workflows/restore-plan.yml"], ["prod", "staging"]),
+        (["README.md"], []),
+    ],
+)
+def test_changes_job_names_the_touched_environments(
+    changed: list[str], expected: list[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(KIT)
+    out = tmp_path / "out"
+    step = next(s for s in _workflow()["jobs"]["changes"]["steps"] if s.get("id") == "touched")
+    (tmp_path / "changed.txt").write_text("\n".join(changed) + "\n", encoding="utf-8")
+    line = next(x for x in _shell_lines(step["run"]) if x.startswith("python3 "))
+    line = line.replace(" changed.txt", f" {tmp_path / 'changed.txt'}")
+    _run_step({"run": line}, {"GITHUB_OUTPUT": str(out)})
+    assert _outputs({"GITHUB_OUTPUT": str(out)})["environments"] == json.dumps(expected)
+
+
 @pytest.mark.parametrize("env", ENVIRONMENTS)
 def test_workflow_commands_plan_and_apply_on_the_simulator(
-    env: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    env: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, pg_conn_str: str
 ) -> None:
+    from planner.state.postgres import PostgresBackend
+
     repo = tmp_path / "repo"
     shutil.copytree(KIT, repo)
     monkeypatch.chdir(repo)
+    monkeypatch.setenv("PG_CONN_STR", pg_conn_str)  # the secret, in the process only
     shell_env = {
         "ENVIRONMENT": env,
-        "STATE_ROOT": str(tmp_path / "state-disk"),
         "GITHUB_OUTPUT": str(tmp_path / "github-output"),
         "GITHUB_STEP_SUMMARY": str(tmp_path / "step-summary.md"),
     }
+    apply_step = _named("apply", "Apply the reviewed plan")
     start = datetime(2026, 11, 20, 6, tzinfo=UTC).timestamp()
     clock = VirtualClock(start=start)
     sim = Simulator(load_inventory(str(FIXTURES / f"{env}-inventory.yaml")), clock=clock)
@@ -195,28 +265,44 @@ def test_workflow_commands_plan_and_apply_on_the_simulator(
         ran = _run_step(_named("plan", "Validate (offline)"), shell_env)
         ran += _run_step(_named("plan", "Plan"), shell_env)
         markdown = Path(f"plan-{env}.md").read_text(encoding="utf-8")
-        # after the merge: the artifact is the same file; show, apply, report
+        # after the merge: the artifact is the same files, the comment is the Markdown
+        shutil.copy(f"plan-{env}.md", f"reviewed-{env}.md")
+        ran += _run_step(_named("apply", "The reviewed plan's digest"), shell_env)
         ran += _run_step(_named("apply", "Does the plan change anything?"), shell_env)
-        output = Path(shell_env["GITHUB_OUTPUT"]).read_text(encoding="utf-8")
-        ran += _run_step(_named("apply", "Apply the reviewed plan"), shell_env)
+        ran += _run_step(apply_step, shell_env)
+        ran += _run_step(_named("apply", "Which run did the apply make?"), shell_env)
         ran += _run_step(_named("apply", "Drill report"), shell_env)
+        # the same reviewed plan once more: refused (the state moved on), nothing restored
+        line = _substitute(_shell_lines(apply_step["run"])[0], _step_env(apply_step, shell_env))
+        rc_again = _run_cli(line.replace(f"apply-{env}.jsonl", f"again-{env}.jsonl"))
     commands = [line.split()[1] for line, _ in ran if line.startswith("restore-planner")]
     assert commands == ["validate", "plan", "show", "apply", "report", "report", "report"]
     assert [rc for _, rc in ran] == [0] * len(ran)
+    assert rc_again == 1
 
     for address in EXPECTED_RESTORES[env]:
         assert address in markdown
-    assert output == "changes=true\n"
+    outputs = _outputs(shell_env)
+    assert outputs["changes"] == "true"
+    assert outputs["digest"].startswith("sha256:") and outputs["digest"] in markdown
     restored = sorted(r["target_id"] for r in sim.ledger()["restores"])
     assert len(restored) == len(EXPECTED_RESTORES[env]) == len(set(restored))
-    state = json.loads((tmp_path / "state-disk" / env / "state.json").read_text(encoding="utf-8"))
-    assert sorted(state["restores"]) == EXPECTED_RESTORES[env]
+    backend = PostgresBackend(pg_conn_str, "restore_planner", env)
+    try:
+        assert sorted(backend.store().load().restores) == EXPECTED_RESTORES[env]
+        assert outputs["run_id"] == backend.list_runs()[-1]
+    finally:
+        backend.close()
+    assert not list(repo.rglob(".restore-planner"))  # no local state anywhere
     assert "<svg" in Path(f"report-{env}.html").read_text(encoding="utf-8")
     junit = ElementTree.parse(f"junit-{env}.xml").getroot()
     cases = junit.findall(".//testcase")
     assert len(cases) == len(EXPECTED_RESTORES[env])
     assert not junit.findall(".//failure")
-    assert Path(shell_env["GITHUB_STEP_SUMMARY"]).read_text(encoding="utf-8").strip()
+    assert outputs["run_id"] in Path(shell_env["GITHUB_STEP_SUMMARY"]).read_text(encoding="utf-8")
+    for f in repo.rglob("*"):
+        if f.is_file():
+            assert pg_conn_str not in f.read_text(encoding="utf-8", errors="replace"), f
 
 
 def test_pre_commit_hook_runs_validate_on_plan_changes() -> None:
