@@ -99,7 +99,7 @@ def test_two_applies_from_two_processes(tmp_path: Path, pg_conn_str: str, pg_wor
             assert second.returncode == 1
             assert f"is locked by apply (pid {first.pid} on " in err
             assert "lock id " in err
-            out, err1 = first.communicate(timeout=120)
+            _, err1 = first.communicate(timeout=120)
             assert first.returncode == 0, err1
         finally:
             stop(first)

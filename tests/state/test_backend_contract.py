@@ -1,3 +1,4 @@
+# ruff: noqa: F811  (the backend fixtures are imported by name, then requested by name)
 """The state, lock, journal and run log contract, run on both backends (local file, PostgreSQL).
 
 Each ``open_backend()`` is a new handle, as a second process would open it.
@@ -111,7 +112,7 @@ def test_force_unlock_checks_the_id(open_backend: Open) -> None:
     info = lock.acquire()
     with pytest.raises(UserError) as exc:
         open_backend().force_unlock("nope")
-    assert exc.value.message.startswith(f"lock id nope does not match the lock on ")
+    assert exc.value.message.startswith("lock id nope does not match the lock on ")
     with pytest.raises(UserError) as exc:  # its holder (this process) is alive
         open_backend().force_unlock(info.id)
     assert exc.value.message.startswith(f"lock {info.id} is held by a running process")
