@@ -436,7 +436,12 @@ def _sim(cmds: _Commands) -> None:
     sp.add_argument("--time-scale", type=float, default=1.0, metavar="X",
                     help="simulated seconds per real second (default 1: restores take their real time)")
     sp.add_argument("--faults", default="", metavar="SPEC", help="e.g. 5xx=0.05,429=0.05,lost=0.02")
-    sp.add_argument("--seed", type=int, default=0, help="seed of the fault injection (default 0)")
+    sp.add_argument("--seed", type=int, default=0,
+                    help="seed of the fault injection and of each restore's pace (default 0)")
+    sp.add_argument("--clock-skew", type=float, default=None, metavar="SECONDS",
+                    help="the simulated cloud's clock runs this far ahead (negative: behind) of the "
+                         "real time; every time it returns moves with it (default: the inventory's "
+                         "rules.clock_skew_s, 0)")
     sp.add_argument("--env-file", metavar="FILE",
                     help="write the export lines here (temp file and rename) once the server listens")
     sp = simcmds.add(
@@ -469,7 +474,7 @@ def _sim(cmds: _Commands) -> None:
         "--for-examples",
         action="store_true",
         help="also hold the servers, volumes, vault and backups that specs/examples/ name, "
-        "in their region and project",
+        "in their region and project (at least 3 servers per tier)",
     )
     sp.add_argument("--out", metavar="FILE", help="write here instead of stdout (.json: JSON)")
 

@@ -9,6 +9,8 @@ from pathlib import Path
 
 from planner.errors import UserError
 
+MAX_SKEW_S = 315_360_000.0  # ten years: beyond that a skew is a typo, and dates overflow soon after
+
 
 def run(args: argparse.Namespace) -> int:
     if args.sim_command == "serve":
@@ -27,12 +29,15 @@ def _serve(args: argparse.Namespace) -> int:
 
     if args.time_scale <= 0:
         raise UserError(f"--time-scale must be positive, got {args.time_scale}")
+    skew = getattr(args, "clock_skew", None)
+    if skew is not None and not abs(skew) <= MAX_SKEW_S:  # also refuses nan
+        raise UserError(f"--clock-skew must be a number of seconds within ±{MAX_SKEW_S:g}, got {skew}")
     env_file = Path(args.env_file) if getattr(args, "env_file", None) else None
     if env_file is not None:
         env_file.unlink(missing_ok=True)  # from an earlier run: waiting on it would not wait
     inv = load_inventory(args.inventory)
     sim = Simulator(inv, clock=ScaledClock(args.time_scale), faults=args.faults, seed=args.seed,
-                    rate_clock=WallClock())
+                    rate_clock=WallClock(), clock_skew_s=skew)
     try:
         return serve_forever(sim, args.host, args.port, env_file)
     except OSError as exc:

@@ -101,7 +101,8 @@ class Rules(_Strict):
     # (drawn uniformly from the seed, per backup) after the simulator starts
     protecting_s: tuple[float, float] = (300.0, 1800.0)
     progress_step: int = Field(default=1, ge=1, le=100)  # reported progress is a multiple of this
-    clock_skew_s: float = 0.0  # every time the simulator returns is this far ahead of its clock
+    # every time the simulator returns is this far ahead of its clock (ten years at most)
+    clock_skew_s: float = Field(default=0.0, ge=-315_360_000, le=315_360_000, allow_inf_nan=False)
     # ListBackups: "empty" shows a server backup with "children": [] as the documented
     # example does (ShowBackup and parent_id= listings fill them); "nested" fills them
     listed_children: Literal["empty", "nested"] = "empty"

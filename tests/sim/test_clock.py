@@ -8,17 +8,27 @@ gives the simulator a clock the client does not share.
 from __future__ import annotations
 
 import copy
+import os
+import signal
+import subprocess
+import sys
+import time
 from datetime import UTC, datetime
 from email.utils import formatdate, parsedate_to_datetime
+from pathlib import Path
 
 import httpx
+import pytest
+import yaml
 
+from planner.cli.main import main
 from planner.clock import VirtualClock, rfc3339
 from planner.sim import Simulator, parse_inventory, serve_in_thread
 from planner.sim.clock import SimClock
 from tests.sim.simkit import INVENTORY, PRJ, T0, call, make_sim, restore
 
 HOUR = 3600.0
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def _date(resp: httpx.Response) -> float:
@@ -105,3 +115,38 @@ def test_over_http_the_date_is_the_simulators_not_the_servers() -> None:
     assert api.headers.get_list("date") == [formatdate(T0 + HOUR, usegmt=True)]
     assert ledger.headers.get_list("date") == [formatdate(T0 + HOUR, usegmt=True)]
     assert abs(datetime.now(UTC).timestamp() - (T0 + HOUR)) > 86400
+
+
+def test_sim_serve_clock_skew(tmp_path: Path) -> None:
+    inv_path = tmp_path / "inv.yaml"
+    inv_path.write_text(yaml.safe_dump(INVENTORY))
+    env = dict(os.environ, PYTHONPATH=str(ROOT))
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "planner", "sim", "serve", "--inventory", str(inv_path), "--port", "0",
+         "--clock-skew", "86400"],
+        stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True, cwd=ROOT, env=env,
+    )
+    try:
+        assert proc.stdout is not None
+        exports = dict(proc.stdout.readline().strip().removeprefix("export ").split("=", 1) for _ in range(6))
+        for _ in range(200):
+            try:
+                r = httpx.get(f"{exports['HW_ENDPOINT']}/v3/{PRJ}/backups",
+                              headers={"X-Auth-Token": exports["HW_AUTH_TOKEN"]}, timeout=5)
+                break
+            except httpx.ConnectError:
+                time.sleep(0.05)
+        # a day ahead of this machine's clock (the margin is only for a slow machine)
+        assert abs(_date(r) - (time.time() + 86400)) < 600
+        assert r.status_code == 200 and len(r.headers.get_list("date")) == 1  # uvicorn's own is off
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        proc.wait(timeout=10)
+
+
+@pytest.mark.parametrize("value", ["nan", "1e12"])
+def test_sim_serve_refuses_a_bad_clock_skew(value: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    inv_path = tmp_path / "inv.yaml"
+    inv_path.write_text(yaml.safe_dump(INVENTORY))
+    assert main(["sim", "serve", "--inventory", str(inv_path), "--clock-skew", value]) == 1
+    assert f"--clock-skew must be a number of seconds within ±3.1536e+08, got {float(value)}" in capsys.readouterr().err
