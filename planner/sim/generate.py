@@ -150,6 +150,7 @@ def _for_examples(servers: int, disks: int, rng: random.Random, tiers: list[str]
         "vaults": [{"id": EXAMPLES_VAULT, "name": "vault-drill", "status": "available"}],
         "backups": [],
     }
+    servers = max(servers, 3 * len(tiers))  # tiered-app names app-01 .. app-03
     night = _EXAMPLES_NIGHT
     zones = tuple(f"{inv['region']}{z}" for z in "abc")
     counters = dict.fromkeys(tiers, 0)
