@@ -10,12 +10,24 @@ from __future__ import annotations
 import re
 from datetime import UTC, datetime
 
-_CONTROL_RE = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+# C0/C1 controls, and the invisible characters that reorder or hide text: bidi
+# embeddings/overrides/isolates (U+202A-202E, U+2066-2069: "evil\u202eexe.txt" reads
+# as "eviltxt.exe"), marks (U+200E/F, U+061C), zero-width characters (U+200B-200D,
+# U+2060, U+FEFF), line/paragraph separators (U+2028/9), soft hyphen (U+00AD)
+_CONTROL_RE = re.compile(
+    "[\x00-\x1f\x7f-\x9f\u00ad\u061c\u180e\u200b-\u200f\u2028-\u202e\u2060-\u2064\u2066-\u206f\ufeff\ufff9-\ufffb]"
+)
+
+
+def _escape(m: re.Match[str]) -> str:
+    code = ord(m.group())
+    return f"\\x{code:02x}" if code < 0x100 and code != 0xAD else f"\\u{code:04x}"
 
 
 def clean(text: str) -> str:
-    """Replace control characters (ESC, newlines, ...) by a visible ``\\xNN``."""
-    return _CONTROL_RE.sub(lambda m: f"\\x{ord(m.group()):02x}", text)
+    """Replace control and invisible reordering characters by a visible escape
+    (``\\x1b``, ``\\u202e``): every name from the cloud or the YAML passes here."""
+    return _CONTROL_RE.sub(_escape, text)
 
 
 def duration(seconds: float) -> str:
