@@ -417,15 +417,18 @@ def check_state(plan: ExecutionPlan, state: State, location: Path, existed: bool
         )
 
 
-def applied_runs(plan: ExecutionPlan, state: State) -> list[str]:
-    """Runs that recorded a restore of this plan after it was made (it was applied)."""
+def applied_runs(plan: ExecutionPlan, state: State) -> tuple[list[str], int, int]:
+    """Runs that recorded a restore of this plan after it was made (it was applied), and
+    how many of its restores they recorded, of how many."""
     since = plan.created_at
     if plan.cloud_created_at is not None:
         since = min(since, plan.cloud_created_at)
     runs: set[str] = set()
+    recorded = total = 0
     for a in plan.actions:
         if a.action not in ("restore", "re-restore", "reconcile") or a.restore is None:
             continue
+        total += 1
         rec = state.restores.get(a.address)
         if (
             rec is not None
@@ -434,15 +437,17 @@ def applied_runs(plan: ExecutionPlan, state: State) -> list[str]:
             and rec.target.id == a.restore.target.id
         ):
             runs.add(rec.run_id)
-    return sorted(runs)
+            recorded += 1
+    return sorted(runs), recorded, total
 
 
 def _refuse_applied(plan: ExecutionPlan, state: State) -> None:
-    runs = applied_runs(plan, state)
+    runs, recorded, total = applied_runs(plan, state)
     if runs:
         which = f"run {runs[0]}" if len(runs) == 1 else "runs " + ", ".join(runs)
+        part = "," if recorded == total else f" recorded {recorded} of its {total} restores;"
         raise StalePlanError(
-            f"the plan was already applied ({which}, state serial {plan.state.serial} -> "
+            f"the plan was already applied ({which}{part} state serial {plan.state.serial} -> "
             f"{state.serial}); a saved plan is applied once",
             "`restore-planner report` shows that run; to restore again, run plan again and review it",
         )

@@ -18,6 +18,7 @@ import pytest
 from planner.cli.main import main
 from planner.plan import planfile
 from planner.sim import Simulator
+from planner.state.store import StateStore
 from tests.apply.drill import Drill, in_process, make_drill, simulator, write_drill
 
 DIGEST = re.compile(r"^Plan digest: (sha256:[0-9a-f]{64})$", re.M)
@@ -205,9 +206,10 @@ def test_reapplying_says_the_plan_was_already_applied_naming_the_run(
         done = len(kit.restores())
         capsys.readouterr()
         assert main(["apply", str(kit.saved), "--no-color"]) == 1
-    runs = {r["run_id"] for r in json.loads(kit.state.read_text())["restores"].values()}
+    state = StateStore(kit.state).load()  # snapshot and log
+    runs = {r.run_id for r in state.restores.values()}
     assert len(runs) == 1
-    serial = json.loads(kit.state.read_text())["serial"]
+    serial = state.serial
     err = capsys.readouterr().err
     assert (
         f"error: the plan was already applied (run {runs.pop()}, state serial 0 -> {serial}); "
@@ -350,3 +352,23 @@ def test_the_markdown_cut_note_names_the_file_the_plan_was_saved_as(
         assert main(["show", out, "--format", "markdown"]) == 0
         assert f"run restore-planner show `{out}` for all_" in capsys.readouterr().out
     assert f"Plan digest: `{json.loads(Path(out).read_text())['digest']}`" in text
+
+
+def test_reapplying_after_state_rm_says_how_much_the_run_recorded(
+    kit: Kit, capsys: pytest.CaptureFixture[str]
+) -> None:
+    block = kit.drill.levels[-1][0]
+    with kit.cloud():
+        assert main(["apply", str(kit.saved), "--no-color"]) == 0
+        assert main(["state", "rm", block, "--state", str(kit.state)]) == 0
+        done = len(kit.restores())
+        capsys.readouterr()
+        assert main(["apply", str(kit.saved), "--no-color"]) == 1
+    state = StateStore(kit.state).load()
+    (run,) = {r.run_id for r in state.restores.values()}
+    err = capsys.readouterr().err
+    assert (
+        f"error: the plan was already applied (run {run} recorded 5 of its 6 restores; state serial "
+        f"0 -> {state.serial}); a saved plan is applied once\n"
+    ) in err
+    assert len(kit.restores()) == done
