@@ -83,6 +83,17 @@ def _vars(p: argparse.ArgumentParser) -> None:
     )
 
 
+def _positive_int(text: str) -> int:
+    # 0 would start nothing and wait forever; a negative count means nothing
+    try:
+        n = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"invalid int value: {text!r}") from None
+    if n < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, got {n}")
+    return n
+
+
 def _state(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--state",
@@ -123,7 +134,7 @@ def _planning(p: argparse.ArgumentParser) -> None:
         metavar="ADDR",
         help="restore ADDR again even if state says it is done; repeatable",
     )
-    p.add_argument("--parallelism", type=int, default=10, metavar="N", help="restores in flight (default 10)")
+    p.add_argument("--parallelism", type=_positive_int, default=10, metavar="N", help="restores in flight (default 10)")
 
 
 class _Commands:

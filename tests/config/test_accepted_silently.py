@@ -1,0 +1,21 @@
+"""Input that used to be accepted silently is refused (issue 10, item 8)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from planner.cli.main import main
+
+
+@pytest.mark.parametrize("command", ["plan", "apply"])
+@pytest.mark.parametrize(("value", "why"), [("0", "must be at least 1, got 0"), ("-4", "must be at least 1, got -4")])
+def test_parallelism_below_one_is_a_usage_error(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], command: str, value: str, why: str
+) -> None:
+    (tmp_path / "p.yaml").write_text("version: 1\nrestores:\n  db: {server: s1, backup: b1}\n")
+    with pytest.raises(SystemExit) as info:
+        main([command, str(tmp_path / "p.yaml"), f"--parallelism={value}", "--no-color"])
+    assert info.value.code == 1  # this CLI exits 1 on usage errors, like every user error
+    assert f"error: argument --parallelism: {why}" in capsys.readouterr().err
