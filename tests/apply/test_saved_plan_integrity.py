@@ -27,6 +27,11 @@ DIGEST = re.compile(r"^Plan digest: (sha256:[0-9a-f]{64})$", re.M)
 class Kit:
     def __init__(self, tmp_path: Path) -> None:
         self.drill: Drill = make_drill(6, seed=1)
+        # one database stays off after its restore: the edit that turns it on must be refused
+        self.off = self.drill.levels[0][0]
+        self.drill.plan_yaml = self.drill.plan_yaml.replace(
+            f"  {self.off}:\n", f"  {self.off}:\n    power_on: false\n", 1
+        )
         _inv, self.plan = write_drill(self.drill, tmp_path)
         self.saved = tmp_path / "drill.plan"
         self.state = tmp_path / ".restore-planner" / "state.json"
@@ -81,8 +86,8 @@ def _retarget(data: dict[str, Any]) -> None:
 
 
 def _power_on(data: dict[str, Any]) -> None:
-    action = _server_action(data)
-    action["power_on"] = not action["power_on"]
+    (action,) = [a for a in data["actions"] if a["power_on"] is False]
+    action["power_on"] = True
 
 
 def _repoint_disks(data: dict[str, Any]) -> None:
@@ -163,9 +168,9 @@ def test_require_digest_applies_only_the_reviewed_plan(kit: Kit, capsys: pytest.
         rc = main(["apply", str(kit.saved), "--require-digest", data["digest"][7:].upper(), "--no-color"])
         assert rc == 0
     assert len(kit.restores()) == len(kit.drill.size_gb)
-    flipped = _server_action(data)
+    (flipped,) = [a for a in data["actions"] if a["address"] == kit.off]
     (entry,) = [r for r in kit.restores() if r["target_id"] == flipped["target"]["id"]]
-    assert entry["power_on"] == flipped["power_on"]  # what the resealed file said, nothing else
+    assert entry["power_on"] is True  # what the resealed file said, nothing else
 
 
 def test_plan_show_and_apply_print_one_digest_and_apply_asks_nothing(
