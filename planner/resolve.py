@@ -47,6 +47,17 @@ def resolve(config: PlanConfig, world: World) -> tuple[list[Resolved], list[Diag
         backup = _backup(spec, target, world, diags)
         if backup is None:
             continue
+        if target.kind == "resource" and backup.resource_type in (SERVER_BACKUP, VOLUME_BACKUP):
+            diags.append(
+                error(
+                    "RP320",
+                    f"backup {backup.id} is a {backup.resource_type} backup; a resource target needs "
+                    "a backup of that resource",
+                    "restore a server backup onto a `server:` and a disk backup onto a `volume:`",
+                    spec.range_of("backup"),
+                )
+            )
+            continue
         disks = _disks(spec, target, backup, world, diags)
         if disks is None:
             continue
@@ -98,7 +109,20 @@ def _single_target(
 ) -> TargetInfo | None:
     where = spec.range_of(t.kind)
     if t.kind == "resource":
-        return TargetInfo(kind="resource", id=t.id or t.name or "", name=t.name or "")
+        if t.id is None:
+            # refresh lists servers and volumes only: there is no listing of file systems
+            # to resolve a name against, and an unresolved name must never reach the cloud
+            diags.append(
+                error(
+                    "RP306",
+                    f"resource {t.name!r} cannot be found by name",
+                    "restore-planner cannot list file systems (SFS Turbo) or other resources; "
+                    "give the resource id: `resource: ID`",
+                    where,
+                )
+            )
+            return None
+        return TargetInfo(kind="resource", id=t.id, name="")
     pool: dict[str, Server] | dict[str, Volume] = world.servers if t.kind == "server" else world.volumes
     info = _server_info if t.kind == "server" else _volume_info
     if t.id is not None:

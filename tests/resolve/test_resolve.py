@@ -238,3 +238,24 @@ def test_selector_skips_backups_that_cannot_be_restored_from() -> None:
         cfg = PlanConfig(files=("plan.yaml",), restores=(_spec("db", TargetRef("server", id="s1"), BackupSelector(before=T0)),))
         resolved, _ = resolve(cfg, world)
         assert [r.restore.backup.id for r in resolved] == ["b0"], status
+
+
+# --- resource targets (issue 10, item 8) ---
+
+
+def test_resource_by_name_is_never_sent_unresolved() -> None:
+    restores, diags = _run(_spec("files", TargetRef("resource", name="share-01"), "b1"))
+    assert restores == []
+    assert diags == ["RP306 resource 'share-01' cannot be found by name"]
+
+
+def test_server_or_disk_backup_onto_a_resource_is_refused() -> None:
+    restores, diags = _run(
+        _spec("a", TargetRef("resource", id="sfs-1"), "b1"),
+        _spec("b", TargetRef("resource", id="sfs-2"), "d1"),
+    )
+    assert restores == []
+    assert diags == [
+        "RP320 backup b1 is a OS::Nova::Server backup; a resource target needs a backup of that resource",
+        "RP320 backup d1 is a OS::Cinder::Volume backup; a resource target needs a backup of that resource",
+    ]
