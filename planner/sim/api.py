@@ -234,12 +234,13 @@ def list_servers(sim: Simulator, req: SimRequest, _: list[str]) -> SimResponse:
             order = list(dict.fromkeys(i for i in ids_raw.split(",") if i))
         else:
             order = [sid for sid in st.server_order if _server_matches(sim, sid, req)]
+        total = len(order)  # count: every match, whatever the marker or page [SDK, cbr-facts 15]
         order = list(after_marker(order, req.param("marker"), lambda s: s))
     except QueryError as exc:
         return nested_error(400, "Ecs.0005", exc.message)
     page = order[(page_no - 1) * limit : page_no * limit]
     servers = [views.server(st, s) if s in st.servers else views.server_stub(s) for s in page]
-    return SimResponse(200, {"count": len(order), "servers": servers})
+    return SimResponse(200, {"count": total, "servers": servers})
 
 
 @_route("GET", r"/v1/([^/]+)/cloudservers/([^/]+)")
