@@ -49,6 +49,10 @@ def run(args: argparse.Namespace) -> int:
         path = common.state_path(args)
     backend = state_backend.from_args(args, path, saved.state.path if saved is not None else None)
     try:
+        if saved is not None:
+            planfile.check_backend(
+                saved, backend.kind, str(path) if backend.kind == "local" else backend.ref
+            )
         with backend.lock("apply"):
             return asyncio.run(_apply(args, saved, path, backend))
     finally:

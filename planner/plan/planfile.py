@@ -372,6 +372,19 @@ def state_location(plan: ExecutionPlan, explicit: str | None) -> Path:
     return Path(recorded)
 
 
+def check_backend(plan: ExecutionPlan, kind: str, ref: str) -> None:
+    """The state backend chosen (``--backend``, ``--workspace``) must be the plan's own:
+    ``ref`` is the state file's path (``kind`` local), or another backend's reference."""
+    remote = plan.state.location.startswith(REMOTE_PREFIXES)
+    if ref != plan.state.location or remote == (kind == "local"):
+        raise StalePlanError(
+            f"the plan was made against the state {plan.state.location or '(unknown)'}; "
+            f"this apply would use {ref}",
+            "a saved plan applies to the state it was made against only; drop --backend and "
+            "--workspace, or plan again against this state and review that plan",
+        )
+
+
 def _is_plain_absolute(location: str) -> bool:
     if not location or not os.path.isabs(location) or "\x00" in location:
         return False

@@ -377,3 +377,29 @@ def test_reapplying_after_state_rm_says_how_much_the_run_recorded(
         f"0 -> {state.serial}); a saved plan is applied once\n"
     ) in err
     assert len(kit.restores()) == done
+
+
+def test_a_saved_plan_on_postgres_is_bound_to_its_workspace(
+    tmp_path: Path, pg_env: str, pg_workspace: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    k = Kit(tmp_path)
+    ref = f"postgres:restore_planner/{pg_workspace}"
+    with k.cloud():
+        pg = ["--backend", "postgres", "--workspace", pg_workspace]
+        assert main(["plan", str(k.plan), "--out", str(k.saved), *pg]) == 0
+        assert k.data()["state"]["location"] == ref
+        capsys.readouterr()
+        assert main(["apply", str(k.saved), "--backend", "local"]) == 1
+        assert f"error: the plan was made against the state {ref}; this apply would use " in capsys.readouterr().err
+        assert main(["apply", str(k.saved), "--workspace", pg_workspace + "-x"]) == 1
+        assert (
+            f"error: the plan was made against the state {ref}; this apply would use {ref}-x\n"
+        ) in capsys.readouterr().err
+        assert k.restores() == []
+        assert main(["apply", str(k.saved), "--no-color"]) == 0
+        done = len(k.restores())
+        capsys.readouterr()
+        assert main(["apply", str(k.saved), "--no-color"]) == 1
+    assert "error: the plan was already applied (run " in capsys.readouterr().err
+    assert not (tmp_path / "postgres:restore_planner").exists()
+    assert len(k.restores()) == done
