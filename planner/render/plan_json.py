@@ -48,7 +48,9 @@ _DESCRIPTIONS: dict[str, dict[str, str]] = {
         "batch": "Execution batch (1-based); null for actions that make no cloud call.",
         "estimate_s": "Estimated duration in seconds.",
         "task_id": "For a reconcile: the restore task to look up before anything else.",
-        "facts": "Fact name -> value the action relies on; apply refuses the plan when one moved.",
+        "facts": "Fact name -> value the action relies on; apply refuses the plan when one moved. "
+        "Required (non-empty, naming the backup and the target) for restore, re-restore and "
+        "reconcile: a saved plan with such an action without them is refused.",
     },
     "ExecutionPlan": {
         "digest": "sha256 over the canonical JSON (sorted keys, no spaces, UTF-8) of this "
