@@ -65,7 +65,8 @@ def test_state_binding(tmp_path: Path) -> None:
     state = State.new()
     planfile.seal(plan, state, tmp_path / "x" / ".." / "state.json", existed=True, cloud_now=1.8e9)
     assert plan.state.location == str((tmp_path / "state.json").resolve())
-    assert (plan.state.lineage, plan.state.identity) == (state.lineage, planfile.state_identity(state))
+    bound = plan.state  # a new StateRef (mypy narrowed the old one's lineage to None)
+    assert (bound.lineage, bound.identity) == (state.lineage, planfile.state_identity(state))
 
 
 def test_a_fifo_is_refused_without_blocking(tmp_path: Path) -> None:
