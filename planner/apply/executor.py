@@ -117,7 +117,8 @@ class Flight:
     task_started: datetime | None = None
     task_ended: datetime | None = None
     backing_up_waits: int = 0
-    released: bool = False  # VERIFYING leaf: its scheduler slot was freed
+    released: bool = False  # VERIFYING: its slot went to the next restore
+    marked: bool = False  # VERIFYING leaf: already counted as succeeded (nothing depends on it)
     verify_since: float = 0.0
     succeeded_at: float | None = None  # when the task's success was seen
     created_cloud: datetime | None = None  # the task's created_at
@@ -226,6 +227,7 @@ class Executor:
             if a.restore is not None
         }
         self._leaves = {n for n in graph.nodes() if graph.dag.out_degree(n) == 0}
+        self._graph = graph
         sched = Scheduler(graph, self._priority(graph, weights), exclusive, self.parallelism)
         done = [Address.parse(a.address) for a in runnable if a.action == "unchanged"]
         sched.mark_succeeded(done)
@@ -338,13 +340,13 @@ class Executor:
         waiting = [f for f in self._flights.values() if f.phase is Phase.VERIFYING]
         if not waiting:
             return None
-        held = [f.due for f in waiting if f.holds_slot]
-        if held:
-            return max(min(held), self._last_verify + self.poll_interval)
+        needed = [f.due for f in waiting if not f.marked and self._unblocks(f)]
+        if needed:
+            return max(min(needed), self._last_verify + self.poll_interval)
         others = any(f.phase is not Phase.VERIFYING for f in self._flights.values())
         if not others or len(waiting) >= VERIFY_BATCH:
             return max(now, self._last_verify + self.poll_interval)
-        return min(f.verify_since for f in waiting) + VERIFY_MAX_WAIT_S
+        return max(min(f.verify_since for f in waiting) + VERIFY_MAX_WAIT_S, self._last_verify + self.poll_interval)
 
     async def _step(self) -> None:
         now = self.clock.now()
@@ -724,12 +726,35 @@ class Executor:
             return
         f.phase = Phase.VERIFYING
         f.verify_since = now
-        f.due = now  # confirm at once if something waits for it
+        f.due = now
+        # the cloud's work is done: its slot goes to the next restore now; what depends
+        # on it waits for the power-on check, made at once only when it is the last
+        # thing a dependent waits for (else with others, in one request)
+        f.released = True
         if f.addr in self._leaves:
-            # nothing depends on it: its slot goes to the next restore now, and its
-            # power-on is confirmed with others in one request
-            f.released = True
+            f.marked = True
             self._scheduler.succeeded(f.addr)
+        else:
+            self._scheduler.release_slot(f.addr)
+
+    def _unblocks(self, f: Flight) -> bool:
+        """Would confirming f let a restore start (every other dependency done or only
+        waiting for its own check)?"""
+        dag = self._graph.dag
+        for s in dag.successors(f.addr):
+            if self._graph.is_join(s):
+                return True
+            if self._scheduler.outcome(s) != "pending":
+                continue
+            if all(
+                p == f.addr
+                or self._graph.is_join(p)
+                or self._scheduler.outcome(p) == "succeeded"
+                or (p in self._flights and self._flights[p].phase is Phase.VERIFYING)
+                for p in dag.predecessors(s)
+            ):
+                return True
+        return False
 
     async def _check_power_on(self) -> None:
         waiting = [f for f in self._flights.values() if f.phase is Phase.VERIFYING]
@@ -763,7 +788,7 @@ class Executor:
 
     def _succeed(self, f: Flight) -> None:
         self._flights.pop(f.addr, None)
-        if not f.released:
+        if not f.marked:
             self._scheduler.succeeded(f.addr)
         self._close_intent(f, "succeeded")
         self._record(f.restore, "succeeded", f.task_id, f.posted_at, ended=self.clock.now())
@@ -792,8 +817,8 @@ class Executor:
             started_at=f.task_started,
             ended_at=f.task_ended,
         )
-        # a leaf whose slot was released has nothing left to skip
-        newly_skipped = [] if f.released else self._scheduler.failed(f.addr)
+        # a leaf already counted as succeeded has nothing left to skip
+        newly_skipped = [] if f.marked else self._scheduler.failed(f.addr)
         for skipped in newly_skipped:
             self.result.skipped[str(skipped)] = [str(f.addr)]
             a = self._actions.get(skipped)

@@ -32,11 +32,13 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 END_SHARE = 0.04  # notice an end within this share of the task's duration (target: 5 %)
-COALESCE_SHARE = 0.01  # delay a look by at most this share to serve other tasks too
-WATCH_SHARE = 0.10  # look at a running task at least this often (failures, odd progress)
+COALESCE_SHARE = 0.02  # delay a look by at most this share to serve other tasks too
+WATCH_SHARE = 0.25  # look at a running task at least this often (failures, odd progress)
 MARGIN_SHARE = 0.002  # look this much after a predicted end (the end is in whole seconds)
 UNKNOWN_PACE_LOW = 0.1  # before anything finished: a task may take 10x less than estimated
-MIN_PROGRESS_SPAN = 5  # progress points between two listings before their rate is trusted
+PROBE_S = 2.0  # ... or far less (a snapshot-mode restore takes seconds): look this soon, then
+# at doubling intervals, until a first restore finished or the task shows progress
+MIN_PROGRESS_SPAN = 20  # progress points between two listings before their rate is trusted
 MIN_FIT_SAMPLES = 4
 SAMPLES = 256
 
@@ -72,6 +74,7 @@ class TaskHistory:
 class Prediction:
     duration_s: float  # expected duration of a task of this size
     low: float  # the shortest plausible duration, as a share of duration_s (0 < low <= 1)
+    known: bool = True  # False: nothing finished yet, this is the plan's estimate
 
 
 @dataclass
@@ -91,7 +94,7 @@ class PaceModel:
     def predict(self, estimate_s: float, size_gb: float) -> Prediction:
         n = len(self.samples)
         if n == 0:
-            return Prediction(max(estimate_s, 1.0), UNKNOWN_PACE_LOW)
+            return Prediction(max(estimate_s, 1.0), UNKNOWN_PACE_LOW, known=False)
         fit = self._fit() if n >= MIN_FIT_SAMPLES else None
         if fit is not None:
             overhead, per_gb = fit
@@ -149,10 +152,11 @@ def predicted_end(task: TaskHistory, pred: Prediction) -> tuple[float, float]:
         fastest = (p - first[1] + 1) / span
         ends.append(task.last_seen + (100.0 - p - 0.5) / rate)
         lows.append(task.last_seen + (99.0 - p) / fastest)
-    if p < 10:
-        # a few percent say little yet: keep the model's view in the mix
+    if p < 10 and model_end >= lows[0]:
+        # a few percent say little yet: keep the model's view in the mix, where the
+        # progress seen does not rule it out (at p % it cannot end before lows[0])
         ends.append(model_end)
-        lows.append(model_low)
+        lows.append(max(model_low, lows[0]))
     return max(min(ends), task.last_seen), max(min(lows), task.last_seen)
 
 
@@ -165,6 +169,10 @@ def look_window(task: TaskHistory, pred: Prediction, poll_interval: float) -> tu
     by_low = low + max(poll_interval, END_SHARE * (low - start))
     watch = task.last_seen + max(poll_interval, WATCH_SHARE * expected)
     ideal = min(end + MARGIN_SHARE * expected, by_low, watch)
+    if not pred.known and task.progress <= 0:
+        # the cloud's pace is unknown and this task shows none: probe, doubling the wait
+        since = max(task.last_seen - task.accepted_at, 0.0)
+        ideal = min(ideal, task.last_seen + max(poll_interval, PROBE_S, since))
     latest = ideal + COALESCE_SHARE * max(ideal - start, 0.0)
     return ideal, latest
 

@@ -59,6 +59,7 @@ class Scheduler:
         self._parked: dict[str, list[_Entry]] = defaultdict(list)
         self._held: dict[str, Address] = {}
         self._running: set[Address] = set()
+        self._slot_free: set[Address] = set()  # running, but no longer counted against parallelism
         self._pending = sum(1 for n in self._dag if not self._is_join(n))
         self._cancelled = False
         self._release([n for n, w in self._waiting.items() if w == 0])
@@ -87,7 +88,7 @@ class Scheduler:
     def ready(self, limit: int | None = None) -> list[Address]:
         """What may start now, best first. Read-only: call ``started`` for each one
         actually started; the rest stay ready for the next call."""
-        slots = self._parallelism - len(self._running)
+        slots = self._parallelism - len(self._running) + len(self._slot_free)
         if limit is not None:
             slots = min(slots, limit)
         if self._cancelled or slots <= 0:
@@ -121,7 +122,7 @@ class Scheduler:
             raise ValueError(f"cannot start {addr}: pending restores were cancelled")
         if self._waiting[addr] != 0:
             raise ValueError(f"cannot start {addr}: its dependencies have not all succeeded")
-        if len(self._running) >= self._parallelism:
+        if len(self._running) - len(self._slot_free) >= self._parallelism:
             raise ValueError(f"cannot start {addr}: {self._parallelism} restores already in flight")
         keys = self._keys.get(addr, ())
         for k in keys:
@@ -144,11 +145,18 @@ class Scheduler:
         self._running.add(addr)
         self._pending -= 1
 
+    def release_slot(self, addr: Address) -> None:
+        """The cloud's work for addr is done (only a check is left): its slot goes to the
+        next restore; its dependents still wait for ``succeeded``."""
+        self._expect(addr, "running")
+        self._slot_free.add(addr)
+
     def withdraw(self, addr: Address) -> None:
         """A started restore the cloud never accepted (Ctrl-C before it was sent
         again): pending once more, for a later apply."""
         self._expect(addr, "running")
         self._running.discard(addr)
+        self._slot_free.discard(addr)
         for k in self._keys.get(addr, ()):
             if self._held.get(k) == addr:
                 del self._held[k]
@@ -196,6 +204,7 @@ class Scheduler:
     def _finish(self, addr: Address, outcome: Outcome) -> None:
         self._state[addr] = outcome
         self._running.discard(addr)
+        self._slot_free.discard(addr)
         for k in self._keys.get(addr, ()):
             if self._held.get(k) != addr:
                 continue  # an adopted restore sharing a key with another one
