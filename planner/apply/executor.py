@@ -87,6 +87,10 @@ BUSY_RETRY_S = 60.0  # BackupService.2010: the resource is being restored by som
 BACKING_UP_RETRY_S = 120.0
 BACKING_UP_MAX_WAITS = 30
 LISTING_ERROR_RETRY_S = 5.0
+# Until the cloud's pace against ours is known (a time-scaled simulator runs many cloud
+# seconds per second of ours), sleep at most this long on our clock, then look again:
+# every answer teaches the clock model.
+LEARNING_SLEEP_S = 1.0
 _TERMINAL_FAIL = ("failed", "timeout", "skipped")
 
 
@@ -329,7 +333,15 @@ class Executor:
         verify = self._verify_due(now)
         if verify is not None:
             candidates.append(verify)
-        return max(min(candidates), now) if candidates else now + self.poll_interval
+        wake = max(min(candidates), now) if candidates else now + self.poll_interval
+        if self._learning() and tracking:
+            # no sleep long on our clock before the cloud's pace is known: poll to learn it
+            self._poll_at = min(self._poll_at, now + self._cloud_s(LEARNING_SLEEP_S))
+            wake = min(wake, self._poll_at)
+        return wake
+
+    def _learning(self) -> bool:
+        return isinstance(self.clock, CloudClock) and not self.clock.confident
 
     def _window(self, f: Flight) -> tuple[float, float]:
         assert f.history is not None
@@ -501,10 +513,12 @@ class Executor:
     async def _post(self, f: Flight, body: dict[str, Any]) -> None:
         f.posted_at = self.clock.now()
         try:
-            job_id = await self.client.restore(f.restore.backup.id, body)
+            job_id = await self.client.restore(f.restore.backup.id, body, proceed=self._may_send)
         except CloudTransportError as exc:
             if getattr(exc, "maybe_sent", True):
                 self._lost(f)
+            elif self._stopping:
+                self._withdraw(f, "interrupted before it was sent")
             else:
                 self._retry_later(f, self._cloud_s(2.0**f.attempts), str(exc))
             return
@@ -536,6 +550,9 @@ class Executor:
             self._lost(f, grace=0.0)  # empty 202 body: find the task in the operation logs
             return
         self._accepted(f, job_id)
+
+    def _may_send(self) -> bool:
+        return not self._stopping
 
     def _accepted(self, f: Flight, task_id: str) -> None:
         f.task_id = task_id

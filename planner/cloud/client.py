@@ -135,9 +135,17 @@ class CloudClient:
     # -- sending ----------------------------------------------------------------
 
     async def _send(
-        self, method: str, url: str, params: Params, body: object = None
+        self,
+        method: str,
+        url: str,
+        params: Params,
+        body: object = None,
+        proceed: Callable[[], bool] | None = None,
     ) -> httpx.Response:
         await self._limiter.acquire()
+        if proceed is not None and not proceed():
+            # the last moment before the request leaves (after the rate limit's wait)
+            raise CloudTransportError(f"{method} {url}: not sent", maybe_sent=False)
         try:
             # one URL parse per request: httpx would parse the bare URL, then again
             # with the parameters merged (a third of the client's cost per request)
@@ -437,14 +445,17 @@ class CloudClient:
         data = await self._get_or_none(f"{self._cbr}/operation-logs/{log_id}", "operation_log")
         return None if data is None else parse.parse_operation_log(data)
 
-    async def restore(self, backup_id: str, body: dict[str, object]) -> str | None:
+    async def restore(
+        self, backup_id: str, body: dict[str, object], proceed: Callable[[], bool] | None = None
+    ) -> str | None:
         """POST a restore; the job_id (= operation log id), or None for an empty 202 body.
 
         Never retried: on CloudTransportError check ``maybe_sent`` and look for the
-        restore in the operation logs before sending it again.
+        restore in the operation logs before sending it again. ``proceed()`` is asked
+        right before the request leaves; False: not sent (``maybe_sent`` False).
         """
         response = await self._send(
-            "POST", f"{self._cbr}/backups/{backup_id}/restore", [], {"restore": body}
+            "POST", f"{self._cbr}/backups/{backup_id}/restore", [], {"restore": body}, proceed
         )
         if not response.content.strip():
             return None

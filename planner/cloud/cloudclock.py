@@ -36,6 +36,7 @@ class CloudClock:
         self.rate = 1.0
         self.offset = 0.0  # cloud - rate * client, in seconds
         self.observations = 0
+        self.confident = False  # the rate is fitted over enough of both clocks' time
         self._t0: float | None = None  # first observation (client, cloud): origin of the sums
         self._c0 = 0.0
         self._n = 0
@@ -86,6 +87,7 @@ class CloudClock:
             slope = (self._stc / n - mean_t * mean_c) / var_t
             if span_client >= MIN_SPAN_CLIENT_S and abs(slope) * span_client >= MIN_SPAN_CLOUD_S:
                 rate = min(max(slope, 1.0 / MAX_RATE), MAX_RATE)
+                self.confident = True
         if abs(rate - 1.0) < SNAP_RATE:
             rate = 1.0
         self.rate = rate

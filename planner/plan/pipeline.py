@@ -97,7 +97,8 @@ def plan_from_world(
     config: PlanConfig, world: World, state: State, state_path: str, req: PlanRequest
 ) -> ExecutionPlan:
     resolved, diags = resolve(config, world)
-    diags += cloud.check(resolved, world)
+    started = {a for a, rec in state.restores.items() if rec.status == "started"}
+    diags += cloud.check(resolved, world, started)
     diags += guards.check(config, resolved, world)
     graph, graph_diags = build([_node(r) for r in resolved])
     diags += graph_diags

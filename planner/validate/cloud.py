@@ -7,7 +7,7 @@ codes, named in each hint so a refusal at plan time and at the cloud read alike.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Collection, Iterable, Sequence
 
 from planner.cloud.models import SERVER_BACKUP, VOLUME_BACKUP, World
 from planner.diagnostics import Diagnostic, error, warning
@@ -225,11 +225,26 @@ RULES: Sequence[Rule] = (
 )
 
 
-def check(resolved: Sequence[Resolved], world: World) -> list[Diagnostic]:
+# A restore an earlier apply started (state "started": the plan reconciles it) makes its
+# own backup and volumes busy; that is not a reason to refuse the plan that tracks it.
+_OWN_RESTORE_STATUSES = ("restoring", "waiting_restore", "restoring-backup")
+
+
+def _caused_by_own_restore(d: Diagnostic) -> bool:
+    return d.code == "RP345" or (
+        d.code == "RP321" and any(f" is {s}, " in d.summary for s in _OWN_RESTORE_STATUSES)
+    )
+
+
+def check(
+    resolved: Sequence[Resolved], world: World, started: Collection[str] = ()
+) -> list[Diagnostic]:
+    """``started``: addresses whose restore an earlier apply started and did not see end."""
     out: list[Diagnostic] = []
     for r in resolved:
         if r.restore.backup.id not in world.backups:
             continue
+        own = r.restore.address in started
         for rule in RULES:
-            out.extend(rule(r, world))
+            out.extend(d for d in rule(r, world) if not (own and _caused_by_own_restore(d)))
     return out

@@ -46,6 +46,7 @@ def make_drill(
     time_scale: float = 1.0,
     rules: dict[str, Any] | None = None,
     restore_mode: str | None = None,
+    before: str | None = None,
 ) -> Drill:
     """``waves=True`` writes ``wave: level`` instead of ``depends_on``: level-by-level batches.
 
@@ -53,7 +54,8 @@ def make_drill(
     against a simulator served with ``--time-scale`` (its first poll comes at half
     the estimate). ``rules`` go into the inventory's rules (the simulator's pace:
     see ``estimator_pace``); ``restore_mode`` is set on every backup (``snapshot``:
-    restores of seconds).
+    restores of seconds). ``before``: targets by name and backups by selector
+    (``{before: ...}``, the newest available backup then) instead of pinned ids.
     """
     rng = random.Random(f"drill:{seed}")
     inv = generate_inventory(servers, 0, seed=seed % 5)
@@ -100,7 +102,12 @@ def make_drill(
         drill.deps[block] = deps
         drill.size_gb[block] = newest[server["id"]]["size_gb"]
         drill.target[block] = server["id"]
-        lines += [f"  {block}:", f"    server: {server['id']}", f"    backup: {newest[server['id']]['id']}"]
+        if before is not None:
+            # selectors, as a point-in-time recovery writes them: a re-plan resolves them again
+            lines += [f"  {block}:", f"    server: {{name: {server['name']}}}",
+                      f"    backup: {{before: \"{before}\"}}"]
+        else:
+            lines += [f"  {block}:", f"    server: {server['id']}", f"    backup: {newest[server['id']]['id']}"]
         if waves:
             lines.append(f"    wave: {level + 1}")
         elif deps:

@@ -120,7 +120,7 @@ def test_region_and_project_may_come_from_the_plan(served: dict[str, str], tmp_p
     assert 'db["db-01"]' in out.stdout
 
     # the environment still wins, and a plan for another project is refused
-    env["HW_PROJECT_ID"] = "another-project"
+    env["HW_PROJECT_ID"] = "0123456789abcdef0123456789abcdef"  # well formed, not the plan's
     out = subprocess.run(
         [sys.executable, "-m", "planner", "plan", str(tmp_path / "drill.yaml")],
         env=env, capture_output=True, text=True, timeout=120, cwd=tmp_path,
