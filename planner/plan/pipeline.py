@@ -110,7 +110,13 @@ def plan_from_world(
         wanted = _parse_targets(req.targets, [r.restore.address for r in resolved])
         chosen = {a for a in graph.nodes() if any(t.contains(a) for t in wanted)}
         scope = {str(a) for a in graph.closure(chosen)}
-    replace = {str(a) for a in _parse_targets(req.replace, [r.restore.address for r in resolved])}
+    # a block address replaces every instance of the block (for_each and select alike)
+    replacing = _parse_targets(req.replace, [r.restore.address for r in resolved])
+    replace = {
+        r.restore.address
+        for r in resolved
+        if any(t.contains(Address.parse(r.restore.address)) for t in replacing)
+    }
     restores = [r.restore for r in resolved]
     actions = diff(restores, state, replace, scope)
 

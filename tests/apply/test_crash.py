@@ -1,15 +1,20 @@
-"""kill -9 an apply at random points, apply again until it completes (DESIGN section 11).
+"""kill -9 an apply at random points, RE-PLAN, apply again until it completes (DESIGN section 11).
 
-Real processes: `sim serve` on 127.0.0.1 with a time scale, `apply` on the wall
-clock. After every kill the state file must parse; each new apply plans afresh
-from the YAML (restores left "started" show as reconcile). At the end the
-simulator's ledger shows every target restored exactly once, all succeeded.
+Real processes: `sim serve` on 127.0.0.1 with a time scale, `plan` and `apply`
+on the wall clock, with the plan's default estimates (the client learns the
+simulator's pace from its answers). Backups are selectors (``{before: T}``),
+so every re-plan resolves them again while the killed apply's restores run.
+Each round plans afresh from the YAML into a saved plan (restores left
+"started" show as reconcile) and applies that file; after every kill the state
+file must parse. At the end the simulator's ledger shows every target restored
+exactly once, all succeeded, and state holds the backup each one was sent.
 """
 
 from __future__ import annotations
 
 import random
 import subprocess
+import sys
 import time
 from pathlib import Path
 
@@ -18,10 +23,12 @@ import pytest
 from planner.state.store import StateStore
 from tests.apply.checks import duplicates, read_state
 from tests.apply.drill import make_drill, write_drill
-from tests.apply.procs import ledger, start_apply, start_sim, stop
+from tests.apply.procs import ROOT, ledger, start_apply, start_sim, stop
 
 SCALE = 3000.0
-ARGS = ["--auto-approve", "--no-color", "--parallelism", "6", "--poll-interval", "0.1"]
+BEFORE = "2026-11-25T00:00:00Z"
+PLAN_ARGS = ["--no-color", "--parallelism", "6"]
+APPLY_ARGS = ["--no-color", "--parallelism", "6"]
 
 
 def _kill_after(proc: subprocess.Popen[str], lines: int, sleep: float) -> None:
@@ -33,15 +40,25 @@ def _kill_after(proc: subprocess.Popen[str], lines: int, sleep: float) -> None:
     stop(proc)
 
 
-def _crash_loop(tmp_path: Path, servers: int, kills: int, faults: str, seed: int) -> None:
+def _plan(plan: Path, saved: Path, env: dict[str, str]) -> None:
+    out = subprocess.run(
+        [sys.executable, "-m", "planner", "plan", str(plan), "--out", str(saved), *PLAN_ARGS],
+        cwd=ROOT, env=env, capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    assert out.returncode in (0, 2), out.stderr
+
+
+def _crash_loop(tmp_path: Path, servers: int, kills: int, faults: str, seed: int) -> dict[str, int]:
     rng = random.Random(seed)
-    drill = make_drill(servers, seed=seed, time_scale=SCALE)
+    drill = make_drill(servers, seed=seed, before=BEFORE)
     inventory, plan = write_drill(drill, tmp_path)
     state = tmp_path / ".restore-planner" / "state.json"
+    saved = tmp_path / "round.plan"
     sim, env = start_sim(inventory, faults, seed, SCALE)
     try:
         for _ in range(kills):
-            proc = start_apply([str(plan), *ARGS], env)
+            _plan(plan, saved, env)  # re-plan while the killed apply's restores may still run
+            proc = start_apply([str(saved), *APPLY_ARGS], env)
             try:
                 _kill_after(proc, rng.randint(1, 6 * servers), rng.random() * 0.5)
             finally:
@@ -49,7 +66,8 @@ def _crash_loop(tmp_path: Path, servers: int, kills: int, faults: str, seed: int
             if state.exists():
                 StateStore(state).load()  # parses, whatever the moment of the kill
         for _ in range(5):
-            proc = start_apply([str(plan), *ARGS], env)
+            _plan(plan, saved, env)
+            proc = start_apply([str(saved), *APPLY_ARGS], env)
             try:
                 _out, err = proc.communicate(timeout=120)
             finally:
@@ -66,6 +84,9 @@ def _crash_loop(tmp_path: Path, servers: int, kills: int, faults: str, seed: int
     recorded = read_state(state)["restores"]
     assert {r["status"] for r in recorded.values()} == {"succeeded"}
     assert len(recorded) == len(drill.target)
+    sent = {r["target_id"]: r["backup_id"] for r in restores}
+    assert {r["target"]["id"]: r["backup"]["id"] for r in recorded.values()} == sent
+    return {"restores": len(restores), "kills": kills, "duplicates": len(duplicates({"restores": restores}))}
 
 
 def test_kill_9_then_apply_again(tmp_path: Path) -> None:
@@ -75,4 +96,5 @@ def test_kill_9_then_apply_again(tmp_path: Path) -> None:
 @pytest.mark.slow
 @pytest.mark.parametrize("seed", [1, 2, 3])
 def test_kill_9_soak(tmp_path: Path, seed: int) -> None:
-    _crash_loop(tmp_path, 40, kills=12, faults="5xx=0.05,429=0.05,lost=0.02,reset=0.01", seed=seed)
+    got = _crash_loop(tmp_path, 40, kills=12, faults="5xx=0.05,429=0.05,lost=0.02,reset=0.01", seed=seed)
+    print(f"crash soak seed {seed}: {got['restores']} restores, {got['kills']} kills, {got['duplicates']} duplicates")

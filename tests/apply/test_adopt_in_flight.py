@@ -1,0 +1,101 @@
+"""A restore found in flight is tracked whatever the plan now says of its limits.
+
+An earlier apply left restores running in the cloud (a second Ctrl-C or a
+kill): the next apply adopts every one of them, even when there are more than
+its ``--parallelism`` or when a dependency is now to be restored again, and
+never sends them twice. (Both used to crash the scheduler: "cannot start ...:
+10 restores already in flight", "its dependencies have not all succeeded".)
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import planner.apply.executor as ex
+from planner.cli.main import main
+from tests.apply.checks import duplicates, read_state
+from tests.apply.drill import addr, in_process, make_drill, simulator, write_drill
+
+
+def _abandon_once_accepted(count: int) -> Any:
+    original = ex.Executor._emit
+    seen: list[int] = []
+
+    def emit(self: ex.Executor, kind: str, **fields: Any) -> None:
+        original(self, kind, **fields)
+        if kind == "restore_accepted":
+            seen.append(1)
+            if len(seen) == count:
+                self.abandon()  # a second Ctrl-C: in-flight restores stay "started"
+
+    return emit
+
+
+def _leave_running(tmp_path: Path, plan: Path, sim: Any, clock: Any, count: int, *args: str) -> None:
+    original = ex.Executor._emit
+    ex.Executor._emit = _abandon_once_accepted(count)  # type: ignore[method-assign]
+    try:
+        with in_process(sim, clock):
+            assert main(["apply", str(plan), "--auto-approve", "--no-color", *args]) == 130
+    finally:
+        ex.Executor._emit = original  # type: ignore[method-assign]
+
+
+def test_more_restores_in_flight_than_the_parallelism_are_all_adopted(tmp_path: Path) -> None:
+    drill = make_drill(8, seed=2, levels=1)
+    _inv, plan = write_drill(drill, tmp_path)
+    sim, clock = simulator(drill)
+    _leave_running(tmp_path, plan, sim, clock, 8, "--parallelism", "8")
+    state = read_state(tmp_path / ".restore-planner" / "state.json")["restores"]
+    assert sum(r["status"] == "started" for r in state.values()) == 8
+    with in_process(sim, clock):
+        assert main(["apply", str(plan), "--auto-approve", "--no-color", "--parallelism", "2"]) == 0
+    ledger = sim.ledger()
+    assert duplicates(ledger) == [] and len(ledger["restores"]) == 8
+    state = read_state(tmp_path / ".restore-planner" / "state.json")["restores"]
+    assert {r["status"] for r in state.values()} == {"succeeded"}
+
+
+def test_a_dependent_in_flight_is_adopted_while_its_dependency_is_replaced(tmp_path: Path) -> None:
+    drill = make_drill(6, seed=3, levels=2, max_deps=3)
+    _inv, plan = write_drill(drill, tmp_path)
+    sim, clock = simulator(drill)
+    with in_process(sim, clock):
+        first_level = drill.levels[0]
+        assert main(["apply", str(plan), "--auto-approve", "--no-color",
+                     *[x for b in first_level for x in ("--target", b)]]) == 0  # fmt: skip
+    dependent = next(b for b in drill.levels[1] if drill.deps[b])
+    _leave_running(tmp_path, plan, sim, clock, 1, "--target", dependent)
+    dep = drill.deps[dependent][0]
+    with in_process(sim, clock):
+        rc = main(["apply", str(plan), "--auto-approve", "--no-color", "--replace", dep])
+    assert rc == 0
+    ledger = sim.ledger()["restores"]
+    by_target = [r["target_id"] for r in ledger]
+    assert by_target.count(drill.target[dependent]) == 1  # adopted, never sent again
+    assert by_target.count(drill.target[dep]) == 2  # restored again, as --replace asked
+    state = read_state(tmp_path / ".restore-planner" / "state.json")["restores"]
+    assert state[addr(dependent)]["status"] == "succeeded"
+
+
+def test_replace_of_a_select_block_restores_every_instance_again(
+    tmp_path: Path, capsys: Any
+) -> None:
+    drill = make_drill(6, seed=4, levels=1)
+    drill.plan_yaml = (
+        "version: 1\nrestores:\n  web:\n    select: {kind: server, tags: {tier: web}}\n"
+        '    backup: {before: "2026-11-25T00:00:00Z"}\n'
+    )
+    _inv, plan = write_drill(drill, tmp_path)
+    sim, clock = simulator(drill)
+    with in_process(sim, clock):
+        assert main(["apply", str(plan), "--auto-approve", "--no-color"]) == 0
+        webs = len(sim.ledger()["restores"])
+        assert webs >= 2
+        capsys.readouterr()
+        assert main(["plan", str(plan), "--no-color", "--replace", "web", "--detailed-exitcode"]) == 2
+        out = capsys.readouterr().out
+        assert f"Plan: 0 to restore, {webs} to re-restore" in out
+        assert main(["apply", str(plan), "--auto-approve", "--no-color", "--replace", "web"]) == 0
+    assert len(sim.ledger()["restores"]) == 2 * webs
