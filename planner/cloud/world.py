@@ -111,6 +111,9 @@ class RefreshNeeds:
     # backups of the target found by name ("server"|"volume", name) -> window
     named_sources: dict[tuple[str, str], Window] = field(default_factory=dict)
     vault_ids: set[str] = field(default_factory=set)
+    # backups whose disk backups the caller already knows (a saved plan's check): a
+    # backup's children never change, so a listing without them is not read again
+    children_known: set[str] = field(default_factory=set)
 
     def add_source(self, resource_id: str, window: Window) -> None:
         old = self.backup_sources.get(resource_id)
@@ -360,7 +363,8 @@ async def refresh(client: CloudClient, needs: RefreshNeeds) -> World:
     servers, volumes = await asyncio.gather(_servers(client, needs), _volumes(client, needs))
     sources = _sources(needs, servers, volumes)
     backups, complete = await _backups(client, needs, sources, set(servers))
-    await _children(client, backups, _usable(backups, needs, sources))
+    usable = [b for b in _usable(backups, needs, sources) if b.id not in needs.children_known]
+    await _children(client, backups, usable)
     vault_ids = needs.vault_ids | {b.vault_id for b in backups.values() if b.vault_id}
     vaults = await _vaults(client, vault_ids)
     return World(

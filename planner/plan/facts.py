@@ -51,15 +51,34 @@ def facts_for(restore: Restore, world: World) -> dict[str, str]:
     return out
 
 
+# A reconcile tracks a restore already running: its own backup and volumes are busy
+# because of it, and idle again once it ends. Neither is a fact that moved.
+_OWN_RESTORE = {"restoring": "available", "waiting_restore": "available", "restoring-backup": "available",
+                "in-use": "available"}
+
+
+def _settled(name: str, value: str) -> str:
+    return _OWN_RESTORE.get(value, value) if name.endswith(" status") else value
+
+
 def moved_facts(plan_actions: Sequence[Action], world: World) -> list[tuple[str, str, str, str]]:
-    """(address, fact, old, new) for every fact that differs now."""
+    """(address, fact, old, new) for every fact that differs now.
+
+    A backup's disk backups never change: where the world was refreshed without
+    them (``RefreshNeeds.children_known``: listings may show ``"children": []``),
+    the plan's record of them stands."""
     moved: list[tuple[str, str, str, str]] = []
     for a in plan_actions:
         if a.restore is None or not a.facts:
             continue
         now = facts_for(a.restore, world)
+        b = world.backups.get(a.restore.backup.id)
         for name, old in sorted(a.facts.items()):
             new = now.get(name, MISSING)
+            if new == MISSING and name.endswith(" disks") and b is not None and not b.children:
+                continue
+            if a.action == "reconcile" and _settled(name, new) == _settled(name, old):
+                continue
             if new != old:
                 moved.append((a.address, name, old, new))
     return moved

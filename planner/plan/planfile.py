@@ -482,6 +482,8 @@ def needs_for(plan: ExecutionPlan) -> RefreshNeeds:
         elif r.target.kind == "volume":
             needs.volume_ids.add(r.target.id)
         needs.volume_ids.update(d.volume_id for d in r.disks)
+        if any(name.endswith(" disks") for name in a.facts):
+            needs.children_known.add(r.backup.id)  # immutable, and recorded in the facts
     return needs
 
 
