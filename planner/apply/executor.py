@@ -129,6 +129,8 @@ class Flight:
     missing: int = 0  # consecutive listings that did not show this task
     previous: RestoreRecord | None = None  # the state record before this apply started it
     intent_open: bool = False  # a journal intent without its outcome
+    window: tuple[float, float] = (0.0, 0.0)  # the policy's last answer for it ...
+    window_key: tuple[int, int, int] = (-1, -1, -1)  # ... and what it was computed from
 
     @property
     def holds_slot(self) -> bool:
@@ -344,9 +346,15 @@ class Executor:
         return isinstance(self.clock, CloudClock) and not self.clock.confident
 
     def _window(self, f: Flight) -> tuple[float, float]:
+        """The policy's look window for f, recomputed only when what it depends on moved
+        (every wake asks for every task in flight; most did not change since the last)."""
         assert f.history is not None
-        pred = self.pace.predict(f.estimate_s, float(f.restore.size_gb))
-        return look_window(f.history, pred, self.poll_interval)
+        key = (f.history.version, self.pace.version, id(f.history))
+        if f.window_key != key:
+            pred = self.pace.predict(f.estimate_s, float(f.restore.size_gb))
+            f.window = look_window(f.history, pred, self.poll_interval)
+            f.window_key = key
+        return f.window
 
     def _verify_due(self, now: float) -> float | None:
         waiting = [f for f in self._flights.values() if f.phase is Phase.VERIFYING]

@@ -55,8 +55,10 @@ class TaskHistory:
     last_seen: float = 0.0  # the listing that last showed it unfinished
     progress: int = 0
     first_progress: tuple[float, int] | None = None  # (time, progress) of the first listing with progress > 0
+    version: int = 0  # bumped by every observation (callers cache what they derive from it)
 
     def observe(self, at: float, status: str, progress: int, started_at: float | None) -> None:
+        self.version += 1
         self.last_seen = max(self.last_seen, at)
         self.status = status
         if started_at is not None:
@@ -79,13 +81,20 @@ class Prediction:
 
 @dataclass
 class PaceModel:
-    """Duration = overhead + size / throughput, refitted from finished restores."""
+    """Duration = overhead + size / throughput, refitted from finished restores.
+
+    The fit and its spread are computed once per finished restore, not per look:
+    every wake asks for the prediction of every task in flight."""
 
     samples: deque[tuple[float, float, float]] = field(default_factory=lambda: deque(maxlen=SAMPLES))
+    _fit_cache: tuple[tuple[float, float] | None, float, float] | None = None  # (fit, ratio, spread)
+    version: int = 0  # bumped by every finished restore learned
 
     def learn(self, estimate_s: float, size_gb: float, actual_s: float) -> None:
         if actual_s > 0 and estimate_s > 0:
             self.samples.append((max(estimate_s, 1.0), max(size_gb, 0.0), actual_s))
+            self._fit_cache = None
+            self.version += 1
 
     @property
     def finished(self) -> int:
@@ -95,20 +104,27 @@ class PaceModel:
         n = len(self.samples)
         if n == 0:
             return Prediction(max(estimate_s, 1.0), UNKNOWN_PACE_LOW, known=False)
-        fit = self._fit() if n >= MIN_FIT_SAMPLES else None
+        fit, ratio, spread = self._refit()
         if fit is not None:
-            overhead, per_gb = fit
-            duration = overhead + per_gb * size_gb
-            errors = [abs(math.log(a / max(overhead + per_gb * s, 1e-3))) for _e, s, a in self.samples]
+            duration = fit[0] + fit[1] * size_gb
         else:
-            ratio = self._median_ratio()
             duration = max(estimate_s, 1.0) * ratio
-            errors = [abs(math.log(a / e / ratio)) for e, _s, a in self.samples]
-        spread = _quantile(errors, 0.9) * 1.25 + (0.05 if n >= 8 else 0.3 if n >= 3 else 0.7)
         return Prediction(max(duration, 0.5), max(UNKNOWN_PACE_LOW, math.exp(-spread)))
 
-    def _median_ratio(self) -> float:
-        return _quantile([a / e for e, _s, a in self.samples], 0.5)
+    def _refit(self) -> tuple[tuple[float, float] | None, float, float]:
+        if self._fit_cache is not None:
+            return self._fit_cache
+        n = len(self.samples)
+        fit = self._fit() if n >= MIN_FIT_SAMPLES else None
+        ratio = _quantile([a / e for e, _s, a in self.samples], 0.5)
+        if fit is not None:
+            overhead, per_gb = fit
+            errors = [abs(math.log(a / max(overhead + per_gb * s, 1e-3))) for _e, s, a in self.samples]
+        else:
+            errors = [abs(math.log(a / e / ratio)) for e, _s, a in self.samples]
+        spread = _quantile(errors, 0.9) * 1.25 + (0.05 if n >= 8 else 0.3 if n >= 3 else 0.7)
+        self._fit_cache = (fit, ratio, spread)
+        return self._fit_cache
 
     def _fit(self) -> tuple[float, float] | None:
         xs = [s for _e, s, _a in self.samples]
