@@ -37,7 +37,6 @@ import asyncio
 import contextlib
 import io
 import math
-import os
 import sys
 import tempfile
 import time
@@ -201,8 +200,8 @@ def _jobs(drill: Drill) -> list[Job]:
 
 def run_baseline(drill: Drill, skew: float) -> Measured:
     sim, clock = simulator(drill, clock_skew_s=skew)
-    with in_process(sim, clock):
-        settings = CloudSettings.from_env(os.environ, None, None)
+    with in_process(sim, clock) as cloud:
+        settings = CloudSettings.from_env(cloud.env, None, None)
 
     async def go() -> dict[str, float]:
         async with CloudClient(settings, transport=sim.transport(), clock=clock, max_rps=1e9) as client:

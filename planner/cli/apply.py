@@ -10,7 +10,6 @@ restore is recorded.
 
 from __future__ import annotations
 
-import argparse
 import asyncio
 import contextlib
 import signal
@@ -20,6 +19,8 @@ from pathlib import Path
 from planner.apply.executor import ApplyResult, Executor, Sink
 from planner.apply.progress import JsonSink, PlainSink, RichSink
 from planner.cli import common
+from planner.cli.context import Context, state_path
+from planner.cli.options import ApplyOptions
 from planner.cli.output import color_enabled
 from planner.cli.plan import render
 from planner.cloud.client import CloudClient
@@ -27,34 +28,34 @@ from planner.errors import UserError
 from planner.plan import planfile
 from planner.plan.model import ExecutionPlan
 from planner.plan.pipeline import load_config, make_plan
-from planner.state import backend as state_backend
 from planner.state.backend import Backend, StateStoreLike
 from planner.state.model import State
 
 
-def run(args: argparse.Namespace) -> int:
-    saved = planfile.load(args.path) if planfile.is_saved_plan(args.path) else None
-    required = getattr(args, "require_digest", None)
+def run(opts: ApplyOptions, ctx: Context) -> int:
+    saved = planfile.load(opts.path) if planfile.is_saved_plan(opts.path) else None
+    required = opts.require_digest
+    choice = opts.planning.choice
     if saved is not None:
-        _refuse_plan_options(args)
+        _refuse_plan_options(opts)
         if required:
             _require_digest(saved, required)
-        path = planfile.state_location(saved, getattr(args, "state", None))
+        path = planfile.state_location(saved, choice.state)
     else:
         if required:
             raise UserError(
                 "--require-digest applies to a saved plan only",
                 "save the plan with `restore-planner plan ... --out FILE` and apply FILE",
             )
-        path = common.state_path(args)
-    backend = state_backend.from_args(args, path, saved.state.path if saved is not None else None)
+        path = state_path(choice.state, opts.path)
+    backend = ctx.open_state(path, choice, opts.path, saved.state.path if saved is not None else None)
     try:
         if saved is not None:
             planfile.check_backend(
                 saved, backend.kind, str(path) if backend.kind == "local" else backend.ref
             )
         with backend.lock("apply"):
-            return asyncio.run(_apply(args, saved, path, backend))
+            return asyncio.run(_apply(opts, ctx, saved, path, backend))
     finally:
         backend.close()
 
@@ -69,16 +70,16 @@ def _require_digest(plan: ExecutionPlan, required: str) -> None:
         )
 
 
-def _refuse_plan_options(args: argparse.Namespace) -> None:
+def _refuse_plan_options(opts: ApplyOptions) -> None:
     """A saved plan is what was reviewed: options that would change it are refused, not
     ignored (an ignored --target would run the whole plan the operator meant to narrow)."""
     given = [
         flag
         for flag, value in (
-            ("--target", args.target),
-            ("--replace", args.replace),
-            ("--var", args.var),
-            ("--var-file", args.var_file),
+            ("--target", opts.planning.target),
+            ("--replace", opts.planning.replace),
+            ("--var", opts.planning.vars.var),
+            ("--var-file", opts.planning.vars.var_file),
         )
         if value
     ]
@@ -91,7 +92,7 @@ def _refuse_plan_options(args: argparse.Namespace) -> None:
 
 
 async def _apply(
-    args: argparse.Namespace, saved: ExecutionPlan | None, path: Path, backend: Backend
+    opts: ApplyOptions, ctx: Context, saved: ExecutionPlan | None, path: Path, backend: Backend
 ) -> int:
     existed = path.exists()  # before loading: a missing state loads as a new one
     store = backend.store()
@@ -99,7 +100,7 @@ async def _apply(
     if backend.kind != "local":
         existed = state.serial > 0  # a workspace not yet written loads as a new state
         path = Path(backend.ref)
-    req = common.plan_request(args)
+    req = common.plan_request(opts.path, opts.planning)
     config = None
     region: str | None
     project_id: str | None
@@ -110,32 +111,32 @@ async def _apply(
     else:
         config = load_config(req)  # offline problems need no cloud
         region, project_id = config.region, config.project_id
-    async with common.make_client(region=region, project_id=project_id) as client:
+    async with ctx.client(region=region, project_id=project_id) as client:
         if saved is not None:
             plan = saved
             await planfile.check_fresh(plan, client)
-            _announce(args, plan)
+            _announce(opts, plan)
         else:
             plan = await make_plan(req, client, state, backend.ref, config)
             planfile.seal(plan, state, path, existed, planfile.cloud_now(client))
-            if args.format == "text":
-                sys.stdout.write(render(plan, "text", args.no_color))
+            if opts.format == "text":
+                sys.stdout.write(render(plan, "text", opts.out.no_color, env=ctx.env))
         if not plan.has_changes:
-            if args.format == "text":
+            if opts.format == "text":
                 print("\nNothing to apply.")
             return 0
         # a saved plan was the review (Terraform's convention): it is not asked about again
-        if saved is None and not _confirm(plan, args):
+        if saved is None and not _confirm(plan, opts):
             print("Apply cancelled; nothing was changed.", file=sys.stderr)
             return 1
-        return await _execute(args, plan, client, store, state, backend)
+        return await _execute(opts, ctx, plan, client, store, state, backend)
 
 
-def _announce(args: argparse.Namespace, plan: ExecutionPlan) -> None:
+def _announce(opts: ApplyOptions, plan: ExecutionPlan) -> None:
     """What a saved plan is about to do, before it does it (the JSON stream stays on stdout)."""
-    out = sys.stdout if args.format == "text" else sys.stderr
+    out = sys.stdout if opts.format == "text" else sys.stderr
     lines = [
-        f"Applying the saved plan {args.path} (checked: not modified, not stale).",
+        f"Applying the saved plan {opts.path} (checked: not modified, not stale).",
         f"Plan digest: {plan.digest}",
         *planfile.overwrite_lines(plan),
     ]
@@ -143,8 +144,8 @@ def _announce(args: argparse.Namespace, plan: ExecutionPlan) -> None:
     out.flush()
 
 
-def _confirm(plan: ExecutionPlan, args: argparse.Namespace) -> bool:
-    if args.auto_approve:
+def _confirm(plan: ExecutionPlan, opts: ApplyOptions) -> bool:
+    if opts.auto_approve:
         return True
     n = plan.summary.targets_overwritten
     if not sys.stdin.isatty():
@@ -159,7 +160,8 @@ def _confirm(plan: ExecutionPlan, args: argparse.Namespace) -> bool:
 
 
 async def _execute(
-    args: argparse.Namespace,
+    opts: ApplyOptions,
+    ctx: Context,
     plan: ExecutionPlan,
     client: CloudClient,
     store: StateStoreLike,
@@ -168,9 +170,9 @@ async def _execute(
 ) -> int:
     total = sum(1 for a in plan.actions if a.action in ("restore", "re-restore", "reconcile"))
     sinks: list[Sink]
-    if args.format == "json":
+    if opts.format == "json":
         sinks = [JsonSink()]
-    elif sys.stdout.isatty() and color_enabled(args.no_color):
+    elif sys.stdout.isatty() and color_enabled(opts.out.no_color, env=ctx.env):
         sinks = [RichSink(total)]
     else:
         sinks = [PlainSink(total)]
@@ -185,8 +187,8 @@ async def _execute(
             journal,
             runlog,
             client.cloud_clock,
-            parallelism=args.parallelism,
-            poll_interval=args.poll_interval,
+            parallelism=opts.planning.parallelism,
+            poll_interval=opts.poll_interval,
             sinks=sinks,
         )
         loop = asyncio.get_running_loop()
@@ -220,7 +222,7 @@ async def _execute(
         finally:
             with contextlib.suppress(NotImplementedError, RuntimeError):
                 loop.remove_signal_handler(signal.SIGINT)
-    if args.format != "json":
+    if opts.format != "json":
         _summary(result, backend.run_location(runlog.run_id))
     return result.exit_code
 

@@ -14,6 +14,9 @@ import argparse
 import sys
 from dataclasses import dataclass, field
 
+from planner.cli.context import Context
+from planner.cli.options import CompletionOptions
+
 PROG = "restore-planner"
 
 
@@ -182,6 +185,6 @@ def script(shell: str, parser: argparse.ArgumentParser | None = None) -> str:
     return {"bash": bash, "zsh": zsh, "fish": fish}[shell](commands)
 
 
-def run(args: argparse.Namespace) -> int:
-    sys.stdout.write(script(args.shell))
+def run(opts: CompletionOptions, ctx: Context) -> int:
+    sys.stdout.write(script(opts.shell))
     return 0

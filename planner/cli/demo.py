@@ -10,17 +10,18 @@ estimated hours take about a minute of wall time.
 
 from __future__ import annotations
 
-import argparse
 import contextlib
 import sys
 from collections.abc import Sequence
 from pathlib import Path
 
+from planner.cli.context import Connection, Context
+from planner.cli.options import DemoOptions
 from planner.cli.output import color_enabled
 from planner.clock import Clock, ScaledClock, VirtualClock
 from planner.demo import DEMO_START, DRILL_PLAN, Workspace, demo_inventory, prepare, write
 from planner.demo import workspace as ws_files
-from planner.demo.cloud import connected
+from planner.demo.cloud import connection
 from planner.errors import UserError
 from planner.plan import planfile
 from planner.render.fmt import duration
@@ -34,7 +35,7 @@ _APPLY_TITLE = "apply the saved plan, exactly as reviewed, with live progress"
 _REPORT_TITLE = "the drill report: per restore and per wave, estimate vs actual, a timeline"
 
 
-def run(args: argparse.Namespace) -> int:
+def run(args: DemoOptions, ctx: Context) -> int:
     if args.servers < MIN_SERVERS:
         raise UserError(
             f"--servers must be at least {MIN_SERVERS} (one per tier), not {args.servers}"
@@ -49,7 +50,7 @@ def run(args: argparse.Namespace) -> int:
         raise UserError(
             f"--time-scale must be positive, or 0 to choose one, not {args.time_scale:g}"
         )
-    return _Demo(args).run()
+    return _Demo(args, ctx).run()
 
 
 def choose_scale(makespan_s: float, requested: float = 0.0) -> float:
@@ -60,11 +61,12 @@ def choose_scale(makespan_s: float, requested: float = 0.0) -> float:
 
 
 class _Demo:
-    def __init__(self, args: argparse.Namespace) -> None:
+    def __init__(self, args: DemoOptions, ctx: Context) -> None:
         self.args = args
+        self.ctx = ctx
         self.root = Path(args.dir)
-        self.color = color_enabled(args.no_color)
-        self.extra = ["--no-color"] if args.no_color else []
+        self.color = color_enabled(args.out.no_color, env=ctx.env)
+        self.extra = ["--no-color"] if args.out.no_color else []
         self._note = ""  # printed under the next step's heading
 
     def run(self) -> int:
@@ -73,39 +75,31 @@ class _Demo:
         self._intro(ws.reused)
         with contextlib.chdir(self.root):
             plan_clock = VirtualClock(start=DEMO_START)
-            with connected(
-                Simulator(load_inventory(ws_files.INVENTORY_FILE), clock=plan_clock), plan_clock
-            ):
-                rc = self._step(
-                    1, "check the plan offline (no cloud access)", ["validate", "plans/"]
-                )
-                rc = rc or self._step(
-                    2,
-                    "plan: read the cloud, choose backups, show what would be overwritten",
-                    [
-                        "plan",
-                        "plans/",
-                        "--out",
-                        ws_files.SAVED_PLAN,
-                        "--state",
-                        ws_files.STATE_FILE,
-                    ],
-                )
+            cloud = self._cloud(plan_clock)
+            rc = self._step(
+                1, "check the plan offline (no cloud access)", ["validate", "plans/"], cloud
+            )
+            rc = rc or self._step(
+                2,
+                "plan: read the cloud, choose backups, show what would be overwritten",
+                ["plan", "plans/", "--out", ws_files.SAVED_PLAN, "--state", ws_files.STATE_FILE],
+                cloud,
+            )
             if rc:
                 return self._stopped(rc)
             # Planning ran on a virtual clock (it only reads); the apply gets a
             # fresh simulator of the same inventory on a clock scaled from the
             # saved plan's estimate, continuing from where planning left off.
             clock = self._apply_clock(plan_clock.now())
-            with connected(Simulator(load_inventory(ws_files.INVENTORY_FILE), clock=clock), clock):
-                rc = self._step(3, _APPLY_TITLE, ["apply", ws_files.SAVED_PLAN, "--auto-approve"])
+            cloud = self._cloud(clock)
+            rc = self._step(3, _APPLY_TITLE, ["apply", ws_files.SAVED_PLAN, "--auto-approve"], cloud)
             if rc:
                 return self._stopped(rc)
             rc = self._step(
-                4, _REPORT_TITLE, ["report", "--format", "html", "--out", ws_files.REPORT_HTML]
+                4, _REPORT_TITLE, ["report", "--format", "html", "--out", ws_files.REPORT_HTML], cloud
             )
             rc = rc or self._step(
-                4, "", ["report", "--format", "markdown", "--out", ws_files.REPORT_MD]
+                4, "", ["report", "--format", "markdown", "--out", ws_files.REPORT_MD], cloud
             )
             if rc:
                 return self._stopped(rc)
@@ -160,7 +154,12 @@ class _Demo:
         )
         return ScaledClock(scale, start=start)
 
-    def _step(self, n: int, title: str, argv: Sequence[str]) -> int:
+    def _cloud(self, clock: Clock) -> Connection:
+        """A fresh simulator of the demo's inventory on ``clock``, reached in process."""
+        sim = Simulator(load_inventory(ws_files.INVENTORY_FILE), clock=clock)
+        return connection(sim, clock, base=self.ctx.env)
+
+    def _step(self, n: int, title: str, argv: Sequence[str], cloud: Connection) -> int:
         from planner.cli.main import main
 
         if title:
@@ -171,7 +170,7 @@ class _Demo:
         command = ["restore-planner", *argv, *self.extra]
         sys.stdout.write(self._style(f"$ {' '.join(command)}", "1") + "\n")
         sys.stdout.flush()
-        rc = main([*argv, *self.extra])
+        rc = main([*argv, *self.extra], env=cloud.env, transport=cloud.transport, clock=cloud.clock)
         sys.stdout.flush()
         return rc
 

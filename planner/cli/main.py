@@ -1,7 +1,10 @@
-"""Argument parsing and the single top-level error handler.
+"""Argument parsing, the command table and the single top-level error handler.
 
-Every command lives in its own module ``planner.cli.<name>`` exposing
-``run(args) -> int``; modules are imported lazily so ``--help`` stays fast.
+``main(argv, *, env, transport, clock)`` builds one ``Context`` (what the command
+runs in, ``planner.cli.context``), parses the arguments once into the command's
+frozen options (``planner.cli.options``) and calls ``run(opts, ctx) -> int`` from
+the table ``COMMANDS``; each command's module is imported only when it runs, so
+``--help`` stays fast.
 Exit codes: 0 success, 1 error (a usage error too: 2 means "changes present"
 for plan --detailed-exitcode), 2 changes present, 130 interrupted, 141 when
 stdout is a pipe the reader closed (like git and terraform, which die of SIGPIPE).
@@ -10,17 +13,24 @@ stdout is a pipe the reader closed (like git and terraform, which die of SIGPIPE
 from __future__ import annotations
 
 import argparse
-import importlib
 import os
 import sys
 import tempfile
 import time
 import traceback
-from collections.abc import Sequence
-from typing import Any, NoReturn
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Generic, NoReturn, TypeVar
 
 from planner import __version__
+from planner.cli import options as o
 from planner.errors import DiagnosticsError, UserError
+
+if TYPE_CHECKING:
+    import httpx
+
+    from planner.cli.context import Context
+    from planner.clock import Clock
 
 EXIT_OK = 0
 EXIT_ERROR = 1
@@ -114,7 +124,7 @@ def _fmt(p: argparse.ArgumentParser, choices: Sequence[str], default: str = "tex
 
 
 def _plan_path(p: argparse.ArgumentParser, what: str = "plan file or directory of *.yaml (default .)") -> None:
-    p.add_argument("path", nargs="?", default=".", help=what)
+    p.add_argument("path", nargs="?", default=o.DEFAULT_PATH, help=what)
 
 
 def _planning(p: argparse.ArgumentParser) -> None:
@@ -134,7 +144,8 @@ def _planning(p: argparse.ArgumentParser) -> None:
         metavar="ADDR",
         help="restore ADDR again even if state says it is done; repeatable",
     )
-    p.add_argument("--parallelism", type=_positive_int, default=10, metavar="N", help="restores in flight (default 10)")
+    p.add_argument("--parallelism", type=_positive_int, default=o.DEFAULT_PARALLELISM, metavar="N",
+                   help=f"restores in flight (default {o.DEFAULT_PARALLELISM})")
 
 
 class _Commands:
@@ -248,7 +259,7 @@ def _validate(cmds: _Commands) -> None:
             "restore-planner validate --changed plans/prod/db.yaml vars/staging.yaml   # pre-commit",
         ),
     )
-    p.add_argument("path", nargs="*", default=["."],
+    p.add_argument("path", nargs="*", default=[o.DEFAULT_PATH],
                    help="plan files or directories of *.yaml (default .); several are checked one by one")
     p.add_argument(
         "--changed",
@@ -306,9 +317,9 @@ def _plan_apply(cmds: _Commands) -> None:
     p.add_argument(
         "--poll-interval",
         type=float,
-        default=5.0,
+        default=o.DEFAULT_POLL_INTERVAL_S,
         metavar="S",
-        help="never poll task status more often than this (seconds, default 5)",
+        help=f"never poll task status more often than this (seconds, default {o.DEFAULT_POLL_INTERVAL_S:g})",
     )
 
 
@@ -331,25 +342,25 @@ def _state_commands(cmds: _Commands) -> None:
                    _examples("restore-planner state list plans/", "restore-planner state list --format json plans/"))
     _state(sp)
     _fmt(sp, ["text", "json"])
-    sp.add_argument("path", nargs="?", default=".", help=_STATE_PATH)
+    sp.add_argument("path", nargs="?", default=o.DEFAULT_PATH, help=_STATE_PATH)
     sp = scmds.add("show", "show one address in state", "Show what state recorded for one address.",
                    _examples('restore-planner state show \'db["db-01"]\' plans/',
                              "restore-planner state show db --format json --state backup/state.json"))
     _state(sp)
     _fmt(sp, ["text", "json"])
     sp.add_argument("address", help='address as `state list` prints it, e.g. db or app["app-01"]')
-    sp.add_argument("path", nargs="?", default=".", help=_STATE_PATH)
+    sp.add_argument("path", nargs="?", default=o.DEFAULT_PATH, help=_STATE_PATH)
     sp = scmds.add("rm", "forget addresses (does not touch the cloud)",
                    "Forget addresses: the next plan restores them again. The cloud is not touched.",
                    _examples("restore-planner state rm 'app[\"app-01\"]' --path plans/",
                              "restore-planner state rm web --state plans/.restore-planner/state.json"))
     _state(sp)
     sp.add_argument("address", nargs="+", help="addresses to forget (a block name forgets all its instances)")
-    sp.add_argument("--path", default=".", help=_STATE_PATH)
+    sp.add_argument("--path", default=o.DEFAULT_PATH, help=_STATE_PATH)
     sp = scmds.add("pull", "print the state as JSON", "Print the whole state (lineage, serial, records) as JSON.",
                    _examples("restore-planner state pull --backend postgres --workspace prod > prod.json"))
     _state(sp)
-    sp.add_argument("path", nargs="?", default=".", help=_STATE_PATH)
+    sp.add_argument("path", nargs="?", default=o.DEFAULT_PATH, help=_STATE_PATH)
     sp = scmds.add("push", "replace the state with a state file (lineage and serial checked)",
                    "Replace the state with FILE (`state pull` output or a state.json). Refused when FILE\n"
                    "is another state (lineage) or older than the state (serial), unless --force.",
@@ -357,7 +368,7 @@ def _state_commands(cmds: _Commands) -> None:
     _state(sp)
     sp.add_argument("file", help="a state file: `state pull` output or a .restore-planner/state.json")
     sp.add_argument("--force", action="store_true", help="replace even another or a newer state")
-    sp.add_argument("--path", default=".", help=_STATE_PATH)
+    sp.add_argument("--path", default=o.DEFAULT_PATH, help=_STATE_PATH)
     sp = scmds.add("mv", "rename an address in state (a renamed restore keeps its history)",
                    "Move the record of OLD to NEW, so a restore renamed in the plan shows as\n"
                    "unchanged instead of forget + restore. A block name moves all its instances.",
@@ -366,7 +377,7 @@ def _state_commands(cmds: _Commands) -> None:
     _state(sp)
     sp.add_argument("old", help="address or block recorded in state")
     sp.add_argument("new", help="its new address or block name")
-    sp.add_argument("--path", default=".", help=_STATE_PATH)
+    sp.add_argument("--path", default=o.DEFAULT_PATH, help=_STATE_PATH)
     sp = scmds.add("migrate", "copy a local state (and its run logs) into PostgreSQL",
                    "Copy the local state file, keeping its lineage, and its run logs into a\n"
                    "PostgreSQL workspace (PG_CONN_STR). Refused if the workspace holds another state\n"
@@ -374,7 +385,7 @@ def _state_commands(cmds: _Commands) -> None:
                    _examples("restore-planner state migrate plans/prod/ --workspace prod"))
     sp.add_argument("--state", metavar="PATH", help="the local state file (default: beside the plan)")
     sp.add_argument("--workspace", metavar="NAME", help="destination workspace (default: backend: block, else default)")
-    sp.add_argument("path", nargs="?", default=".", help=_STATE_PATH)
+    sp.add_argument("path", nargs="?", default=o.DEFAULT_PATH, help=_STATE_PATH)
     sp = scmds.add("force-unlock", "remove a stale lock left by a dead process",
                    "Remove the state lock with this id (the error naming the holder prints it).",
                    _examples("restore-planner state force-unlock 6f1c2a9e plans/"))
@@ -391,7 +402,7 @@ def _state_commands(cmds: _Commands) -> None:
 def _force_unlock_args(p: argparse.ArgumentParser) -> None:
     _state(p)
     p.add_argument("lock_id", help="the lock's id, as the lock error printed it")
-    p.add_argument("path", nargs="?", default=".", help=_STATE_PATH)
+    p.add_argument("path", nargs="?", default=o.DEFAULT_PATH, help=_STATE_PATH)
 
 
 def _report(cmds: _Commands) -> None:
@@ -412,7 +423,7 @@ def _report(cmds: _Commands) -> None:
         help="run id (default: the latest run); a plan file or directory instead uses the state beside it",
     )
     _state(p)
-    p.add_argument("path", nargs="?", default=".", help=argparse.SUPPRESS)
+    p.add_argument("path", nargs="?", default=o.DEFAULT_PATH, help=argparse.SUPPRESS)
     _fmt(p, ["markdown", "html", "junit", "json"], default="markdown")
     p.add_argument("--out", metavar="FILE", help="write to FILE instead of stdout")
     p.add_argument("--calibrate", action="store_true", help="fit overhead and throughput from the run")
@@ -490,14 +501,171 @@ def _sim(cmds: _Commands) -> None:
     sp.add_argument("--out", metavar="FILE", help="write here instead of stdout (.json: JSON)")
 
 
-def _dispatch(args: argparse.Namespace) -> int:
-    name = args.command
-    if name == "force-unlock":
-        name = "state"
-        args.state_command = "force-unlock"
-    module = importlib.import_module(f"planner.cli.{name.replace('-', '_')}")
-    rc: int = module.run(args)
-    return rc
+Opts = TypeVar("Opts")
+
+
+@dataclass(frozen=True)
+class Command(Generic[Opts]):
+    """A (sub)command: its options class and how it runs (imported when it does)."""
+
+    options: type[Opts]
+    run: Callable[[Opts, Context], int]
+
+
+# Each entry imports its module only when called: `--help` and completion stay fast.
+def _validate_run(opts: o.ValidateOptions, ctx: Context) -> int:
+    from planner.cli import validate
+
+    return validate.run(opts, ctx)
+
+
+def _graph_run(opts: o.GraphOptions, ctx: Context) -> int:
+    from planner.cli import graph
+
+    return graph.run(opts, ctx)
+
+
+def _plan_run(opts: o.PlanOptions, ctx: Context) -> int:
+    from planner.cli import plan
+
+    return plan.run(opts, ctx)
+
+
+def _apply_run(opts: o.ApplyOptions, ctx: Context) -> int:
+    from planner.cli import apply
+
+    return apply.run(opts, ctx)
+
+
+def _show_run(opts: o.ShowOptions, ctx: Context) -> int:
+    from planner.cli import show
+
+    return show.run(opts, ctx)
+
+
+def _state_list(opts: o.StateListOptions, ctx: Context) -> int:
+    from planner.cli import state
+
+    return state.run_list(opts, ctx)
+
+
+def _state_show(opts: o.StateShowOptions, ctx: Context) -> int:
+    from planner.cli import state
+
+    return state.run_show(opts, ctx)
+
+
+def _state_rm(opts: o.StateRmOptions, ctx: Context) -> int:
+    from planner.cli import state
+
+    return state.run_rm(opts, ctx)
+
+
+def _state_pull(opts: o.StatePullOptions, ctx: Context) -> int:
+    from planner.cli import state
+
+    return state.run_pull(opts, ctx)
+
+
+def _state_push(opts: o.StatePushOptions, ctx: Context) -> int:
+    from planner.cli import state
+
+    return state.run_push(opts, ctx)
+
+
+def _state_mv(opts: o.StateMvOptions, ctx: Context) -> int:
+    from planner.cli import state
+
+    return state.run_mv(opts, ctx)
+
+
+def _state_migrate(opts: o.StateMigrateOptions, ctx: Context) -> int:
+    from planner.cli import state
+
+    return state.run_migrate(opts, ctx)
+
+
+def _force_unlock(opts: o.ForceUnlockOptions, ctx: Context) -> int:
+    from planner.cli import state
+
+    return state.run_force_unlock(opts, ctx)
+
+
+def _report_run(opts: o.ReportOptions, ctx: Context) -> int:
+    from planner.cli import report
+
+    return report.run(opts, ctx)
+
+
+def _sim_serve(opts: o.SimServeOptions, ctx: Context) -> int:
+    from planner.cli import sim
+
+    return sim.serve(opts, ctx)
+
+
+def _sim_wait(opts: o.SimWaitOptions, ctx: Context) -> int:
+    from planner.cli import sim
+
+    return sim.wait(opts, ctx)
+
+
+def _sim_generate(opts: o.SimGenerateOptions, ctx: Context) -> int:
+    from planner.cli import sim
+
+    return sim.generate(opts, ctx)
+
+
+def _demo_run(opts: o.DemoOptions, ctx: Context) -> int:
+    from planner.cli import demo
+
+    return demo.run(opts, ctx)
+
+
+def _schema_run(opts: o.SchemaOptions, ctx: Context) -> int:
+    from planner.cli import schema
+
+    return schema.run(opts, ctx)
+
+
+def _completion_run(opts: o.CompletionOptions, ctx: Context) -> int:
+    from planner.cli import completion
+
+    return completion.run(opts, ctx)
+
+
+# The command line's (sub)command path -> what runs it. A test checks every parser
+# path has an entry and every entry a parser.
+COMMANDS: dict[str, Command[Any]] = {
+    "validate": Command(o.ValidateOptions, _validate_run),
+    "graph": Command(o.GraphOptions, _graph_run),
+    "plan": Command(o.PlanOptions, _plan_run),
+    "apply": Command(o.ApplyOptions, _apply_run),
+    "show": Command(o.ShowOptions, _show_run),
+    "state list": Command(o.StateListOptions, _state_list),
+    "state show": Command(o.StateShowOptions, _state_show),
+    "state rm": Command(o.StateRmOptions, _state_rm),
+    "state pull": Command(o.StatePullOptions, _state_pull),
+    "state push": Command(o.StatePushOptions, _state_push),
+    "state mv": Command(o.StateMvOptions, _state_mv),
+    "state migrate": Command(o.StateMigrateOptions, _state_migrate),
+    "state force-unlock": Command(o.ForceUnlockOptions, _force_unlock),
+    "force-unlock": Command(o.ForceUnlockOptions, _force_unlock),
+    "report": Command(o.ReportOptions, _report_run),
+    "sim serve": Command(o.SimServeOptions, _sim_serve),
+    "sim wait": Command(o.SimWaitOptions, _sim_wait),
+    "sim generate": Command(o.SimGenerateOptions, _sim_generate),
+    "demo": Command(o.DemoOptions, _demo_run),
+    "schema": Command(o.SchemaOptions, _schema_run),
+    "completion": Command(o.CompletionOptions, _completion_run),
+}
+
+_SUBCOMMAND_DESTS = ("command", "state_command", "sim_command")
+
+
+def command_path(ns: argparse.Namespace) -> str:
+    """"state list" for `state list ...`: the (sub)command names the arguments chose."""
+    chosen = vars(ns)
+    return " ".join(str(chosen[d]) for d in _SUBCOMMAND_DESTS if chosen.get(d))
 
 
 def _crash_log(exc: BaseException) -> str:
@@ -545,28 +713,42 @@ def _stdout_closed() -> int:
     return EXIT_BROKEN_PIPE
 
 
-def _chosen(parser: argparse.ArgumentParser, args: argparse.Namespace) -> argparse.ArgumentParser:
-    """The innermost (sub)command parser the arguments selected."""
-    for dest in ("command", "state_command", "sim_command"):
-        actions = [a for a in parser._actions if isinstance(a, argparse._SubParsersAction) and a.dest == dest]
-        name = getattr(args, dest, None)
-        if actions and name in actions[0].choices:
-            parser = actions[0].choices[name]
+def _chosen(parser: argparse.ArgumentParser, path: str) -> argparse.ArgumentParser:
+    """The innermost (sub)command parser of ``path`` ("state list")."""
+    for name in path.split():
+        actions = [a for a in parser._actions if isinstance(a, argparse._SubParsersAction)]
+        if not actions or name not in actions[0].choices:
+            break
+        parser = actions[0].choices[name]
     return parser
 
 
-def main(argv: Sequence[str] | None = None) -> int:
+def main(
+    argv: Sequence[str] | None = None,
+    *,
+    env: Mapping[str, str] | None = None,
+    transport: httpx.AsyncBaseTransport | None = None,
+    clock: Clock | None = None,
+) -> int:
+    """The command line. ``env`` (default: the process environment), ``transport`` and
+    ``clock`` (default: real HTTP, the wall clock) are for in-process callers: the demo,
+    tests, bench (see ``planner.cli.context``)."""
     parser = build_parser()
     try:
         args, extra = parser.parse_known_args(argv)
         if extra:  # argparse would blame the top level; the mistyped command's usage helps more
-            _chosen(parser, args).error(f"unrecognized arguments: {' '.join(extra)}")
+            _chosen(parser, command_path(args)).error(f"unrecognized arguments: {' '.join(extra)}")
     except BrokenPipeError:  # `--help | head -1`
         return _stdout_closed()
-    if not args.command:
+    path = command_path(args)
+    if not path:
         parser.print_help(sys.stderr)
         return EXIT_ERROR
-    debug = bool(getattr(args, "debug", False))
+    command = COMMANDS[path]
+    opts = o.from_namespace(command.options, args)
+    out = opts.out
+    assert isinstance(out, o.Output)  # every options class has it: a test checks
+    debug = out.debug
     if debug:
         import logging
 
@@ -575,7 +757,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         for noisy in ("httpcore", "httpx", "asyncio"):
             logging.getLogger(noisy).setLevel(logging.WARNING)
     try:
-        rc = _dispatch(args)
+        from planner.cli.context import Context
+
+        rc = command.run(opts, Context.build(env, transport, clock))
         sys.stdout.flush()  # a closed pipe shows here when the output fit in the buffer
         return rc
     except BrokenPipeError:
@@ -586,7 +770,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except DiagnosticsError as exc:
         from planner.render.diagnostics import render_text
 
-        color = not getattr(args, "no_color", False)
+        color = not out.no_color
         sys.stderr.write(render_text(exc.diagnostics, color=color and sys.stderr.isatty()))
         if debug:
             traceback.print_exc()

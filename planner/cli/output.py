@@ -5,15 +5,20 @@ from __future__ import annotations
 import json
 import os
 import sys
+from collections.abc import Mapping
 from typing import Any, TextIO
 
 
-def color_enabled(no_color_flag: bool = False, stream: TextIO | None = None) -> bool:
-    """Colour on a TTY; never when piped, with --no-color or with NO_COLOR set."""
+def color_enabled(
+    no_color_flag: bool = False, stream: TextIO | None = None, env: Mapping[str, str] | None = None
+) -> bool:
+    """Colour on a TTY; never when piped, with --no-color or with NO_COLOR set
+    (``env``: the command's environment, ``Context.env``; the process's by default)."""
     stream = stream or sys.stdout
-    if no_color_flag or os.environ.get("NO_COLOR", "") != "":
+    env = os.environ if env is None else env
+    if no_color_flag or env.get("NO_COLOR", "") != "":
         return False
-    if os.environ.get("FORCE_COLOR", "") != "":
+    if env.get("FORCE_COLOR", "") != "":
         return True
     isatty = getattr(stream, "isatty", None)
     return bool(isatty and isatty())

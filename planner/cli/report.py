@@ -2,22 +2,16 @@
 
 from __future__ import annotations
 
-import argparse
 import sys
 from pathlib import Path
 
+from planner.cli.context import Context, state_path
+from planner.cli.options import ReportOptions
 from planner.errors import UserError
 from planner.report import render
 from planner.report.calibrate import calibrate, render_calibration
 from planner.report.model import build_report
-from planner.state import backend as state_backend
 from planner.state.backend import Backend
-from planner.state.store import default_state_path
-
-
-def _state_path(args: argparse.Namespace) -> Path:
-    state = getattr(args, "state", None)
-    return Path(state) if state else default_state_path(getattr(args, "path", None) or ".")
 
 
 def _run_id(backend: Backend, wanted: str | None) -> str:
@@ -33,12 +27,12 @@ def _run_id(backend: Backend, wanted: str | None) -> str:
     return wanted
 
 
-def run(args: argparse.Namespace) -> int:
-    wanted = getattr(args, "run_id", None)
+def run(opts: ReportOptions, ctx: Context) -> int:
+    wanted, path = opts.run_id, opts.path
     if wanted and Path(wanted).exists():
         # `report plans/`: a plan file or directory names the state beside it
-        args.path, wanted = wanted, None
-    backend = state_backend.from_args(args, _state_path(args))
+        path, wanted = wanted, None
+    backend = ctx.open_state(state_path(opts.choice.state, path), opts.choice, path)
     try:
         run_id = _run_id(backend, wanted)
         events = backend.read_run(run_id)
@@ -46,8 +40,8 @@ def run(args: argparse.Namespace) -> int:
         backend.close()
     report = build_report(events)
     report.run_id = report.run_id or run_id
-    fmt = getattr(args, "format", None) or "markdown"
-    if getattr(args, "calibrate", False):
+    fmt = opts.format
+    if opts.calibrate:
         cal = calibrate(report)
         text = (
             cal.model_dump_json(indent=2) + "\n"
@@ -56,13 +50,13 @@ def run(args: argparse.Namespace) -> int:
         )
     else:
         text = render(report, fmt)
-    out = getattr(args, "out", None)
+    out = opts.out_file
     if out:
         try:
             Path(out).write_text(text, encoding="utf-8")
         except OSError as exc:
             raise UserError(f"cannot write {out}: {exc.strerror or exc}") from None
-        what = "calibration" if getattr(args, "calibrate", False) else f"{fmt} report"
+        what = "calibration" if opts.calibrate else f"{fmt} report"
         print(f"Wrote {what} of run {run_id} to {out}")
     else:
         sys.stdout.write(text)

@@ -5,11 +5,12 @@ specs/plan.schema.json is this output, checked in; a test fails on drift.
 
 from __future__ import annotations
 
-import argparse
 import json
 import sys
 from typing import Any
 
+from planner.cli.context import Context
+from planner.cli.options import SchemaOptions
 from planner.config.schema import PlanDocument
 
 DRAFT_07 = "http://json-schema.org/draft-07/schema#"
@@ -29,6 +30,6 @@ def schema_text() -> str:
     return json.dumps(plan_schema(), indent=2, sort_keys=False) + "\n"
 
 
-def run(args: argparse.Namespace) -> int:
+def run(opts: SchemaOptions, ctx: Context) -> int:
     sys.stdout.write(schema_text())
     return 0

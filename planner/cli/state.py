@@ -8,24 +8,44 @@ atomically, the database read is one snapshot); the commands that write do.
 
 from __future__ import annotations
 
-import argparse
 import difflib
 import sys
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Protocol, TypeVar
 
 from planner.addresses import Address, AddressError
+from planner.cli.context import Context, state_path
+from planner.cli.options import (
+    ForceUnlockOptions,
+    StateChoice,
+    StateListOptions,
+    StateMigrateOptions,
+    StateMvOptions,
+    StatePullOptions,
+    StatePushOptions,
+    StateRmOptions,
+    StateShowOptions,
+)
 from planner.cli.output import print_json
 from planner.errors import UserError
 from planner.state import backend as state_backend
 from planner.state.backend import Backend
 from planner.state.model import RestoreRecord, State
-from planner.state.store import StateStore, default_state_path
+from planner.state.store import StateStore
 
 
-def _state_path(args: argparse.Namespace) -> Path:
-    explicit = getattr(args, "state", None)
-    return Path(explicit) if explicit else default_state_path(str(getattr(args, "path", ".")))
+class _OnState(Protocol):
+    """The options of a subcommand that works on one state: ``choice`` and ``path``."""
+
+    @property
+    def choice(self) -> StateChoice: ...
+    @property
+    def path(self) -> str: ...
+
+
+_O = TypeVar("_O", bound=_OnState)
 
 
 def _parse(text: str) -> Address:
@@ -59,7 +79,7 @@ def _unknown_error(missing: list[str], state: State, path: Path | str) -> UserEr
     return UserError(f"not in state {path}: {', '.join(missing)}", hint=" ".join(hints))
 
 
-def _list(args: argparse.Namespace, b: Backend) -> int:
+def _list(args: StateListOptions, b: Backend) -> int:
     path = b.describe()
     state = b.store().load()
     records = [state.restores[str(a)] for a in state.addresses()]
@@ -107,7 +127,7 @@ def _show_text(rec: RestoreRecord) -> list[str]:
     return [f"# {rec.address}"] + [f"{k:<17}{v}" for k, v in pairs]
 
 
-def _show(args: argparse.Namespace, b: Backend) -> int:
+def _show(args: StateShowOptions, b: Backend) -> int:
     path = b.describe()
     addr = _parse(args.address)
     state = b.store().load()
@@ -127,7 +147,7 @@ def _show(args: argparse.Namespace, b: Backend) -> int:
     return 0
 
 
-def _rm(args: argparse.Namespace, b: Backend) -> int:
+def _rm(args: StateRmOptions, b: Backend) -> int:
     path = b.describe()
     addrs = [_parse(a) for a in args.address]
     with b.lock("state rm"):
@@ -150,7 +170,7 @@ def _rm(args: argparse.Namespace, b: Backend) -> int:
     return 0
 
 
-def _force_unlock(args: argparse.Namespace, b: Backend) -> int:
+def _force_unlock(args: ForceUnlockOptions, b: Backend) -> int:
     info = b.force_unlock(args.lock_id)
     print(f"Removed lock {info.id} held by {info.describe()}; {b.describe()} is unlocked.")
     return 0
@@ -167,7 +187,7 @@ def _moves(old: Address, new: Address, recorded: list[Address]) -> list[tuple[Ad
     return [(old, new)] if old in recorded else []
 
 
-def _mv(args: argparse.Namespace, b: Backend) -> int:
+def _mv(args: StateMvOptions, b: Backend) -> int:
     old, new = _parse(args.old), _parse(args.new)
     with b.lock("state mv"):
         store = b.store()
@@ -195,7 +215,7 @@ def _mv(args: argparse.Namespace, b: Backend) -> int:
     return 0
 
 
-def _pull(b: Backend) -> int:
+def _pull(args: StatePullOptions, b: Backend) -> int:
     state = b.store().load()
     sys.stdout.write(state.model_dump_json(indent=1) + "\n")
     return 0
@@ -208,7 +228,7 @@ def _read_state_file(file: str) -> State:
     return StateStore(p).load()  # refuses what is not a whole, valid state (a .log beside it counts)
 
 
-def _push(args: argparse.Namespace, b: Backend) -> int:
+def _push(args: StatePushOptions, b: Backend) -> int:
     incoming = _read_state_file(args.file)
     with b.lock("state push"):
         store = b.store()
@@ -242,17 +262,17 @@ def _push(args: argparse.Namespace, b: Backend) -> int:
     return 0
 
 
-def _migrate(args: argparse.Namespace) -> int:
+def run_migrate(args: StateMigrateOptions, ctx: Context) -> int:
     from planner.state.postgres import PostgresBackend
 
-    local_path = _state_path(args)
+    local_path = state_path(args.state, args.path)
     if not local_path.is_file():
         raise UserError(f"no local state at {local_path}", hint="point --state at the state file to migrate")
     local = state_backend.LocalBackend(local_path)
     choice = state_backend.choose(
         flag="postgres", workspace=args.workspace, state_flag=None, saved_ref=None, plan_path=args.path
     )
-    dest = state_backend.open_backend(choice, local_path)
+    dest = state_backend.open_backend(choice, local_path, ctx.env)
     assert isinstance(dest, PostgresBackend)
     try:
         with local.lock("state migrate"), dest.lock("state migrate"):
@@ -290,26 +310,25 @@ def _migrate(args: argparse.Namespace) -> int:
     return 0
 
 
-def run(args: argparse.Namespace) -> int:
-    command = getattr(args, "state_command", None)
-    if command == "migrate":
-        return _migrate(args)
-    b = state_backend.from_args(args, _state_path(args))
-    try:
-        if command == "list":
-            return _list(args, b)
-        if command == "show":
-            return _show(args, b)
-        if command == "rm":
-            return _rm(args, b)
-        if command == "mv":
-            return _mv(args, b)
-        if command == "pull":
-            return _pull(b)
-        if command == "push":
-            return _push(args, b)
-        if command == "force-unlock":
-            return _force_unlock(args, b)
-    finally:
-        b.close()
-    raise UserError("state needs a subcommand: list, show, rm, mv, pull, push, migrate or force-unlock")
+def _on_backend(
+    command: Callable[[_O, Backend], int],
+) -> Callable[[_O, Context], int]:
+    """``command`` run on the backend its options choose, closed after."""
+
+    def run(opts: _O, ctx: Context) -> int:
+        b = ctx.open_state(state_path(opts.choice.state, opts.path), opts.choice, opts.path)
+        try:
+            return command(opts, b)
+        finally:
+            b.close()
+
+    return run
+
+
+run_list = _on_backend(_list)
+run_show = _on_backend(_show)
+run_rm = _on_backend(_rm)
+run_mv = _on_backend(_mv)
+run_pull = _on_backend(_pull)
+run_push = _on_backend(_push)
+run_force_unlock = _on_backend(_force_unlock)

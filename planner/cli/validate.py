@@ -1,18 +1,22 @@
-"""``restore-planner validate``: offline checks of plan files (no cloud access)."""
+"""``restore-planner validate``: offline checks of plan files (no cloud access).
+
+The checks are the pipeline's offline stage (``planner.plan.pipeline.offline``),
+the same that ``graph``, ``plan`` and ``apply PATH`` run first; this module only
+chooses which plans to check (several paths, plan directories, ``--changed``)
+and prints what was found.
+"""
 
 from __future__ import annotations
 
-import argparse
 import sys
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
+from dataclasses import replace
 from pathlib import Path
 
-from planner.addresses import Address
+from planner.cli.context import Context
+from planner.cli.options import ValidateOptions
 from planner.cli.output import color_enabled
-from planner.config.load import evaluate
-from planner.config.spec import DependencyRef, RestoreSpec
-from planner.diagnostics import Diagnostic, SourceRange
-from planner.graph.build import GraphNode, build, node_from_spec
+from planner.plan.pipeline import offline
 from planner.render.diagnostics import render_json, render_text
 
 
@@ -54,71 +58,49 @@ def changed_plans(files: Sequence[str]) -> list[tuple[str, list[str]]]:
     return sorted(plans.items())
 
 
-def run(args: argparse.Namespace) -> int:
-    paths = [args.path] if isinstance(args.path, str) else list(args.path) or ["."]
-    if getattr(args, "changed", False):
+def run(opts: ValidateOptions, ctx: Context) -> int:
+    paths = list(opts.path) or ["."]
+    if opts.changed:
         rc = 0
         for plan, var_files in changed_plans(paths):
-            one = argparse.Namespace(**{**vars(args), "path": plan, "changed": False,
-                                        "var_file": list(args.var_file) or var_files})
-            if args.format != "json":
+            chosen = opts.vars.var_file or tuple(var_files)
+            if opts.format != "json":
                 print(f"{plan}:", end=" ", flush=True)
-            rc = max(rc, run(one))
+            rc = max(rc, run(replace(opts, path=(plan,), changed=False,
+                                     vars=replace(opts.vars, var_file=chosen)), ctx))  # fmt: skip
         return rc
     if len(paths) > 1:
         rc = 0
         for path in paths:
-            if args.format != "json":
+            if opts.format != "json":
                 print(f"{path}:", end=" ", flush=True)
-            rc = max(rc, run(argparse.Namespace(**{**vars(args), "path": path})))
+            rc = max(rc, run(replace(opts, path=(path,)), ctx))
         return rc
-    args = argparse.Namespace(**{**vars(args), "path": paths[0]})
-    subdirs = plan_dirs(args.path)
+    subdirs = plan_dirs(paths[0])
     if subdirs:
         rc = 0
         for sub in subdirs:
-            one = argparse.Namespace(**{**vars(args), "path": sub})
-            if args.format != "json":
+            if opts.format != "json":
                 print(f"{sub}:", end=" ", flush=True)
-            rc = max(rc, run(one))
+            rc = max(rc, run(replace(opts, path=(sub,)), ctx))
         return rc
-    ev = evaluate(args.path, list(args.var_file), list(args.var))
-    config, diags = ev.config, ev.diagnostics
-    blocks = 0
-    if ev.specs or ev.failed_blocks:
-        diags = [*diags, *_graph_diagnostics(ev.specs, ev.failed_blocks, ev.failed_depends_on, ev.failed_ranges)]
-    if config is not None:
-        blocks = len({r.address.block for r in config.restores})
-    failed = config is None or any(d.is_error for d in diags)
-    if args.format == "json":
+    checked = offline(paths[0], opts.vars.var_file, opts.vars.var)
+    config, diags = checked.config, checked.diagnostics
+    if opts.format == "json":
         sys.stdout.write(render_json(diags))
     elif diags:
-        sys.stderr.write(render_text(diags, color=color_enabled(args.no_color, sys.stderr)))
-    if failed:
+        no_color = opts.out.no_color
+        sys.stderr.write(render_text(diags, color=color_enabled(no_color, sys.stderr, ctx.env)))
+    if checked.failed or config is None:
         return 1
-    if args.format != "json" and config is not None:
+    if opts.format != "json":
         n = len(config.restores)
         files = len(config.files)
+        blocks = len({r.address.block for r in config.restores})
         print(
             f"Valid: {_plural(n, 'restore')} ({_plural(blocks, 'block')}) in {_plural(files, 'file')}."
         )
     return 0
-
-
-def _graph_diagnostics(
-    specs: Sequence[RestoreSpec],
-    failed: frozenset[str],
-    failed_deps: Mapping[str, tuple[DependencyRef, ...]],
-    failed_at: Mapping[str, SourceRange | None],
-) -> list[Diagnostic]:
-    # a restore that did not evaluate still exists: references to it are not "unknown",
-    # and its own plainly written depends_on is checked like anyone's
-    placeholders = [
-        GraphNode(Address(name), failed_deps.get(name, ()), None, None, failed_at.get(name), unexpanded=True)
-        for name in sorted(failed)
-    ]
-    _graph, diags = build([*(node_from_spec(s) for s in specs), *placeholders])
-    return list(diags)
 
 
 def _plural(n: int, word: str) -> str:

@@ -1,24 +1,29 @@
 """Connect the CLI, in this process, to an in-process simulator.
 
-The CLI reads its cloud settings from HW_* variables and, for the demo and
-tests, its transport and clock from ``planner.cli.common``. ``connected`` sets
-both for the duration of a block and puts back what was there, so a demo run
-inside a test (or a user's shell with real credentials exported) leaves no trace
-and never talks to a real cloud.
+``connection(sim, clock)`` is what ``main(argv, env=, transport=, clock=)`` needs
+to talk to ``sim``: an environment naming it (HW_* set for the simulator, the
+user's own HW_* credentials left out) and its in-process transport. The process
+environment is never changed, so a demo run inside a test (or a user's shell
+with real credentials exported) leaves no trace and never talks to a real cloud.
+
+``connected`` does the same for a block of ``main([...])`` calls (tests, bench):
+see ``planner.cli.context.connecting``.
 """
 
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 
-from planner.cli import common
+import httpx
+
+from planner.cli.context import Connection, connecting
 from planner.clock import Clock
 from planner.sim import Simulator
 
 # Any of these in the user's environment would change which credentials the
-# client picks, so all are cleared while the demo runs.
+# client picks, so none is passed on to a command talking to the simulator.
 _HW_VARS = (
     "HW_ENDPOINT", "HW_REGION_NAME", "HW_PROJECT_ID", "HW_AUTH_TOKEN", "HW_ACCESS_KEY",
     "HW_SECRET_KEY", "HW_SECURITY_TOKEN", "HW_USER_NAME", "HW_USER_PASSWORD", "HW_DOMAIN_NAME",
@@ -29,25 +34,29 @@ _HW_VARS = (
 UNUSED_ENDPOINT = "http://127.0.0.1:1"
 
 
-@contextmanager
-def connected(sim: Simulator, clock: Clock) -> Iterator[Simulator]:
-    saved_env = {k: os.environ.get(k) for k in _HW_VARS}
-    saved = (common.TRANSPORT, common.CLOCK)
-    for k in _HW_VARS:
-        os.environ.pop(k, None)
-    os.environ.update(
+def connection(
+    sim: Simulator,
+    clock: Clock,
+    transport: httpx.AsyncBaseTransport | None = None,
+    base: Mapping[str, str] | None = None,
+) -> Connection:
+    """``sim`` reached in process: ``base`` (the process environment) without its HW_*
+    variables, plus the simulator's; ``transport`` wraps ``sim.transport()`` if given."""
+    env = {k: v for k, v in (os.environ if base is None else base).items() if k not in _HW_VARS}
+    env.update(
         HW_ENDPOINT=UNUSED_ENDPOINT,
         HW_REGION_NAME=sim.region,
         HW_PROJECT_ID=sim.project_id,
         HW_AUTH_TOKEN=sim.credentials.token,
     )
-    common.TRANSPORT, common.CLOCK = sim.transport(), clock
-    try:
-        yield sim
-    finally:
-        common.TRANSPORT, common.CLOCK = saved
-        for k, v in saved_env.items():
-            if v is None:
-                os.environ.pop(k, None)
-            else:
-                os.environ[k] = v
+    return Connection(env, transport or sim.transport(), clock)
+
+
+@contextmanager
+def connected(
+    sim: Simulator, clock: Clock, transport: httpx.AsyncBaseTransport | None = None
+) -> Iterator[Connection]:
+    """``main([...])`` inside the block talks to ``sim``; the connection is yielded so a
+    test can swap its transport or edit its environment between commands."""
+    with connecting(connection(sim, clock, transport)) as conn:
+        yield conn

@@ -1,7 +1,11 @@
-"""The plan pipeline: load -> refresh -> resolve -> validate -> graph -> diff -> plan.
+"""The plan pipeline: load -> evaluate -> graph -> (refresh -> resolve -> validate -> diff).
 
-Only ``refresh`` talks to the cloud; everything after it is a pure function of
-(PlanConfig, World, State). Errors are collected across every stage that can
+The one orchestration ``validate``, ``graph``, ``plan`` and ``apply PATH`` share.
+``offline`` is everything that needs no cloud (files, schema, templates,
+references, the graph's cycles and conflicts): every command runs it first and
+reports the same problems, before it looks for cloud settings. ``make_plan`` goes
+on: only ``refresh`` talks to the cloud; everything after it is a pure function
+of (PlanConfig, World, State). Errors are collected across every stage that can
 run and raised once as a DiagnosticsError, so one run reports every problem.
 """
 
@@ -18,12 +22,13 @@ from planner.clock import to_datetime
 from planner.cloud.client import CloudClient
 from planner.cloud.models import World
 from planner.cloud.world import needs_for, refresh
-from planner.config.load import load_plan
+from planner.config.load import Evaluated, evaluate
 from planner.config.spec import PlanConfig
 from planner.diagnostics import Diagnostic, error
 from planner.errors import DiagnosticsError, UserError
+from planner.graph import RestoreGraph
 from planner.graph.analysis import batches, critical_path, estimate_makespan
-from planner.graph.build import GraphNode, build
+from planner.graph.build import GraphNode, build, node_from_spec
 from planner.plan.diff import diff
 from planner.plan.facts import facts_for
 from planner.plan.model import (
@@ -39,20 +44,63 @@ from planner.state.model import State
 from planner.validate import cloud, guards
 
 
-@dataclass
+@dataclass(kw_only=True)
 class PlanRequest:
     path: str
+    parallelism: int  # its default is the CLI's (planner.cli.options), defined once there
     var_files: list[str] = field(default_factory=list)
     var_args: list[str] = field(default_factory=list)
     targets: list[str] = field(default_factory=list)
     replace: list[str] = field(default_factory=list)
-    parallelism: int = 10
+
+
+@dataclass(frozen=True)
+class Offline:
+    """What the plan files say without the cloud: the config (None when any error was
+    found), the graph of the restores that evaluated, and every problem found."""
+
+    config: PlanConfig | None
+    graph: RestoreGraph | None
+    diagnostics: list[Diagnostic]
+
+    @property
+    def failed(self) -> bool:
+        return self.config is None or any(d.is_error for d in self.diagnostics)
+
+    def require(self) -> tuple[PlanConfig, RestoreGraph]:
+        """The config and graph, or every problem raised at once."""
+        if self.failed or self.config is None or self.graph is None:
+            raise DiagnosticsError(self.diagnostics)
+        return self.config, self.graph
+
+
+def offline(path: str, var_files: Sequence[str] = (), var_args: Sequence[str] = ()) -> Offline:
+    """Load and evaluate the plan files, then build the graph of what evaluated."""
+    ev = evaluate(path, list(var_files), list(var_args))
+    diags = list(ev.diagnostics)
+    graph: RestoreGraph | None = None
+    if ev.specs or ev.failed_blocks or ev.config is not None:
+        graph, graph_diags = build(_offline_nodes(ev))
+        diags += graph_diags
+    return Offline(ev.config, graph, diags)
+
+
+def _offline_nodes(ev: Evaluated) -> list[GraphNode]:
+    # a restore that did not evaluate still exists: references to it are not "unknown",
+    # and its own plainly written depends_on is checked like anyone's
+    placeholders = [
+        GraphNode(
+            Address(name), ev.failed_depends_on.get(name, ()), None, None,
+            ev.failed_ranges.get(name), unexpanded=True,
+        )
+        for name in sorted(ev.failed_blocks)
+    ]  # fmt: skip
+    return [*(node_from_spec(s) for s in ev.specs), *placeholders]
 
 
 def load_config(req: PlanRequest) -> PlanConfig:
-    config, diags = load_plan(req.path, req.var_files, req.var_args)
-    if config is None or any(d.is_error for d in diags):
-        raise DiagnosticsError(diags)
+    """The plan's offline problems, all of them, before anything needs the cloud."""
+    config, _graph = offline(req.path, req.var_files, req.var_args).require()
     return config
 
 

@@ -17,7 +17,10 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import httpx
+
 from planner.addresses import Address
+from planner.cli.context import Connection
 from planner.clock import VirtualClock
 from planner.demo.cloud import connected
 from planner.sim import Simulator, dump_inventory, generate_inventory, parse_inventory
@@ -145,10 +148,14 @@ def simulator(
 
 
 @contextmanager
-def in_process(sim: Simulator, clock: VirtualClock) -> Iterator[None]:
-    """The CLI talks to ``sim`` for the duration (environment and transport)."""
-    with connected(sim, clock):
-        yield
+def in_process(
+    sim: Simulator, clock: VirtualClock, transport: httpx.AsyncBaseTransport | None = None
+) -> Iterator[Connection]:
+    """``main([...])`` talks to ``sim`` for the duration (environment and transport; the
+    process environment is not changed). The connection is yielded: a test may swap its
+    ``transport`` (one that drops answers) or edit its ``env`` between two commands."""
+    with connected(sim, clock, transport) as conn:
+        yield conn
 
 
 def addr(block: str) -> str:

@@ -13,7 +13,6 @@ from pathlib import Path
 import httpx
 import pytest
 
-from planner.cli import common
 from planner.cli.main import main
 from tests.apply.checks import duplicates, read_state, run_events
 from tests.apply.drill import in_process, make_drill, simulator, write_drill
@@ -52,9 +51,8 @@ def test_lost_or_empty_answer_adopts_the_task(tmp_path: Path, mangle: Mangle) ->
     drill = make_drill(12, seed=2)
     _inv, plan = write_drill(drill, tmp_path)
     sim, clock = simulator(drill)
-    with in_process(sim, clock):
-        dropping = Dropping(sim.transport(), {0, 2, 5}, mangle)
-        common.TRANSPORT = dropping
+    dropping = Dropping(sim.transport(), {0, 2, 5}, mangle)
+    with in_process(sim, clock, dropping):
         rc = main(["apply", str(plan), "--auto-approve", "--no-color"])
     assert rc == 0
     assert dropping.seen == len(drill.target)  # one POST per restore: none sent twice
@@ -76,7 +74,7 @@ def test_lost_with_simulator_fault_then_cleared(tmp_path: Path) -> None:
     _inv, plan = write_drill(drill, tmp_path)
     sim, clock = simulator(drill)
     saved = tmp_path / "drill.plan"
-    with in_process(sim, clock):
+    with in_process(sim, clock) as cloud:
         assert main(["plan", str(plan), "--out", str(saved), "--no-color"]) in (0, 2)
         inner = sim.transport()
 
@@ -89,7 +87,7 @@ def test_lost_with_simulator_fault_then_cleared(tmp_path: Path) -> None:
                 finally:
                     sim.with_faults(lost=0.0)
 
-        common.TRANSPORT = LoseFirstPosts()
+        cloud.transport = LoseFirstPosts()
         assert main(["apply", str(saved), "--auto-approve", "--no-color"]) == 0
     ledger = sim.ledger()
     assert duplicates(ledger) == []

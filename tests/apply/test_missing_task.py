@@ -7,7 +7,6 @@ from pathlib import Path
 
 import httpx
 
-from planner.cli import common
 from planner.cli.main import main
 from tests.apply.checks import duplicates, read_state
 from tests.apply.drill import in_process, make_drill, simulator, write_drill
@@ -44,9 +43,8 @@ def _run(tmp_path: Path, hide_get: bool) -> tuple[int, HidingTasks, dict[str, ob
     drill = make_drill(5, seed=6, levels=1)
     _inv, plan = write_drill(drill, tmp_path)
     sim, clock = simulator(drill)
-    with in_process(sim, clock):
-        hiding = HidingTasks(sim.transport(), hide_get)
-        common.TRANSPORT = hiding
+    hiding = HidingTasks(sim.transport(), hide_get)
+    with in_process(sim, clock, hiding):
         rc = main(["apply", str(plan), "--auto-approve", "--no-color"])
     return rc, hiding, sim.ledger(), len(drill.target)
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 
 import pytest
@@ -102,13 +101,12 @@ def test_saved_plan_names_its_region_and_project(tmp_path: Path, capsys: pytest.
     """Without HW_REGION_NAME/HW_PROJECT_ID, apply uses the saved plan's; with others, it refuses."""
     drill, plan, saved = _saved(tmp_path)
     sim, clock = simulator(drill)
-    with in_process(sim, clock):
+    with in_process(sim, clock) as cloud:
         assert main(["plan", str(plan), "--out", str(saved), "--no-color"]) in (0, 2)
-        # in_process restores the environment when it ends
-        os.environ["HW_PROJECT_ID"] = "0" * 32  # another (well-formed) project
+        cloud.env["HW_PROJECT_ID"] = "0" * 32  # another (well-formed) project
         assert main(["apply", str(saved), "--auto-approve", "--no-color"]) == 1
         assert "the plan was made for sim-1/" in capsys.readouterr().err
         assert sim.ledger()["restores"] == []
-        del os.environ["HW_PROJECT_ID"], os.environ["HW_REGION_NAME"]
+        del cloud.env["HW_PROJECT_ID"], cloud.env["HW_REGION_NAME"]
         assert main(["apply", str(saved), "--auto-approve", "--no-color"]) == 0
     assert len(sim.ledger()["restores"]) == len(drill.size_gb)

@@ -9,7 +9,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from planner.cli import common
+from planner.cli.context import Connection, connecting
 from planner.cli.main import main
 from planner.clock import VirtualClock
 
@@ -17,19 +17,14 @@ PLAN = "version: 1\ncloud: {region: r1, project_id: 0a1b2c3d4e5f60718293a4b5c6d7
 
 
 @pytest.fixture
-def cloud(request: pytest.FixtureRequest) -> Iterator[None]:
-    handler = request.param
-    saved = (common.TRANSPORT, common.CLOCK)
-    env = {k: os.environ.pop(k) for k in list(os.environ) if k.startswith(("HW_", "OS_"))}
-    os.environ.update({"HW_AUTH_TOKEN": "t0k3n", "HW_ENDPOINT": "https://cloud.example.com"})
-    common.TRANSPORT, common.CLOCK = httpx.MockTransport(handler), VirtualClock(1.8e9)
-    try:
-        yield
-    finally:
-        common.TRANSPORT, common.CLOCK = saved
-        for k in ("HW_AUTH_TOKEN", "HW_ENDPOINT"):
-            os.environ.pop(k, None)
-        os.environ.update(env)
+def cloud(request: pytest.FixtureRequest) -> Iterator[Connection]:
+    """``main`` talks to a mock cloud answering with ``request.param`` (the process
+    environment is not touched: the connection carries its own)."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("HW_", "OS_"))}
+    env.update({"HW_AUTH_TOKEN": "t0k3n", "HW_ENDPOINT": "https://cloud.example.com"})
+    conn = Connection(env, httpx.MockTransport(request.param), VirtualClock(1.8e9))
+    with connecting(conn):
+        yield conn
 
 
 def _refused(request: httpx.Request) -> httpx.Response:
@@ -49,7 +44,7 @@ def _forbidden(request: httpx.Request) -> httpx.Response:
     indirect=["cloud"],
 )
 def test_cloud_errors_end_with_a_hint(
-    cloud: None, hint: str, tmp_path: Path, capsys: pytest.CaptureFixture[str], caplog: pytest.LogCaptureFixture
+    cloud: Connection, hint: str, tmp_path: Path, capsys: pytest.CaptureFixture[str], caplog: pytest.LogCaptureFixture
 ) -> None:
     (tmp_path / "plan.yaml").write_text(PLAN)
     assert main(["plan", str(tmp_path / "plan.yaml"), "--no-color"]) == 1

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from planner.cli import common
+from planner.cli.context import Context
 from planner.cli.demo import choose_scale
 from planner.cli.main import main
 
@@ -81,7 +81,7 @@ def test_demo_runs_every_step_and_writes_the_reports(
     assert (d / "report.md").read_text(encoding="utf-8").strip()
     # the demo leaves the process as it found it
     assert os.getcwd() == cwd
-    assert common.TRANSPORT is None and common.CLOCK is None
+    assert Context.build().transport is None and Context.build().clock is None
     assert os.environ["HW_ACCESS_KEY"] == "a-real-key-in-the-users-shell"
     assert "HW_AUTH_TOKEN" not in os.environ
 

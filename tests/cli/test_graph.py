@@ -6,9 +6,7 @@ import pathlib
 
 import pytest
 
-from planner.cli.graph import run
-from planner.cli.main import build_parser
-from planner.errors import DiagnosticsError
+from planner.cli.main import main
 
 PLAN = """\
 version: 1
@@ -37,14 +35,10 @@ restores:
 """
 
 
-def _args(path: pathlib.Path, *extra: str):  # type: ignore[no-untyped-def]
-    return build_parser().parse_args(["graph", str(path), *extra])
-
-
 def test_prints_mermaid(tmp_path: pathlib.Path, capsys: pytest.CaptureFixture[str]) -> None:
     plan = tmp_path / "plan.yaml"
     plan.write_text(PLAN)
-    assert run(_args(plan, "--format", "mermaid")) == 0
+    assert main(["graph", str(plan), "--format", "mermaid"]) == 0
     assert capsys.readouterr().out == (
         "flowchart LR\n"
         '  r_app_app_01["app[#quot;app-01#quot;]"]\n'
@@ -55,11 +49,12 @@ def test_prints_mermaid(tmp_path: pathlib.Path, capsys: pytest.CaptureFixture[st
     )
 
 
-def test_cycle_is_a_diagnostics_error(tmp_path: pathlib.Path) -> None:
+def test_cycle_is_a_diagnostic(tmp_path: pathlib.Path, capsys: pytest.CaptureFixture[str]) -> None:
     plan = tmp_path / "plan.yaml"
     plan.write_text(CYCLE)
-    with pytest.raises(DiagnosticsError) as exc:
-        run(_args(plan))
-    [diag] = exc.value.diagnostics
-    assert (diag.code, diag.summary) == ("RP204", "dependency cycle: app -> db -> app")
-    assert diag.range is not None and diag.range.line == 7
+    assert main(["graph", str(plan), "--no-color"]) == 1
+    out, err = capsys.readouterr()
+    assert out == ""
+    assert f"{plan}:7:" in err
+    assert "error[RP204]: dependency cycle: app -> db -> app" in err
+    assert err.endswith("1 error, 0 warnings\n")
