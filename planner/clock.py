@@ -25,10 +25,6 @@ def to_datetime(ts: float) -> datetime:
     return datetime.fromtimestamp(ts, tz=UTC)
 
 
-def rfc3339(ts: float) -> str:
-    return to_datetime(ts).strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
 class WallClock:
     def now(self) -> float:
         return time.time()

@@ -22,40 +22,21 @@ from __future__ import annotations
 import json
 import os
 from dataclasses import dataclass, replace
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 from types import TracebackType
 from typing import Any
 
+from planner import jsonl
 from planner.addresses import Address, AddressError
 from planner.errors import UserError
 from planner.fsutil import fsync_dir, write_synced
+from planner.timefmt import parse as parse_ts
+from planner.timefmt import rfc3339_ms
 
 
 def journal_path(state_path: Path) -> Path:
     return state_path.with_name(state_path.name + ".journal")
-
-
-_second: tuple[datetime | None, str] = (None, "")  # the last whole second formatted, and its text
-
-
-def format_ts(at: datetime | float) -> str:
-    """RFC 3339 in UTC with milliseconds; a float is seconds since the epoch (a Clock).
-
-    Every event and journal line carries one, so the text of the current second is
-    reused rather than formatted again.
-    """
-    global _second
-    dt = datetime.fromtimestamp(at, tz=UTC) if isinstance(at, int | float) else at.astimezone(UTC)
-    whole = dt.replace(microsecond=0)
-    cached = _second
-    if whole != cached[0]:
-        cached = _second = (whole, whole.strftime("%Y-%m-%dT%H:%M:%S."))
-    return f"{cached[1]}{dt.microsecond // 1000:03d}Z"
-
-
-def parse_ts(text: str) -> datetime:
-    return datetime.fromisoformat(text.replace("Z", "+00:00")).astimezone(UTC)
 
 
 @dataclass(frozen=True)
@@ -70,32 +51,6 @@ class JournalEntry:
     at: datetime
     task_id: str | None = None
     accepted_at: datetime | None = None
-
-
-def read_lines(path: Path) -> list[dict[str, Any]]:
-    """Complete JSON lines of a JSON-lines file; a torn final line (a kill mid-write) is dropped."""
-    try:
-        data = path.read_bytes()
-    except FileNotFoundError:
-        return []
-    lines = data.split(b"\n")
-    if lines and lines[-1] != b"":  # no newline yet: the write never finished
-        lines.pop()
-    out: list[dict[str, Any]] = []
-    for n, line in enumerate(lines, start=1):
-        if not line.strip():
-            continue
-        try:
-            obj = json.loads(line)
-        except (json.JSONDecodeError, UnicodeDecodeError):
-            obj = None
-        if not isinstance(obj, dict):
-            raise UserError(
-                f"{path}:{n}: damaged line in a file restore-planner only appends to",
-                hint="the file was not changed; inspect it before running apply again",
-            )
-        out.append(obj)
-    return out
 
 
 def fold(
@@ -144,48 +99,22 @@ def intent_event(
         "backup_id": backup_id,
         "target_id": target_id,
         "body_digest": body_digest,
-        "at": format_ts(at),
+        "at": rfc3339_ms(at),
     }
 
 
 class Journal:
     def __init__(self, path: Path) -> None:
         self.path = Path(path)
-        self._fd: int | None = None
+        self._file: jsonl.Appender | None = None
 
-    def _open(self) -> int:
-        if self._fd is not None:
-            return self._fd
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        existed = self.path.exists()
-        fd = os.open(self.path, os.O_RDWR | os.O_CREAT | os.O_APPEND, 0o644)
-        self._drop_torn_tail(fd)
-        if not existed:  # make the new directory entry durable too
-            fsync_dir(self.path.parent)
-        self._fd = fd
-        return fd
-
-    @staticmethod
-    def _drop_torn_tail(fd: int) -> None:
-        # Appending after a partial line would glue the next event onto it.
-        size = os.fstat(fd).st_size
-        if size == 0 or os.pread(fd, 1, size - 1) == b"\n":
-            return
-        back = min(size, 1 << 16)
-        while True:
-            chunk = os.pread(fd, back, size - back)
-            cut = chunk.rfind(b"\n")
-            if cut >= 0 or back == size:
-                os.ftruncate(fd, size - back + cut + 1)
-                os.fsync(fd)
-                return
-            back = min(size, back * 4)
+    def _open(self) -> jsonl.Appender:
+        if self._file is None:
+            self._file = jsonl.Appender(self.path)
+        return self._file
 
     def _append(self, obj: dict[str, Any], sync: bool = True) -> None:
-        fd = self._open()
-        os.write(fd, json.dumps(obj, separators=(",", ":")).encode() + b"\n")
-        if sync:
-            os.fsync(fd)
+        self._open().write(json.dumps(obj, separators=(",", ":")).encode() + b"\n", sync=sync)
 
     def intent(
         self,
@@ -202,11 +131,11 @@ class Journal:
         self._append(intent_event(run_id, address, backup_id, target_id, body_digest, at), sync)
 
     def sync(self) -> None:
-        os.fsync(self._open())
+        self._open().sync()
 
     def accepted(self, address: Address, task_id: str, at: datetime | float) -> None:
         self._append(
-            {"event": "accepted", "address": str(address), "task_id": task_id, "at": format_ts(at)},
+            {"event": "accepted", "address": str(address), "task_id": task_id, "at": rfc3339_ms(at)},
             # Only the intent must be durable before the POST: if this line is lost in a
             # crash, the next apply finds the task by backup, target and time instead.
             sync=False,
@@ -214,12 +143,12 @@ class Journal:
 
     def finished(self, address: Address, status: str, at: datetime | float) -> None:
         self._append(
-            {"event": "finished", "address": str(address), "status": status, "at": format_ts(at)},
+            {"event": "finished", "address": str(address), "status": status, "at": rfc3339_ms(at)},
             sync=False,  # the outcome is in state; a lost line only causes a harmless lookup
         )
 
     def _fold(self) -> tuple[dict[str, JournalEntry], dict[str, list[tuple[int, dict[str, Any]]]]]:
-        return fold(read_lines(self.path), str(self.path))
+        return fold(jsonl.read_objects(self.path, "journal"), str(self.path))
 
     def pending(self) -> list[JournalEntry]:
         """Intents with no finished event, oldest first."""
@@ -239,9 +168,9 @@ class Journal:
         fsync_dir(self.path.parent)
 
     def close(self) -> None:
-        if self._fd is not None:
-            os.close(self._fd)
-            self._fd = None
+        if self._file is not None:
+            self._file.close()
+            self._file = None
 
     def __enter__(self) -> Journal:
         return self

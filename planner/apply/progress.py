@@ -3,25 +3,31 @@
 ``JsonSink`` one event per line (``--format json``); ``PlainSink`` one line per
 state change (not a TTY: CI logs); ``RichSink`` live bars on a terminal: the
 whole run, per-wave counts, and each restore in flight with its percentage.
+Each line of ``--format json`` is one event as the run log holds it
+(``planner.apply.events``, ``specs/run-log.schema.json``).
 """
 
 from __future__ import annotations
 
-import json
 import sys
 from collections import Counter
-from typing import Any, TextIO
+from typing import TextIO
 
 from rich.console import Console
 from rich.progress import BarColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
+
+from planner.apply import events as ev
+from planner.timefmt import rfc3339_ms
+
+_OUTCOMES = (ev.RestoreSucceeded, ev.RestoreFailed, ev.RestoreSkipped)
 
 
 class JsonSink:
     def __init__(self, stream: TextIO | None = None) -> None:
         self.stream = stream or sys.stdout
 
-    def __call__(self, event: dict[str, Any]) -> None:
-        self.line(json.dumps(event, ensure_ascii=False, default=str))
+    def __call__(self, event: ev.Event) -> None:
+        self.line(ev.encode(event))
 
     def line(self, text: str) -> None:
         """An event already serialized (the run log's line: one encoding per event)."""
@@ -35,29 +41,27 @@ class PlainSink:
         self.total = total
         self.finished = 0
 
-    def __call__(self, e: dict[str, Any]) -> None:
-        kind = e["kind"]
-        ts = e["ts"][11:19]
-        addr = e.get("address", "")
+    def __call__(self, e: ev.Event) -> None:
         line = None
-        if kind == "restore_started":
-            t = e["target"]
-            verb = "adopting earlier task of" if e.get("adopted") else "restoring"
-            line = f"{addr}: {verb} {t['kind']} {t['name'] or t['id']} from backup {e['backup_id']}"
-        elif kind == "restore_waiting":
-            line = f"{addr}: waiting {e['retry_in_s']:.0f}s, the cloud said {e['reason']}"
-        elif kind == "restore_accepted":
-            line = f"{addr}: accepted, task {e['task_id']}"
-        elif kind in ("restore_succeeded", "restore_failed", "restore_skipped"):
+        if isinstance(e, ev.RestoreStarted):
+            t = e.target
+            verb = "adopting earlier task of" if e.adopted else "restoring"
+            line = f"{e.address}: {verb} {t.kind} {t.name or t.id} from backup {e.backup_id}"
+        elif isinstance(e, ev.RestoreWaiting):
+            line = f"{e.address}: waiting {e.retry_in_s:.0f}s, the cloud said {e.reason}"
+        elif isinstance(e, ev.RestoreAccepted):
+            line = f"{e.address}: accepted, task {e.task_id}"
+        elif isinstance(e, _OUTCOMES):
             self.finished += 1
             done = f"[{self.finished}/{self.total}]"
-            if kind == "restore_succeeded":
-                line = f"{addr}: succeeded {done}"
-            elif kind == "restore_failed":
-                line = f"{addr}: FAILED {e['error_code']}: {e['error_message']} {done}"
+            if isinstance(e, ev.RestoreSucceeded):
+                line = f"{e.address}: succeeded {done}"
+            elif isinstance(e, ev.RestoreFailed):
+                line = f"{e.address}: FAILED {e.error_code}: {e.error_message} {done}"
             else:
-                line = f"{addr}: skipped, dependency {', '.join(e['because'])} failed {done}"
+                line = f"{e.address}: skipped, dependency {', '.join(e.because)} failed {done}"
         if line:
+            ts = rfc3339_ms(e.ts)[11:19] if e.ts else "--:--:--"
             self.stream.write(f"{ts} {line}\n")
             self.stream.flush()
 
@@ -85,27 +89,25 @@ class RichSink:
         if task is not None:
             self.progress.update(task, completed=progress)
 
-    def __call__(self, e: dict[str, Any]) -> None:
+    def __call__(self, e: ev.Event) -> None:
         if not self.started:
             self.progress.start()
             self.started = True
-        kind = e["kind"]
-        addr = e.get("address", "")
-        if kind == "restore_started":
-            self.wave_of[addr] = f"wave {e['wave']}" if e.get("wave") else f"batch {e.get('batch') or '-'}"
-            self.tasks[addr] = self.progress.add_task(f"  {addr}", total=100)
-        elif kind == "restore_progress":
-            self.live(addr, e["progress"])
-        elif kind in ("restore_succeeded", "restore_failed", "restore_skipped"):
-            task = self.tasks.pop(addr, None)
+        if isinstance(e, ev.RestoreStarted):
+            self.wave_of[e.address] = f"wave {e.wave}" if e.wave else f"batch {e.batch or '-'}"
+            self.tasks[e.address] = self.progress.add_task(f"  {e.address}", total=100)
+        elif isinstance(e, ev.RestoreProgress):
+            self.live(e.address, e.progress)
+        elif isinstance(e, _OUTCOMES):
+            task = self.tasks.pop(e.address, None)
             if task is not None:
                 self.progress.remove_task(task)
-            outcome = kind.removeprefix("restore_")
-            self.waves[f"{self.wave_of.get(addr, 'skipped')} {outcome}"] += 1
+            outcome = e.kind.removeprefix("restore_")
+            self.waves[f"{self.wave_of.get(e.address, 'skipped')} {outcome}"] += 1
             self.progress.advance(self.overall)
-            if kind == "restore_failed":
-                self.console.print(f"[red]{addr}: failed {e['error_code']}: {e['error_message']}[/red]")
+            if isinstance(e, ev.RestoreFailed):
+                self.console.print(f"[red]{e.address}: failed {e.error_code}: {e.error_message}[/red]")
             summary = ", ".join(f"{k}: {v}" for k, v in sorted(self.waves.items()))
             self.progress.update(self.overall, description=f"all restores ({summary})")
-        elif kind == "run_finished":
+        elif isinstance(e, ev.RunFinished):
             self.progress.stop()

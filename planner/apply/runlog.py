@@ -1,9 +1,10 @@
 """The run log: one JSON-lines file per apply, ``runs/<run-id>.jsonl`` beside the state.
 
-Owns writing events and reading runs back; ``planner.report`` turns them into a
-drill report. Each line is ``{"ts": RFC 3339, "kind": ..., **fields}``. Times come
-from the apply's Clock, so a simulated drill logs simulated time. Events are
-written with one ``os.write`` each (a crash loses at most the line being
+Owns the files of run logs: writing events and reading runs back; what an event
+holds is ``planner.apply.events`` (``specs/run-log.schema.json``), and
+``planner.report`` turns them into a drill report. Times come from the apply's
+Clock, so a simulated drill logs simulated time. Events are appended with
+``planner.jsonl`` one ``os.write`` each (a crash loses at most the line being
 written; readers drop a torn last line) and not fsynced one by one: the run log
 is a report, the journal and state are the records that must survive.
 
@@ -14,7 +15,6 @@ sorting them sorts runs by start time.
 from __future__ import annotations
 
 import difflib
-import json
 import os
 import re
 from datetime import datetime
@@ -22,25 +22,12 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any
 
-from planner.addresses import Address
-from planner.apply.journal import format_ts, read_lines
+from planner import jsonl, timefmt
+from planner.apply import events
+from planner.apply.events import Event
 from planner.clock import Clock, WallClock, to_datetime
 from planner.errors import UserError
 
-KINDS = frozenset(
-    {
-        "run_started",  # plan {summary}, parallelism
-        "restore_started",  # address, backup_id, target, batch, wave, estimate_s
-        "restore_accepted",  # address, task_id
-        "restore_progress",  # address, progress
-        "restore_succeeded",  # address, started_at, ended_at (cloud task times)
-        "restore_failed",  # address, error_code, error_message, started_at, ended_at
-        "restore_skipped",  # address, because, wave, batch, estimate_s, depends_on
-        "restore_withdrawn",  # address, reason: started, never accepted by the cloud (Ctrl-C)
-        "restore_waiting",  # address, reason, retry_in_s (the cloud asked to retry later)
-        "run_finished",  # counts, exit_code
-    }
-)
 _RUN_ID_RE = re.compile(r"^[0-9]{8}T[0-9]{6}Z-[0-9a-z]+$")
 
 
@@ -49,29 +36,23 @@ def runs_dir(state_path: Path) -> Path:
 
 
 def new_run_id(now: float) -> str:
-    return to_datetime(now).strftime("%Y%m%dT%H%M%SZ") + "-" + os.urandom(2).hex()
+    return timefmt.compact(now) + "-" + os.urandom(2).hex()
 
 
-def _jsonable(value: Any) -> Any:
-    if isinstance(value, datetime):
-        return format_ts(value)
-    if isinstance(value, Address):
-        return str(value)
-    if isinstance(value, dict):
-        return {str(k): _jsonable(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [_jsonable(v) for v in value]
-    return value
+def stamp(clock: Clock, event: Event) -> tuple[Event, str]:
+    """The event with its time (the clock's now unless it has one) and its JSON line;
+    shared with the PostgreSQL run log."""
+    if event.ts is None:
+        event = event.model_copy(update={"ts": to_datetime(clock.now())})
+    return event, events.encode(event)
 
 
-def make_event(clock: Clock, kind: str, fields: dict[str, Any]) -> tuple[dict[str, Any], str]:
-    """One event and its JSON line (shared with the PostgreSQL run log)."""
-    if kind not in KINDS:
-        raise ValueError(f"unknown run log event kind {kind!r}")
+def event_of(kind: str, fields: dict[str, Any]) -> Event:
+    """The event of ``kind`` with ``fields``; ``ts`` may be epoch seconds (a Clock's)."""
     ts = fields.pop("ts", None)
-    obj = {"ts": format_ts(clock.now() if ts is None else ts), "kind": kind}
-    obj.update(_jsonable(fields))
-    return obj, json.dumps(obj, ensure_ascii=False, default=str)
+    if ts is not None and not isinstance(ts, datetime):
+        ts = to_datetime(ts)
+    return events.make(kind, {"ts": ts, **fields})
 
 
 def check_run_id(run_id: str) -> str:
@@ -86,11 +67,8 @@ class RunLog:
         self.run_id = run_id
         self._clock: Clock = clock or WallClock()
         self.last_line = ""  # the newest event as written (sinks printing JSON reuse it)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        # O_EXCL: two applies never share a log, even with the same run id
-        self._fd: int | None = os.open(
-            path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_APPEND, 0o644
-        )
+        # exclusive: two applies never share a log, even with the same run id
+        self._file = jsonl.Appender(path, exclusive=True)
 
     @classmethod
     def create(
@@ -100,19 +78,19 @@ class RunLog:
         run_id = check_run_id(run_id or new_run_id(clock.now()))
         return cls(runs_dir(state_path) / f"{run_id}.jsonl", run_id, clock)
 
-    def event(self, kind: str, **fields: Any) -> dict[str, Any]:
-        """Append one event; ``ts`` (datetime or epoch seconds) defaults to the clock's now."""
-        if self._fd is None:
-            raise ValueError(f"run log {self.path} is closed")
-        obj, self.last_line = make_event(self._clock, kind, fields)
-        os.write(self._fd, self.last_line.encode() + b"\n")
-        return obj
+    def record(self, event: Event) -> Event:
+        """Append one event, stamped with the clock's now unless it has a time."""
+        event, line = stamp(self._clock, event)
+        self._file.write(line.encode() + b"\n", sync=False)
+        self.last_line = line
+        return event
+
+    def event(self, kind: str, **fields: Any) -> Event:
+        """``record`` for an event given as its kind and fields (``ts``: datetime or epoch seconds)."""
+        return self.record(event_of(kind, fields))
 
     def close(self) -> None:
-        if self._fd is not None:
-            os.fsync(self._fd)
-            os.close(self._fd)
-            self._fd = None
+        self._file.close(sync=True)
 
     def __enter__(self) -> RunLog:
         return self
@@ -135,7 +113,7 @@ def list_runs(state_path: Path) -> list[str]:
 
 
 def read_run(state_path: Path, run_id: str | None = None) -> list[dict[str, Any]]:
-    """The events of ``run_id`` (the latest run when None)."""
+    """The lines of ``run_id`` (the latest run when None), as written: ``events.decode`` reads them."""
     runs = list_runs(state_path)
     if run_id is None:
         if not runs:
@@ -150,4 +128,4 @@ def read_run(state_path: Path, run_id: str | None = None) -> list[dict[str, Any]
         if runs and not close:
             hint += f"; the latest is {runs[-1]}"
         raise UserError(f"no run {run_id} beside {state_path}", hint=hint)
-    return read_lines(runs_dir(state_path) / f"{run_id}.jsonl")
+    return jsonl.read_objects(runs_dir(state_path) / f"{run_id}.jsonl", "run log")

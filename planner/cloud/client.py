@@ -25,6 +25,7 @@ from planner.cloud.models import Backup, OperationLog, Server, Vault, Volume
 from planner.cloud.ratelimit import RateLimiter
 from planner.cloud.retry import RetryPolicy
 from planner.cloud.settings import CloudSettings, api_base
+from planner.timefmt import rfc3339_s
 
 log = logging.getLogger("planner.cloud")
 
@@ -75,7 +76,7 @@ def _count(body: parse.Json) -> int | None:
 
 
 def time_param(when: datetime) -> str:
-    return when.strftime("%Y-%m-%dT%H:%M:%SZ")
+    return rfc3339_s(when)
 
 
 class CloudClient:

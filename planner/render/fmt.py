@@ -8,7 +8,8 @@ prints it, so a server named with escape codes cannot colour or move a terminal.
 from __future__ import annotations
 
 import re
-from datetime import UTC, datetime
+
+from planner.timefmt import rfc3339 as rfc3339  # the renderers' name for it
 
 # C0/C1 controls, and the invisible characters that reorder or hide text: bidi
 # embeddings/overrides/isolates (U+202A-202E, U+2066-2069: "evil\u202eexe.txt" reads
@@ -73,11 +74,3 @@ def short_digest(digest: str, keep: int = 12) -> str:
     return clean(hexpart[:keep])
 
 
-def rfc3339(when: datetime | None) -> str:
-    """RFC 3339 in UTC with ``Z``; naive datetimes are taken as UTC."""
-    if when is None:
-        return "-"
-    if when.tzinfo is None:
-        when = when.replace(tzinfo=UTC)
-    text = when.astimezone(UTC).isoformat()
-    return text.removesuffix("+00:00") + "Z"

@@ -1,8 +1,10 @@
 """Run log events -> RunReport: what happened to each restore, per wave and per run.
 
 Owns the report model and ``build_report`` (pure: events in, report out). It
-does not read files (``planner.apply.runlog`` does) and does not render
-(markdown, html, junit do, from this model only, so the formats agree).
+does not read files (``planner.apply.runlog`` does), reads each line through
+``planner.apply.events`` (tolerantly: a damaged field is unknown, not fatal),
+and does not render (markdown, html, junit do, from this model only, so the
+formats agree).
 
 A restore's start is the cloud task's ``started_at`` when the log has it (the
 time the cloud actually began), else the ``restore_started`` event time; its
@@ -12,10 +14,13 @@ log (the apply was interrupted or killed) is ``unknown``.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import UTC, datetime
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
+
+from planner.apply import events as ev
 
 Outcome = Literal["succeeded", "failed", "skipped", "unknown"]
 OUTCOMES: tuple[Outcome, ...] = ("succeeded", "failed", "skipped", "unknown")
@@ -94,83 +99,45 @@ class RunReport(_Model):
     restores: list[RestoreResult] = Field(default_factory=list)
 
 
-def parse_ts(text: Any) -> datetime | None:
-    if not isinstance(text, str) or not text:
-        return None
-    try:
-        return datetime.fromisoformat(text.replace("Z", "+00:00")).astimezone(UTC)
-    except ValueError:
-        return None
+def _row(rows: dict[str, dict[str, Any]], address: str) -> dict[str, Any]:
+    return rows.setdefault(address, {"address": address, "outcome": "unknown"})
 
 
-def _num(value: Any) -> float | None:
-    return float(value) if isinstance(value, int | float) and not isinstance(value, bool) else None
-
-
-def _int(value: Any) -> int | None:
-    return value if isinstance(value, int) and not isinstance(value, bool) else None
-
-
-def _str(value: Any) -> str | None:
-    """A run log field that should be text: numbers are accepted, anything else is dropped."""
-    if isinstance(value, str):
-        return value
-    return str(value) if isinstance(value, int | float) and not isinstance(value, bool) else None
-
-
-def _dict(value: Any) -> dict[str, Any]:
-    return value if isinstance(value, dict) else {}
-
-
-def _strs(value: Any) -> list[str]:
-    return [s for s in map(_str, value) if s is not None] if isinstance(value, list) else []
-
-
-def _row(rows: dict[str, dict[str, Any]], ev: dict[str, Any]) -> dict[str, Any]:
-    addr = str(ev.get("address", ""))
-    return rows.setdefault(addr, {"address": addr, "outcome": "unknown"})
-
-
-def _take_placement(row: dict[str, Any], ev: dict[str, Any]) -> None:
+def _take_placement(row: dict[str, Any], e: ev.RestoreStarted | ev.RestoreSkipped) -> None:
     """Wave, batch, estimate and dependencies, from whichever event carries them."""
-    for key, conv in (("wave", _int), ("batch", _int), ("estimate_s", _num)):
-        if ev.get(key) is not None:
-            row[key] = conv(ev.get(key))
-    if isinstance(ev.get("depends_on"), list):
-        row["depends_on"] = _strs(ev["depends_on"])
+    for key, value in (("wave", e.wave), ("batch", e.batch), ("estimate_s", e.estimate_s)):
+        if value is not None:
+            row[key] = float(value) if key == "estimate_s" else value
+    if e.depends_on:
+        row["depends_on"] = list(e.depends_on)
 
 
-def _apply_event(rows: dict[str, dict[str, Any]], ev: dict[str, Any]) -> None:
-    kind, ts = ev.get("kind"), parse_ts(ev.get("ts"))
-    row = _row(rows, ev)
-    if kind == "restore_started":
-        _take_placement(row, ev)
-        row["backup_id"] = _str(ev.get("backup_id")) or ""
-        if isinstance(ev.get("target"), dict):
-            t = ev["target"]
-            row["target"] = Target(
-                kind=str(t.get("kind", "")), id=str(t.get("id", "")), name=str(t.get("name", ""))
-            )
-        row["posted"] = ts
-    elif kind == "restore_accepted":
-        row["task_id"] = _str(ev.get("task_id"))
-    elif kind in ("restore_succeeded", "restore_failed"):
-        row["outcome"] = "succeeded" if kind == "restore_succeeded" else "failed"
-        row["task_id"] = _str(ev.get("task_id")) or row.get("task_id")
-        row["cloud_start"], row["cloud_end"] = (
-            parse_ts(ev.get("started_at")),
-            parse_ts(ev.get("ended_at")),
-        )
-        row["logged_end"] = ts
-        row["size_gb"] = _num(ev.get("size_gb"))
-        if kind == "restore_failed":
-            row["error_code"] = str(ev.get("error_code") or "unknown")
-            row["error_message"] = str(ev.get("error_message") or "")
-    elif kind == "restore_skipped":
-        _take_placement(row, ev)
+def _apply_event(rows: dict[str, dict[str, Any]], e: ev.RestoreEvent) -> None:
+    row = _row(rows, e.address)
+    if isinstance(e, ev.RestoreStarted):
+        _take_placement(row, e)
+        row["backup_id"] = e.backup_id
+        if "target" in e.model_fields_set:
+            row["target"] = Target(kind=e.target.kind, id=e.target.id, name=e.target.name)
+        row["posted"] = e.ts
+    elif isinstance(e, ev.RestoreAccepted):
+        row["task_id"] = e.task_id or None
+    elif isinstance(e, ev.RestoreSucceeded | ev.RestoreFailed):
+        row["outcome"] = "succeeded" if isinstance(e, ev.RestoreSucceeded) else "failed"
+        row["task_id"] = e.task_id or row.get("task_id")
+        row["cloud_start"], row["cloud_end"] = e.started_at, e.ended_at
+        row["logged_end"] = e.ts
+        if isinstance(e, ev.RestoreSucceeded):
+            row["size_gb"] = float(e.size_gb) if e.size_gb is not None else None
+        else:
+            row["size_gb"] = None
+            row["error_code"] = e.error_code or "unknown"
+            row["error_message"] = e.error_message
+    elif isinstance(e, ev.RestoreSkipped):
+        _take_placement(row, e)
         row["outcome"] = "skipped"
-        row["skipped_because"] = _strs(ev.get("because"))
-        row["skipped_at"] = ts
+        row["skipped_because"] = list(e.because)
+        row["skipped_at"] = e.ts
 
 
 def _finish_row(raw: dict[str, Any]) -> RestoreResult:
@@ -262,18 +229,24 @@ def _critical_path(restores: list[RestoreResult]) -> list[PathStep]:
     return steps
 
 
-def build_report(events: list[dict[str, Any]]) -> RunReport:
+def build_report(lines: Iterable[object]) -> RunReport:
+    """The report of a run from its log's lines as read back (``events.decode`` reads each)."""
     rows: dict[str, dict[str, Any]] = {}
-    started: dict[str, Any] = {}
-    finished: dict[str, Any] | None = None
-    for ev in events:
-        kind = ev.get("kind")
-        if kind == "run_started":
-            started = ev
-        elif kind == "run_finished":
-            finished = ev
-        elif isinstance(kind, str) and kind.startswith("restore_") and _str(ev.get("address")):
-            _apply_event(rows, ev)
+    started = ev.RunStarted()
+    finished: ev.RunFinished | None = None
+    times: list[datetime] = []
+    for line in lines:
+        e = ev.decode(line)
+        if e is None:
+            continue
+        if e.ts is not None:
+            times.append(e.ts)
+        if isinstance(e, ev.RunStarted):
+            started = e
+        elif isinstance(e, ev.RunFinished):
+            finished = e
+        else:
+            _apply_event(rows, e)
     restores = sorted(
         (_finish_row(r) for r in rows.values()),
         key=lambda r: (
@@ -283,39 +256,32 @@ def build_report(events: list[dict[str, Any]]) -> RunReport:
             r.address,
         ),
     )
-    times = [t for t in (parse_ts(e.get("ts")) for e in events) if t]
-    run_start = parse_ts(started.get("ts")) or (min(times) if times else None)
-    run_end = parse_ts(finished.get("ts")) if finished else (max(times) if times else None)
+    run_start = started.ts or (min(times) if times else None)
+    run_end = finished.ts if finished else (max(times) if times else None)
     starts = [r.start for r in restores if r.start]
     ends = [r.end for r in restores if r.end]
     first, last = (min(starts) if starts else None), (max(ends) if ends else None)
     makespan = (last - first).total_seconds() if first and last else None
-    estimate = _num(started.get("plan_estimate_s"))
+    estimate = float(started.plan_estimate_s) if started.plan_estimate_s is not None else None
     counts: dict[str, int] = {o: sum(r.outcome == o for r in restores) for o in OUTCOMES}
-    fin_counts = _dict(_dict(finished).get("counts"))
-    counts["unchanged"] = (
-        _int(fin_counts.get("unchanged"))
-        or _int(_dict(started.get("summary")).get("unchanged"))
-        or 0
-    )
+    fin_counts = finished.counts if finished else {}
+    counts["unchanged"] = fin_counts.get("unchanged") or started.summary.get("unchanged") or 0
     return RunReport(
-        run_id=str(started.get("run_id", "")),
-        parallelism=_int(started.get("parallelism")),
+        run_id=started.run_id,
+        parallelism=started.parallelism,
         started_at=run_start,
         finished_at=run_end,
         finished=finished is not None,
-        interrupted=bool((finished or {}).get("interrupted", finished is None)),
-        exit_code=_int((finished or {}).get("exit_code")),
-        plan_summary={
-            str(k): v for k, v in _dict(started.get("summary")).items() if _int(v) is not None
-        },
+        interrupted=finished.interrupted if finished else True,
+        exit_code=finished.exit_code if finished else None,
+        plan_summary=dict(started.summary),
         counts=counts,
         first_start=first,
         last_end=last,
         makespan_s=makespan,
         estimated_makespan_s=estimate,
         makespan_ratio=makespan / estimate if makespan is not None and estimate else None,
-        estimated_critical_path=[str(a) for a in started.get("critical_path") or []],
+        estimated_critical_path=list(started.critical_path),
         critical_path=_critical_path(restores),
         waves=_waves(restores, run_start),
         restores=restores,

@@ -6,6 +6,7 @@ from datetime import UTC, datetime
 
 from planner.render.fmt import duration
 from planner.report.model import RunReport
+from planner.timefmt import rfc3339_s
 
 OUTCOME_WORDS = {
     "succeeded": "succeeded",
@@ -40,8 +41,7 @@ def clock(when: datetime | None, full: bool = False) -> str:
     """``02:11:06`` (UTC), or the full RFC 3339 time when the run crosses midnight."""
     if when is None:
         return "-"
-    when = when.astimezone(UTC)
-    return when.strftime("%Y-%m-%dT%H:%M:%SZ") if full else when.strftime("%H:%M:%S")
+    return rfc3339_s(when) if full else when.astimezone(UTC).strftime("%H:%M:%S")
 
 
 def result(report: RunReport) -> str:

@@ -18,10 +18,10 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
-from planner.clock import rfc3339
 from planner.cloud import signer
 from planner.sim.http import SimRequest, SimResponse, cbr_error, nested_error
 from planner.sim.inventory import Credentials
+from planner.timefmt import rfc3339_s
 
 TOKEN_TTL_S = 24 * 3600.0
 MAX_SKEW_S = 15 * 60.0
@@ -120,4 +120,4 @@ class Authenticator:
 
 
 def _iam_time(ts: float) -> str:
-    return rfc3339(ts).replace("Z", ".000000Z")
+    return rfc3339_s(ts).replace("Z", ".000000Z")

@@ -24,7 +24,7 @@ import uuid
 from email.utils import formatdate
 from typing import TYPE_CHECKING, Any
 
-from planner.clock import Clock, ScaledClock, rfc3339
+from planner.clock import Clock, ScaledClock
 from planner.sim import api
 from planner.sim.auth import Authenticator
 from planner.sim.clock import SimClock
@@ -35,6 +35,7 @@ from planner.sim.pace import pace_multiplier, protecting_seconds, restore_second
 from planner.sim.rules import Accepted
 from planner.sim.state import SimState
 from planner.sim.tasks import Task, TaskEngine
+from planner.timefmt import rfc3339_s
 
 if TYPE_CHECKING:
     import httpx
@@ -179,7 +180,7 @@ class Simulator:
 
     def health(self) -> dict[str, Any]:
         with self._lock:
-            return {"status": "ok", "now": rfc3339(self.clock.now()), "tasks": len(self.engine.order)}
+            return {"status": "ok", "now": rfc3339_s(self.clock.now()), "tasks": len(self.engine.order)}
 
     @property
     def app(self) -> Starlette:
@@ -215,9 +216,9 @@ def _ledger_entry(t: Task) -> dict[str, Any]:
         "target_id": t.target_id,
         "mappings": [{"backup_id": b, "volume_id": v} for b, v in t.mappings],
         "power_on": t.power_on,
-        "accepted_at": rfc3339(t.accepted_at),
-        "started_at": rfc3339(t.started_at) if t.started_at is not None else None,
-        "ended_at": rfc3339(t.ended_at) if t.ended_at is not None else None,
+        "accepted_at": rfc3339_s(t.accepted_at),
+        "started_at": rfc3339_s(t.started_at) if t.started_at is not None else None,
+        "ended_at": rfc3339_s(t.ended_at) if t.ended_at is not None else None,
         "status": t.status,
     }
 

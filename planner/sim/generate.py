@@ -20,6 +20,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from planner.sim.inventory import SERVER_TYPE, VOLUME_TYPE, default_vault
+from planner.timefmt import rfc3339_s
 
 EPOCH = datetime(2026, 11, 20, tzinfo=UTC)
 AZS = ("sim-1a", "sim-1b", "sim-1c")
@@ -39,7 +40,7 @@ def _uuid(rng: random.Random) -> str:
 
 
 def _time(dt: datetime) -> str:
-    return dt.strftime("%Y-%m-%dT%H:%M:%SZ")
+    return rfc3339_s(dt)
 
 
 def generate_inventory(

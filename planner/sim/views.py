@@ -12,13 +12,12 @@ purpose, to keep clients tolerant.
 from __future__ import annotations
 
 import uuid
-from datetime import UTC, datetime
 from typing import Any
 
-from planner.clock import rfc3339
 from planner.sim.inventory import SERVER_TYPE, VOLUME_TYPE
 from planner.sim.state import BackupRec, SimState
 from planner.sim.tasks import Task
+from planner.timefmt import rfc3339_ms, rfc3339_s
 
 PROVIDERS = {
     SERVER_TYPE: "0daac4c5-6707-4851-97ba-169e36266b66",
@@ -30,7 +29,7 @@ PROVIDERS = {
 
 def backup_time(ts: float) -> str:
     """CBR backup times, e.g. ``2019-05-10T07:59:12.085+00:00``."""
-    return datetime.fromtimestamp(ts, tz=UTC).isoformat(timespec="milliseconds")
+    return rfc3339_ms(ts).removesuffix("Z") + "+00:00"
 
 
 def _resource_name_az(st: SimState, b: BackupRec) -> tuple[str, str]:
@@ -112,10 +111,10 @@ def operation_log(st: SimState, t: Task, now: float) -> dict[str, Any]:
         "project_id": st.project_id,
         "vault_id": b.vault_id,
         "vault_name": st.vaults[b.vault_id].name if b.vault_id in st.vaults else "",
-        "created_at": rfc3339(t.accepted_at),
-        "started_at": rfc3339(t.started_at) if t.started_at is not None else None,
-        "ended_at": rfc3339(t.ended_at) if t.ended_at is not None else None,
-        "updated_at": rfc3339(updated),
+        "created_at": rfc3339_s(t.accepted_at),
+        "started_at": rfc3339_s(t.started_at) if t.started_at is not None else None,
+        "ended_at": rfc3339_s(t.ended_at) if t.ended_at is not None else None,
+        "updated_at": rfc3339_s(updated),
         "error_info": t.error_info(),
         "extra_info": {
             "common": {"progress": t.progress(now), "request_id": request_id(t.id), "task_id": t.id},

@@ -24,6 +24,7 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any, Protocol, Self
 
+from planner.apply.events import Event
 from planner.apply.journal import Journal, JournalEntry, journal_path
 from planner.apply.runlog import RunLog, list_runs, read_run, runs_dir
 from planner.clock import Clock
@@ -74,7 +75,8 @@ class RunLogLike(Protocol):
     run_id: str
     last_line: str
 
-    def event(self, kind: str, **fields: Any) -> dict[str, Any]: ...
+    def record(self, event: Event) -> Event: ...
+    def event(self, kind: str, **fields: Any) -> Event: ...
     def close(self) -> None: ...
     def __enter__(self) -> Self: ...
     def __exit__(

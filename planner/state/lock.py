@@ -28,6 +28,7 @@ from filelock import FileLock, Timeout
 from planner import __version__
 from planner.errors import StateLockedError, UserError
 from planner.fsutil import write_synced
+from planner.timefmt import rfc3339_s
 
 
 @dataclass(frozen=True)
@@ -137,7 +138,7 @@ class StateLock:
                 host=socket.gethostname(),
                 pid=os.getpid(),
                 operation=self.operation,
-                created=datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+                created=rfc3339_s(datetime.now(UTC)),
                 version=__version__,
             )
             _write_info(self._info_path, info)

@@ -38,12 +38,14 @@ from types import TracebackType
 from typing import TYPE_CHECKING, Any
 
 from planner import __version__
-from planner.apply.journal import JournalEntry, fold, format_ts, intent_event
-from planner.apply.runlog import check_run_id, make_event, new_run_id
+from planner.apply.events import Event
+from planner.apply.journal import JournalEntry, fold, intent_event
+from planner.apply.runlog import check_run_id, event_of, new_run_id, stamp
 from planner.clock import Clock, WallClock
 from planner.errors import StateLockedError, UserError
 from planner.state.lock import LockInfo
 from planner.state.model import FORMAT_VERSION, RestoreRecord, State
+from planner.timefmt import rfc3339_ms, rfc3339_s
 
 if TYPE_CHECKING:
     import psycopg
@@ -500,7 +502,7 @@ class PgLock:
                     host=socket.gethostname(),
                     pid=os.getpid(),
                     operation=self.operation,
-                    created=datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+                    created=rfc3339_s(datetime.now(UTC)),
                     version=__version__,
                 )
                 cur.execute(
@@ -593,12 +595,12 @@ class PgJournal:
 
     def accepted(self, address: Any, task_id: str, at: datetime | float) -> None:
         self.b._journal_rows.append(
-            self._line({"event": "accepted", "address": str(address), "task_id": task_id, "at": format_ts(at)})
+            self._line({"event": "accepted", "address": str(address), "task_id": task_id, "at": rfc3339_ms(at)})
         )
 
     def finished(self, address: Any, status: str, at: datetime | float) -> None:
         self.b._journal_rows.append(
-            self._line({"event": "finished", "address": str(address), "status": status, "at": format_ts(at)})
+            self._line({"event": "finished", "address": str(address), "status": status, "at": rfc3339_ms(at)})
         )
         if len(self.b._journal_rows) > _FLUSH_AFTER:
             self.b.flush()
@@ -678,15 +680,18 @@ class PgRunLog:
         clock = clock or WallClock()
         return cls(backend, check_run_id(run_id or new_run_id(clock.now())), clock)
 
-    def event(self, kind: str, **fields: Any) -> dict[str, Any]:
+    def record(self, event: Event) -> Event:
         if self._closed:
             raise ValueError(f"run log {self.run_id} is closed")
-        obj, self.last_line = make_event(self._clock, kind, fields)
+        event, self.last_line = stamp(self._clock, event)
         self._n += 1
         self.b._event_rows.append((self.run_id, self._n, self.last_line))
         if len(self.b._event_rows) > _FLUSH_AFTER:
             self.b.flush()
-        return obj
+        return event
+
+    def event(self, kind: str, **fields: Any) -> Event:
+        return self.record(event_of(kind, fields))
 
     def close(self) -> None:
         if not self._closed:

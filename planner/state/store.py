@@ -18,13 +18,13 @@ from __future__ import annotations
 
 import json
 import os
-import stat
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 from pydantic import ValidationError
 
+from planner import jsonl
 from planner.errors import UserError
 from planner.fsutil import fsync_dir, write_synced
 from planner.state.model import FORMAT_VERSION, RestoreRecord, State
@@ -43,8 +43,7 @@ def default_state_path(plan_path: str) -> Path:
     return p.parent / STATE_DIR / STATE_FILE
 
 
-# a state of 10,000 restores is about 10 MB; anything near this is not ours
-MAX_STATE_BYTES = 512 * 1024 * 1024
+MAX_STATE_BYTES = jsonl.MAX_BYTES
 
 
 class _BadJson(Exception):
@@ -75,56 +74,9 @@ def _parse_json(data: bytes) -> Any:
         raise _BadJson(str(exc)[:200]) from None
 
 
-def _read_capped(path: Path, limit: int, what: str) -> tuple[bytes, os.stat_result] | None:
-    """A regular file's bytes (None when it does not exist); a link to /dev/zero, a FIFO
-    or a file past ``limit`` is refused, never read to exhaustion or waited on."""
-    try:
-        st = os.stat(path)
-    except FileNotFoundError:
-        return None
-    except OSError as exc:
-        raise UserError(f"cannot read {what} {path}: {exc.strerror}") from None
-    hint = "the file was left untouched; point --state at the state file (a regular file)"
-    if not stat.S_ISREG(st.st_mode):
-        raise UserError(f"{what} {path} is not a regular file", hint=hint)
-    try:
-        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0))
-    except FileNotFoundError:
-        return None
-    except OSError as exc:
-        raise UserError(f"cannot read {what} {path}: {exc.strerror}") from None
-    try:
-        st = os.fstat(fd)
-        if not stat.S_ISREG(st.st_mode):  # swapped between stat and open
-            raise UserError(f"{what} {path} is not a regular file", hint=hint)
-        chunks, total = [], 0
-        while total <= limit:
-            chunk = os.read(fd, min(1 << 22, limit + 1 - total))
-            if not chunk:
-                break
-            chunks.append(chunk)
-            total += len(chunk)
-    except OSError as exc:
-        raise UserError(f"cannot read {what} {path}: {exc.strerror}") from None
-    finally:
-        os.close(fd)
-    if total > limit:
-        raise UserError(f"{what} {path} is larger than {limit // (1024 * 1024)} MiB: not a restore-planner state", hint=hint)
-    return b"".join(chunks), st
-
-
 def _fingerprint(st: os.stat_result) -> tuple[int, int, int, int]:
     return (st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns)
 
-
-
-def _drop_torn_tail(fd: int) -> None:
-    """Cut a final line a crash left unfinished, so the next line does not glue onto it."""
-    size = os.fstat(fd).st_size
-    if size == 0 or os.pread(fd, 1, size - 1) == b"\n":
-        return
-    data = os.pread(fd, size, 0)
-    os.ftruncate(fd, data.rfind(b"\n") + 1)
 
 
 def _describe_errors(exc: ValidationError) -> str:
@@ -163,7 +115,7 @@ class StateStore:
         )
 
     def _read_raw(self) -> tuple[dict[str, Any], os.stat_result] | None:
-        got = _read_capped(self.path, MAX_STATE_BYTES, "state file")
+        got = jsonl.read_capped(self.path, MAX_STATE_BYTES, "state file")
         if got is None:
             return None
         data, st = got
@@ -204,17 +156,12 @@ class StateStore:
         """Apply the log's updates newer than the snapshot (a torn last line is dropped)."""
         self._log_lines = 0
         self._log_seen = None
-        got = _read_capped(self.log_path, MAX_STATE_BYTES, "state log")
+        got = jsonl.read_capped(self.log_path, MAX_STATE_BYTES, "state log")
         if got is None:
             return
         data = got[0]
         base = state.serial
-        lines = data.split(b"\n")
-        if lines and lines[-1] != b"":
-            lines.pop()  # a write cut short by a crash: never acknowledged
-        for n, line in enumerate(lines, start=1):
-            if not line.strip():
-                continue
+        for n, line in jsonl.complete_lines(data):  # a torn last line was never acknowledged
             try:
                 obj = _parse_json(line)
                 if not isinstance(obj, dict):
@@ -313,16 +260,8 @@ class StateStore:
         serial = state.serial + 1
         head = b'{"serial":%d,"lineage":%s,"record":' % (serial, json.dumps(state.lineage).encode())
         data = b"".join(head + rec.model_dump_json().encode() + b"}\n" for rec in changed)
-        fd = os.open(self.log_path, os.O_RDWR | os.O_CREAT | os.O_APPEND, 0o644)
-        try:
-            created = os.fstat(fd).st_size == 0
-            _drop_torn_tail(fd)
-            os.write(fd, data)
-            os.fsync(fd)
-        finally:
-            os.close(fd)
-        if created:
-            fsync_dir(self.log_path.parent)
+        with jsonl.Appender(self.log_path) as log:
+            log.write(data, sync=True)
         self._log_lines += len(changed)
         self._log_seen = _fingerprint(os.stat(self.log_path))
         state.serial = serial

@@ -22,9 +22,10 @@ import pytest
 import yaml
 
 from planner.cli.main import main
-from planner.clock import VirtualClock, rfc3339
+from planner.clock import VirtualClock
 from planner.sim import Simulator, parse_inventory, serve_in_thread
 from planner.sim.clock import SimClock
+from planner.timefmt import rfc3339_s as rfc3339
 from tests.sim.simkit import INVENTORY, PRJ, T0, call, make_sim, restore
 
 HOUR = 3600.0

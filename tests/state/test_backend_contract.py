@@ -156,7 +156,7 @@ def test_run_logs_list_and_read(open_backend: Open) -> None:
     b = open_backend()
     clock = VirtualClock(start=T)
     with b.runlog(clock=clock) as log:
-        log.event("run_started", plan={"restore": 1}, parallelism=2)
+        log.event("run_started", summary={"restore": 1}, parallelism=2)
         clock.advance(60)
         log.event("run_finished", counts={"succeeded": 1}, exit_code=0)
         first = log.run_id
@@ -164,7 +164,7 @@ def test_run_logs_list_and_read(open_backend: Open) -> None:
     events = open_backend().read_run()
     assert [e["kind"] for e in events] == ["run_started", "run_finished"]
     assert events[1]["ts"] == "2026-09-21T14:14:20.000Z"
-    assert events[0]["plan"] == {"restore": 1}
+    assert events[0]["summary"] == {"restore": 1}
     with pytest.raises(UserError) as exc:
         open_backend().read_run("20990101T000000Z-ffff")
     assert exc.value.message.startswith("no run 20990101T000000Z-ffff ")

@@ -7,8 +7,9 @@ from pathlib import Path
 import pytest
 
 from planner.addresses import Address
-from planner.apply.journal import Journal, JournalEntry, format_ts, journal_path
+from planner.apply.journal import Journal, JournalEntry, journal_path
 from planner.errors import UserError
+from planner.timefmt import rfc3339_ms
 
 T = 1_790_000_000.0  # 2026-09-21T... on a VirtualClock
 DB = Address("db")
@@ -52,7 +53,7 @@ def test_pending_is_intents_without_finished(tmp_path: Path) -> None:
         "backup_id": "bk-db",
         "target_id": "srv-db",
         "body_digest": "sha256:aa",
-        "at": format_ts(T),
+        "at": rfc3339_ms(T),
     }
 
 
@@ -62,7 +63,7 @@ def test_intent_without_accept_has_no_task_id(tmp_path: Path) -> None:
     [entry] = j.pending()
     assert entry.task_id is None
     assert entry.address == APP
-    assert format_ts(entry.at) == "2026-11-28T12:00:00.000Z"
+    assert rfc3339_ms(entry.at) == "2026-11-28T12:00:00.000Z"
 
 
 def test_a_new_intent_supersedes_an_old_one(tmp_path: Path) -> None:

@@ -20,7 +20,7 @@ def test_run_log_round_trip(state_path: Path) -> None:
     with RunLog.create(state_path, clock=clock) as log:
         assert re.fullmatch(r"20261128T120000Z-[0-9a-f]{4}", log.run_id)
         assert log.path == state_path.parent / "runs" / f"{log.run_id}.jsonl"
-        log.event("run_started", plan={"restore": 2}, parallelism=10)
+        log.event("run_started", summary={"restore": 2}, parallelism=10)
         log.event(
             "restore_started",
             address=Address("app", "app-01"),
@@ -38,7 +38,7 @@ def test_run_log_round_trip(state_path: Path) -> None:
             started_at=datetime(2026, 11, 28, 12, 0, 1, tzinfo=UTC),
             ended_at=datetime(2026, 11, 28, 12, 2, 0, tzinfo=UTC),
         )
-        log.event("restore_skipped", address="web", because="db failed", ts=START + 60)
+        log.event("restore_skipped", address="web", because=['app["app-01"]'], ts=START + 60)
         log.event("run_finished", counts={"succeeded": 1, "skipped": 1}, exit_code=1)
 
     events = read_run(state_path)
@@ -50,11 +50,14 @@ def test_run_log_round_trip(state_path: Path) -> None:
         "restore_skipped",
         "run_finished",
     ]
-    assert events[0] == {
+    assert events[0] == {  # every field of the kind, null or empty where not given
         "ts": "2026-11-28T12:00:00.000Z",
         "kind": "run_started",
-        "plan": {"restore": 2},
+        "run_id": "",
         "parallelism": 10,
+        "summary": {"restore": 2},
+        "plan_estimate_s": None,
+        "critical_path": [],
     }
     assert events[1]["address"] == 'app["app-01"]'
     assert events[2]["ts"] == "2026-11-28T12:00:01.500Z"
@@ -70,14 +73,25 @@ def test_unknown_kind_is_a_bug(state_path: Path) -> None:
     log.close()
 
 
+def test_unknown_field_or_wrong_type_is_a_bug(state_path: Path) -> None:
+    with RunLog.create(state_path, clock=VirtualClock(START)) as log:
+        with pytest.raises(ValueError, match="plan"):
+            log.event("run_started", plan={"restore": 2})
+        with pytest.raises(ValueError, match="progress"):
+            log.event("restore_progress", address="db", progress="half")
+        with pytest.raises(ValueError, match="address"):
+            log.event("restore_accepted", task_id="t-1")
+    assert log.path.read_bytes() == b""  # nothing half-written
+
+
 def test_runs_sorted_and_latest_read(state_path: Path) -> None:
     for i, t in enumerate([START + 3600, START, START + 60]):
         with RunLog.create(state_path, clock=VirtualClock(t)) as log:
-            log.event("run_started", n=i)
+            log.event("run_started", parallelism=i)
     runs = list_runs(state_path)
     assert [r[:16] for r in runs] == ["20261128T120000Z", "20261128T120100Z", "20261128T130000Z"]
-    assert read_run(state_path)[0]["n"] == 0  # the latest by time, not by creation
-    assert read_run(state_path, runs[0])[0]["n"] == 1
+    assert read_run(state_path)[0]["parallelism"] == 0  # the latest by time, not by creation
+    assert read_run(state_path, runs[0])[0]["parallelism"] == 1
 
 
 def test_torn_last_line_is_dropped(state_path: Path) -> None:
