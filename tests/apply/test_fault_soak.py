@@ -34,16 +34,31 @@ def _descendants(drill: Drill, block: str) -> set[str]:
     return out
 
 
-def _soak(tmp_path: Path, servers: int, seed: int, capsys: pytest.CaptureFixture[str]) -> None:
+def _soak(
+    tmp_path: Path, servers: int, seed: int, capsys: pytest.CaptureFixture[str], pg: tuple[str, str] | None = None
+) -> None:
+    """``pg``: (connection string, workspace) to keep state, journal and run logs in PostgreSQL."""
     drill = make_drill(servers, seed=seed)
     _inv, plan = write_drill(drill, tmp_path)
     sim, clock = simulator(drill, FAULTS, seed=seed)
+    backend_args = ["--backend", "postgres", "--workspace", pg[1]] if pg else []
     with in_process(sim, clock):
-        rc = main(["apply", str(plan), "--auto-approve", "--parallelism", "20", "--no-color"])
+        rc = main(["apply", str(plan), "--auto-approve", "--parallelism", "20", "--no-color", *backend_args])
     out = capsys.readouterr().out
     ledger = sim.ledger()
     assert duplicates(ledger) == []
-    state = read_state(tmp_path / ".restore-planner" / "state.json")["restores"]
+    if pg is not None:
+        from planner.state.postgres import PostgresBackend
+
+        backend = PostgresBackend(pg[0], "restore_planner", pg[1])
+        try:
+            state = backend.store().load().model_dump(mode="json")["restores"]
+            events = backend.read_run()
+        finally:
+            backend.close()
+    else:
+        state = read_state(tmp_path / ".restore-planner" / "state.json")["restores"]
+        events = run_events(tmp_path / ".restore-planner")
     by_target = {r["target"]["id"]: r for r in state.values()}
     failed_blocks = set()
     for task in ledger["restores"]:
@@ -54,7 +69,6 @@ def _soak(tmp_path: Path, servers: int, seed: int, capsys: pytest.CaptureFixture
         if expected == "failed":
             failed_blocks.add(rec["address"])
             assert f"  failed   {rec['address']}: BackupService.9910: " in out
-    events = run_events(tmp_path / ".restore-planner")
     skipped = {e["address"]: e["because"] for e in events if e["kind"] == "restore_skipped"}
     refused = {e["address"] for e in events if e["kind"] == "restore_failed"}
     # every dependent of a failure is skipped (unless it failed itself, earlier) and not run
@@ -78,6 +92,12 @@ def _soak(tmp_path: Path, servers: int, seed: int, capsys: pytest.CaptureFixture
 @pytest.mark.parametrize("seed", [1, 2, 3])
 def test_fault_soak_150(tmp_path: Path, seed: int, capsys: pytest.CaptureFixture[str]) -> None:
     _soak(tmp_path, 150, seed, capsys)
+
+
+def test_fault_soak_150_with_state_in_postgresql(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], pg_env: str, pg_workspace: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _soak(tmp_path, 150, 1, capsys, pg=(pg_env, pg_workspace))
 
 
 def test_soak_without_faults_exits_0(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
