@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import json
 from datetime import datetime
-from functools import cache
 from typing import Annotated, Any, Literal, get_args
 
 from pydantic import (
@@ -35,7 +34,6 @@ from pydantic import (
     StrictBool,
     StrictFloat,
     StrictInt,
-    TypeAdapter,
     ValidationError,
     ValidationInfo,
     ValidatorFunctionWrapHandler,
@@ -262,26 +260,35 @@ def decode(obj: object) -> Event | None:
     return event
 
 
-@cache
-def _adapter() -> TypeAdapter[Event]:
-    return TypeAdapter(Annotated[Event, Field(discriminator="kind")])
-
-
 DRAFT_2020_12 = "https://json-schema.org/draft/2020-12/schema"
 
 
 def schema() -> dict[str, Any]:
-    """The JSON Schema of one run-log line (specs/run-log.schema.json is this, checked in)."""
-    body = _adapter().json_schema(mode="serialization")
+    """The JSON Schema of one run-log line (specs/run-log.schema.json is this, checked in).
+
+    Built per model rather than from a pydantic discriminated union: the tolerant
+    validator on every field (``kind`` included) rules that out, and the result is
+    the same ``oneOf`` with a ``kind`` discriminator."""
+    defs: dict[str, Any] = {}
+    mapping: dict[str, str] = {}
+    for model in MODELS:
+        body = model.model_json_schema(mode="serialization", ref_template="#/$defs/{model}")
+        defs.update(body.pop("$defs", {}))
+        for prop in body["properties"].values():
+            prop.pop("default", None)  # every field is written: a default would mislead
+        defs[model.__name__] = body
+        mapping[str(model.model_fields["kind"].default)] = f"#/$defs/{model.__name__}"
     return {
         "$schema": DRAFT_2020_12,
-        "$id": "https://restore-planner.dev/schemas/run-log.schema.json",
         "title": "restore-planner run log event",
         "description": (
-            "One line of a run log (runs/<run-id>.jsonl) and of `apply --format json`: "
-            "one event, selected by `kind`. Every field of the kind is present."
+            "One line of a run log (runs/<run-id>.jsonl beside the state) and of "
+            "`restore-planner apply --format json`: one event, selected by `kind`. "
+            "Every field of the kind is present (null where the type allows)."
         ),
-        **body,
+        "oneOf": [{"$ref": ref} for ref in mapping.values()],
+        "discriminator": {"propertyName": "kind", "mapping": mapping},
+        "$defs": dict(sorted(defs.items())),
     }
 
 
