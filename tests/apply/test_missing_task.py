@@ -61,7 +61,7 @@ def test_task_missing_from_listings_is_fetched_by_id(tmp_path: Path) -> None:
 def test_task_gone_everywhere_fails_that_restore_only(tmp_path: Path) -> None:
     rc, hiding, ledger, n = _run(tmp_path, hide_get=True)
     assert rc == 1
-    assert duplicates(ledger) == []  # type: ignore[arg-type]
+    assert duplicates(ledger) == []
     recs = read_state(tmp_path / ".restore-planner" / "state.json")["restores"]
     failed = [r for r in recs.values() if r["status"] == "failed"]
     assert len(failed) == 1 and failed[0]["task_id"] == hiding.hidden

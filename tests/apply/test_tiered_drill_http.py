@@ -53,8 +53,8 @@ restores:
 
 def _inventory(servers: int, seed: int) -> dict[str, object]:
     inv = generate_inventory(servers, 1, seed=seed)
-    bad = {b["resource_id"] for b in inv["backups"] if b["status"] != "available"}  # type: ignore[index]
-    for s in inv["servers"]:  # type: ignore[attr-defined]
+    bad = {b["resource_id"] for b in inv["backups"] if b["status"] != "available"}
+    for s in inv["servers"]:
         if s["status"] != "ACTIVE" or s["id"] in bad:
             s["tags"]["env"] = "quarantine"  # outside the drill: broken or being backed up
     return inv

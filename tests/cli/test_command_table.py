@@ -74,5 +74,5 @@ def test_repeated_options_become_tuples() -> None:
 
 def test_a_value_of_the_wrong_type_is_a_bug_not_silently_kept() -> None:
     ns = argparse.Namespace(shell=3, no_color=False, debug=False)
-    with pytest.raises(o.OptionsError, match="CompletionOptions.shell: 3 is not str"):
+    with pytest.raises(o.OptionsError, match=r"CompletionOptions\.shell: 3 is not str"):
         o.from_namespace(o.CompletionOptions, ns)

@@ -46,7 +46,8 @@ class Iam:
         if token not in self.issued or token in self.revoked or self.issued[token] <= self.clock.now():
             self.rejected += 1
             return httpx.Response(401, json={"error_msg": "The token must be updated.", "error_code": "APIGW.0307"})
-        return self.fake.handle(request)
+        response: httpx.Response = self.fake.handle(request)
+        return response
 
 
 def _client(fake: Any, clock: VirtualClock, kit: Any, **env: str) -> tuple[CloudClient, Iam]:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from planner.addresses import Address
 from planner.config.spec import (
     BackupSelector,
@@ -11,7 +13,7 @@ from planner.config.spec import (
     SelectRef,
     TargetRef,
 )
-from planner.diagnostics import Related, SourceRange
+from planner.diagnostics import Diagnostic, Related, SourceRange
 from planner.graph.build import GraphNode, build, build_from_specs
 
 
@@ -23,12 +25,20 @@ def at(line: int, col: int = 3) -> SourceRange:
     return SourceRange("plan.yaml", line, col)
 
 
-def node(text, deps=(), wave=None, target=None, line=1, extra=(), unexpanded=False):  # type: ignore[no-untyped-def]
+def node(
+    text: str,
+    deps: Sequence[str] = (),
+    wave: int | None = None,
+    target: tuple[str, str] | None = None,
+    line: int = 1,
+    extra: tuple[tuple[str, str], ...] = (),
+    unexpanded: bool = False,
+) -> GraphNode:
     refs = tuple(DependencyRef(A(d), at(line + 1, 7 + 10 * i)) for i, d in enumerate(deps))
     return GraphNode(A(text), refs, wave, target, at(line), extra, unexpanded)
 
 
-def summaries(diags):  # type: ignore[no-untyped-def]
+def summaries(diags: Sequence[Diagnostic]) -> list[tuple[str, str, str]]:
     return [(d.code, str(d.range), d.summary) for d in diags]
 
 

@@ -2,7 +2,7 @@ import json
 import os
 from pathlib import Path
 
-import jsonschema  # type: ignore[import-untyped]
+import jsonschema
 import pytest
 
 from planner.errors import UserError

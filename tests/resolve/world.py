@@ -24,6 +24,7 @@ from planner.config.spec import (
     TargetRef,
 )
 from planner.diagnostics import SourceRange
+from planner.plan.model import Restore
 from planner.resolve import resolve
 from planner.validate import cloud, guards
 
@@ -102,7 +103,7 @@ def make_spec(name: str, target: TargetRef | SelectRef, backup: str | BackupSele
     return RestoreSpec(address=Address(name), target=target, backup=backup, ranges={"block": R}, **kw)  # type: ignore[arg-type]
 
 
-def run_checks(*specs: RestoreSpec, g: Guards | None = None) -> tuple[list[object], list[str]]:
+def run_checks(*specs: RestoreSpec, g: Guards | None = None) -> tuple[list[Restore], list[str]]:
     world = make_world()
     cfg = PlanConfig(files=("plan.yaml",), restores=specs, guards=g or Guards())
     resolved, diags = resolve(cfg, world)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from tests.sim.simkit import FULL_A, call, make_sim, restore
 
 
@@ -46,7 +48,9 @@ def test_cbr_limit_out_of_range() -> None:
 
 def test_ecs_page_number_offset() -> None:
     sim = make_sim()
-    names = lambda b: [s["name"] for s in b["servers"]]  # noqa: E731
+    def names(b: dict[str, Any]) -> list[str]:
+        return [s["name"] for s in b["servers"]]
+
     p0 = call(sim, "GET", "/v1/{p}/cloudservers/detail", params={"limit": 2, "offset": 0}).json()
     p1 = call(sim, "GET", "/v1/{p}/cloudservers/detail", params={"limit": 2, "offset": 1}).json()
     p3 = call(sim, "GET", "/v1/{p}/cloudservers/detail", params={"limit": 2, "offset": 3}).json()
@@ -60,7 +64,9 @@ def test_ecs_page_number_offset() -> None:
 
 def test_ecs_filters() -> None:
     sim = make_sim()
-    get = lambda **q: [s["id"] for s in call(sim, "GET", "/v1/{p}/cloudservers/detail", params=q).json()["servers"]]  # noqa: E731
+    def get(**q: str) -> list[str]:
+        return [s["id"] for s in call(sim, "GET", "/v1/{p}/cloudservers/detail", params=q).json()["servers"]]
+
     assert get(name="web") == ["srv-err", "srv-del", "srv-p"]
     assert get(status="ERROR") == ["srv-err"]
     assert get(tags="tier=db") == ["srv-a"]
@@ -95,7 +101,10 @@ def test_operation_log_filters() -> None:
     a = restore(sim, "bk-a", FULL_A).json()["job_id"]
     sim.clock.advance(10)  # type: ignore[attr-defined]
     v = restore(sim, "bk-vol", {"volume_id": "v-free"}).json()["job_id"]
-    ids = lambda **q: [o["id"] for o in call(sim, "GET", "/v3/{p}/operation-logs", params=q).json()["operation_logs"]]  # noqa: E731
+
+    def ids(**q: Any) -> list[str]:
+        return [o["id"] for o in call(sim, "GET", "/v3/{p}/operation-logs", params=q).json()["operation_logs"]]
+
     assert ids() == [v, a]
     assert ids(resource_id="srv-a") == [a]
     assert ids(resource_id="v-free") == [v]

@@ -23,7 +23,7 @@ import os
 import re
 import subprocess
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -89,10 +89,10 @@ def problems(data: Any, klass: type, where: str = "$") -> list[str]:
         if key not in data:
             out.append(f"{where}.{key}: required by {klass.__name__}, missing")
     for key, value in data.items():
-        attr = attr_of_key.get(key)
-        if attr is None or value is None:
+        field = attr_of_key.get(key)
+        if field is None or value is None:
             continue
-        out += _check_value(value, klass.openapi_types[attr], klass, f"{where}.{key}")  # type: ignore[attr-defined]
+        out += _check_value(value, klass.openapi_types[field], klass, f"{where}.{key}")  # type: ignore[attr-defined]
     return out
 
 
@@ -116,12 +116,13 @@ def _check_value(value: Any, type_name: str, owner: type, where: str) -> list[st
 
 
 def _check_primitive(value: Any, type_name: str, where: str) -> list[str]:
-    ok = {
+    checks: dict[str, Callable[[Any], bool]] = {
         "str": lambda v: isinstance(v, str),
         "int": lambda v: isinstance(v, int) and not isinstance(v, bool),
         "float": lambda v: isinstance(v, int | float) and not isinstance(v, bool),
         "bool": lambda v: isinstance(v, bool),
-    }.get(type_name, lambda v: True)
+    }
+    ok = checks.get(type_name, lambda v: True)
     return [] if ok(value) else [f"{where}: {value!r} is not {type_name}"]
 
 

@@ -102,7 +102,7 @@ def main() -> None:
             schema="https",
             host=case["host"],
             resource_path=case["path"],
-            query_params=[tuple(q) for q in case["query"]],  # type: ignore[union-attr]
+            query_params=[tuple(q) for q in case["query"]],  # type: ignore[attr-defined]
             header_params=dict(case["headers"]),  # type: ignore[call-overload]
             body=case["body"],
         )
