@@ -3,9 +3,11 @@
 Writes a generated inventory and the example plan into a directory, then runs
 the four commands a user would type there (validate, plan --out, apply the
 saved plan, report), each under a heading and through the real CLI entry point,
-so what the demo shows is exactly what those commands print. The apply runs on
-a ScaledClock shared by simulator and client, fast enough that the drill's
-estimated hours take about a minute of wall time.
+so what the demo shows is exactly what those commands print. During the apply
+the simulator runs on a ScaledClock, fast enough that the drill's estimated
+hours take about a minute of wall time, while the client keeps this machine's
+clock: it learns the simulated cloud's time and pace only from the answers'
+Date headers and task times, as it would against a real cloud.
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ from pathlib import Path
 from planner.cli.context import Connection, Context
 from planner.cli.options import DemoOptions
 from planner.cli.output import color_enabled
-from planner.clock import Clock, ScaledClock, VirtualClock
+from planner.clock import Clock, ScaledClock, VirtualClock, WallClock
 from planner.demo import DEMO_START, DRILL_PLAN, Workspace, demo_inventory, prepare, write
 from planner.demo import workspace as ws_files
 from planner.demo.cloud import connection
@@ -90,8 +92,10 @@ class _Demo:
             # Planning ran on a virtual clock (it only reads); the apply gets a
             # fresh simulator of the same inventory on a clock scaled from the
             # saved plan's estimate, continuing from where planning left off.
+            # The client does not share it: it runs on this machine's clock and learns the
+            # simulator's time, pace and offset only from its answers, as against a real cloud.
             clock = self._apply_clock(plan_clock.now())
-            cloud = self._cloud(clock)
+            cloud = self._cloud(clock, client=WallClock())
             rc = self._step(3, _APPLY_TITLE, ["apply", ws_files.SAVED_PLAN, "--auto-approve"], cloud)
             if rc:
                 return self._stopped(rc)
@@ -154,10 +158,11 @@ class _Demo:
         )
         return ScaledClock(scale, start=start)
 
-    def _cloud(self, clock: Clock) -> Connection:
-        """A fresh simulator of the demo's inventory on ``clock``, reached in process."""
+    def _cloud(self, clock: Clock, client: Clock | None = None) -> Connection:
+        """A fresh simulator of the demo's inventory on ``clock``, reached in process;
+        ``client``: the client's own clock (default: the same one)."""
         sim = Simulator(load_inventory(ws_files.INVENTORY_FILE), clock=clock)
-        return connection(sim, clock, base=self.ctx.env)
+        return connection(sim, client or clock, base=self.ctx.env)
 
     def _step(self, n: int, title: str, argv: Sequence[str], cloud: Connection) -> int:
         from planner.cli.main import main
