@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING, Any, Generic, NoReturn, TypeVar
 
 from planner import __version__
 from planner.cli import options as o
-from planner.errors import DiagnosticsError, UserError
+from planner.errors import DiagnosticsError, PlannerError
 
 if TYPE_CHECKING:
     import httpx
@@ -676,27 +676,6 @@ def _crash_log(exc: BaseException) -> str:
     return path
 
 
-def _cloud_hint(exc: Exception) -> str | None:
-    """What to do about a cloud error that ended a command (restores are handled apart)."""
-    from planner.cloud.errors import CloudAPIError, CloudAuthError, CloudTransportError
-
-    if isinstance(exc, CloudAuthError):
-        return None  # its message already says which variables to check
-    if isinstance(exc, CloudTransportError):
-        return (
-            "check the network and the endpoint (HW_ENDPOINT, or the region's "
-            "https://{service}.{region}.myhuaweicloud.com); running the command again is safe"
-        )
-    if isinstance(exc, CloudAPIError):
-        if exc.status == 403:
-            return "the credentials lack a permission this command needs (CBR, ECS and EVS read; CBR restore for apply)"
-        if exc.status == 404:
-            return "check HW_PROJECT_ID and the region: the cloud does not know this path in that project"
-        if exc.status == 429 or exc.status >= 500:
-            return "the cloud is busy or failing; run the command again later"
-    return None
-
-
 def _stdout_closed() -> int:
     """The reader of stdout went away (`state list | head -1`): end quietly.
 
@@ -775,25 +754,14 @@ def main(
         if debug:
             traceback.print_exc()
         return EXIT_ERROR
-    except UserError as exc:
-        print(f"error: {exc.message}", file=sys.stderr)
+    except PlannerError as exc:  # the one root: UserError and CloudError alike
+        print(f"error: {exc.summary()}", file=sys.stderr)
         if exc.hint:
             print(f"hint: {exc.hint}", file=sys.stderr)
         if debug:
             traceback.print_exc()
         return EXIT_ERROR
     except Exception as exc:  # a bug: keep the traceback out of the user's face
-        from planner.cloud.errors import CloudError
-
-        if isinstance(exc, CloudError):
-            where = getattr(exc, "request", "")
-            print(f"error: {where + ': ' if where else ''}{exc}", file=sys.stderr)
-            hint = _cloud_hint(exc)
-            if hint:
-                print(f"hint: {hint}", file=sys.stderr)
-            if debug:
-                traceback.print_exc()
-            return EXIT_ERROR
         if debug:
             traceback.print_exc()
             return EXIT_ERROR
