@@ -358,7 +358,7 @@ def _disks(
                     error(
                         "RP331",
                         f"backup {entry.backup} is not a disk of server backup {backup.id}",
-                        "its disks are: " + ", ".join(sorted(children)) or "(none)",
+                        "its disks are: " + (", ".join(sorted(children)) or "(none)"),
                         entry.range or where,
                     )
                 )
