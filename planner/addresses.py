@@ -46,14 +46,6 @@ class Address:
         key = m.group("key")
         return cls(m.group("name"), json.loads(key) if key is not None else None)
 
-    @property
-    def block_address(self) -> Address:
-        return Address(self.block)
-
-    @property
-    def is_instance(self) -> bool:
-        return self.key is not None
-
     def contains(self, other: Address) -> bool:
         """A block address contains all its instances; an instance only itself."""
         if self.key is None:

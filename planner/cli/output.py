@@ -27,7 +27,3 @@ def color_enabled(
 def print_json(obj: Any, stream: TextIO | None = None) -> None:
     stream = stream or sys.stdout
     stream.write(json.dumps(obj, indent=2, sort_keys=False, default=str) + "\n")
-
-
-def eprint(*parts: str) -> None:
-    print(*parts, file=sys.stderr)

@@ -333,10 +333,6 @@ class CloudClient:
                 return out
             marker = page[-1].id
 
-    async def get_volume(self, volume_id: str) -> Volume | None:
-        data = await self._get_or_none(f"{self._evs}/cloudvolumes/{volume_id}", "volume")
-        return None if data is None else parse.parse_volume(data)
-
     # -- CBR --------------------------------------------------------------------
 
     async def list_backups(

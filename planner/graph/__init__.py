@@ -68,11 +68,6 @@ class RestoreGraph:
     def is_join(addr: Address) -> bool:
         return addr.block in (_WAVE_JOIN, _BLOCK_JOIN)
 
-    @staticmethod
-    def join_wave(addr: Address) -> int | None:
-        """The wave a wave join opens, else None."""
-        return int(addr.key or 0) if addr.block == _WAVE_JOIN else None
-
     def __contains__(self, addr: object) -> bool:
         return isinstance(addr, Address) and not self.is_join(addr) and addr in self.dag
 

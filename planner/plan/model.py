@@ -99,10 +99,6 @@ class Action(_Model):
     def symbol(self) -> str:
         return ACTION_SYMBOLS[self.action]
 
-    @property
-    def is_change(self) -> bool:
-        return self.action in ("restore", "re-restore", "reconcile", "forget")
-
 
 class StateRef(_Model):
     """The state a plan was made against; a saved plan applies to this state only."""
