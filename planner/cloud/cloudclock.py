@@ -20,6 +20,7 @@ module owns the model only; ``planner.cloud.client`` feeds it.
 
 from __future__ import annotations
 
+import calendar
 from email.utils import parsedate_to_datetime
 
 from planner.clock import Clock
@@ -28,6 +29,26 @@ SNAP_RATE = 0.02  # |rate - 1| below this: the cloud runs at our pace, only offs
 MIN_SPAN_CLOUD_S = 20.0  # fit a rate only over this much of the cloud's time ...
 MIN_SPAN_CLIENT_S = 0.05  # ... and this much of ours (in-process, no time passes between calls)
 MAX_RATE = 1e5
+
+
+_MONTHS = {m: i for i, m in enumerate(("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct",
+                                        "Nov", "Dec"), start=1)}
+
+
+def _imf_fixdate(text: str) -> float | None:
+    """``Sun, 06 Nov 1994 08:49:37 GMT`` (RFC 7231's preferred form, what gateways send),
+    read without the email parser's generality (one header per response); None: another form."""
+    if len(text) != 29 or text[3:5] != ", " or not text.endswith(" GMT"):
+        return None
+    month = _MONTHS.get(text[8:11])
+    try:
+        day, year = int(text[5:7]), int(text[12:16])
+        hh, mm, ss = int(text[17:19]), int(text[20:22]), int(text[23:25])
+    except ValueError:
+        return None
+    if month is None or not (1 <= day <= 31 and hh < 24 and mm < 60 and ss < 61):
+        return None
+    return float(calendar.timegm((year, month, day, hh, mm, ss, 0, 0, 0)))
 
 
 class CloudClock:
@@ -53,16 +74,19 @@ class CloudClock:
         if header == self._last_date and self._n > 0:
             # same second as the last answer: it only narrows the fit, at a cost per request
             return
-        try:
-            dt = parsedate_to_datetime(header)
-        except (TypeError, ValueError, IndexError):
-            return
-        if dt.tzinfo is None:
-            return
+        ts = _imf_fixdate(header)
+        if ts is None:
+            try:
+                dt = parsedate_to_datetime(header)
+            except (TypeError, ValueError, IndexError):
+                return
+            if dt.tzinfo is None:
+                return
+            ts = dt.timestamp()
         self._last_date = header
         # the header is the whole second in which the cloud answered, somewhere between
         # our send and receive: the middle of both intervals
-        self.observe(dt.timestamp() + 0.5, (sent + received) / 2.0)
+        self.observe(ts + 0.5, (sent + received) / 2.0)
 
     def observe(self, cloud: float, client: float) -> None:
         if self._t0 is None:
