@@ -34,9 +34,9 @@ def rfc3339(when: datetime | None) -> str:
     return _utc(when).isoformat().removesuffix("+00:00") + "Z"
 
 
-def rfc3339_s(at: datetime | float) -> str:
-    """Whole seconds (truncated): ``2026-11-28T12:00:00Z``."""
-    return _utc(at).strftime("%Y-%m-%dT%H:%M:%SZ")
+def rfc3339_s(at: datetime | float | None) -> str:
+    """Whole seconds (truncated): ``2026-11-28T12:00:00Z``; ``-`` for None."""
+    return "-" if at is None else _utc(at).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def rfc3339_ms(at: datetime | float) -> str:

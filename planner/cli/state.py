@@ -11,7 +11,7 @@ from __future__ import annotations
 import difflib
 import sys
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 from typing import Protocol, TypeVar
 
@@ -34,6 +34,7 @@ from planner.state import backend as state_backend
 from planner.state.backend import Backend
 from planner.state.model import RestoreRecord, State
 from planner.state.store import StateStore
+from planner.timefmt import rfc3339_s
 
 
 class _OnState(Protocol):
@@ -56,7 +57,7 @@ def _parse(text: str) -> Address:
 
 
 def _ts(dt: datetime | None) -> str:
-    return "-" if dt is None else dt.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return rfc3339_s(dt)
 
 
 def _target(rec: RestoreRecord) -> str:

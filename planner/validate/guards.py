@@ -9,6 +9,7 @@ from planner.cloud.models import World
 from planner.config.spec import BackupSelector, PlanConfig
 from planner.diagnostics import Diagnostic, Related, error
 from planner.resolve import Resolved
+from planner.timefmt import rfc3339_s
 
 
 def _fmt(d: timedelta) -> str:
@@ -68,8 +69,8 @@ def check(config: PlanConfig, resolved: Sequence[Resolved], world: World) -> lis
                 "RP352",
                 f"chosen backups span {_fmt(skew)}, more than guards.max_backup_skew "
                 f"({_fmt(g.max_backup_skew)})",
-                f"oldest: {oldest.restore.address} {oldest.restore.backup.created_at:%Y-%m-%dT%H:%M:%SZ}; "
-                f"newest: {newest.restore.address} {newest.restore.backup.created_at:%Y-%m-%dT%H:%M:%SZ}; "
+                f"oldest: {oldest.restore.address} {rfc3339_s(oldest.restore.backup.created_at)}; "
+                f"newest: {newest.restore.address} {rfc3339_s(newest.restore.backup.created_at)}; "
                 "restore from a common point in time",
                 config.ranges.get("guards.max_backup_skew"),
             )
@@ -85,8 +86,8 @@ def check(config: PlanConfig, resolved: Sequence[Resolved], world: World) -> lis
                 out.append(
                     error(
                         "RP353",
-                        f"{r.restore.address}: newest backup before {sel.before:%Y-%m-%dT%H:%M:%SZ} is "
-                        f"{_fmt(age)} older ({created:%Y-%m-%dT%H:%M:%SZ}), more than guards.max_backup_age "
+                        f"{r.restore.address}: newest backup before {rfc3339_s(sel.before)} is "
+                        f"{_fmt(age)} older ({rfc3339_s(created)}), more than guards.max_backup_age "
                         f"({_fmt(g.max_backup_age)})",
                         "the recovery would lose more data than the guard allows; check the backup "
                         "policy of this target",
