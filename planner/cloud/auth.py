@@ -130,7 +130,10 @@ class PasswordAuth(httpx.Auth):
                         }
                     },
                 },
-                "scope": {"project": {"id": s.project_id}},
+                # scoped by name until the id is known (HW_PROJECT_NAME)
+                "scope": {"project": {"id": s.project_id}}
+                if s.project_id
+                else {"project": {"name": s.project_name, "domain": {"name": s.domain_name}}},
             }
         }
         return httpx.Request(

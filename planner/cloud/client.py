@@ -7,6 +7,7 @@ lives in ``planner.cloud.parse``; what to fetch for a plan in ``world``.
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 from collections.abc import AsyncIterator, Callable, Iterable, Mapping, Sequence
 from datetime import datetime
@@ -24,7 +25,8 @@ from planner.cloud.errors import CloudAPIError, CloudAuthError, CloudTransportEr
 from planner.cloud.models import Backup, OperationLog, Server, Vault, Volume
 from planner.cloud.ratelimit import RateLimiter
 from planner.cloud.retry import RetryPolicy
-from planner.cloud.settings import CloudSettings, api_base
+from planner.cloud.settings import CloudSettings, api_base, project_id_problem
+from planner.errors import UserError
 from planner.timefmt import rfc3339_s
 
 log = logging.getLogger("planner.cloud")
@@ -110,11 +112,18 @@ class CloudClient:
             headers={"Accept": "application/json", "X-Language": "en-us", "User-Agent": USER_AGENT},
             event_hooks=hooks,
         )
-        # the project id is validated and quoted as one path segment (settings.api_base)
-        p = settings.project_id
         # every list call the tool makes takes it (Terraform: HW_ENTERPRISE_PROJECT_ID)
         eps = settings.enterprise_project_id
         self._eps: Params = [("enterprise_project_id", eps)] if eps else []
+        self._set_project(settings)
+
+    def _set_project(self, settings: CloudSettings) -> None:
+        # the project id is validated and quoted as one path segment (settings.api_base)
+        self.settings = settings
+        p = settings.project_id
+        if not p:
+            self._cbr = self._ecs = self._evs = ""  # HW_PROJECT_NAME: set by __aenter__
+            return
         self._cbr = api_base(settings.endpoint("cbr"), "v3", p)
         self._ecs = api_base(settings.endpoint("ecs"), "v1", p)
         self._evs = api_base(settings.endpoint("evs"), "v2", p)
@@ -123,7 +132,27 @@ class CloudClient:
         self.request_count += 1
 
     async def __aenter__(self) -> CloudClient:
+        if not self.settings.project_id and self.settings.project_name:
+            await self._resolve_project(self.settings.project_name)
         return self
+
+    async def _resolve_project(self, name: str) -> None:
+        """HW_PROJECT_NAME: IAM's KeystoneListProjects gives the id (as the Terraform provider)."""
+        data = await self._get(f"{self.settings.auth_url}/projects", [("name", name)])
+        found = [p for p in parse.as_map(data).get("projects") or [] if isinstance(p, dict)]
+        ids = sorted({str(p.get("id", "")) for p in found if p.get("name") == name})
+        if len(ids) != 1:
+            raise UserError(
+                f"HW_PROJECT_NAME {name[:64]!r} names {'no' if not ids else len(ids)} project(s) "
+                "the credentials can see",
+                hint="set HW_PROJECT_ID, or check the name (IAM console: My Credentials > Projects)",
+            )
+        problem = project_id_problem(ids[0])
+        if problem:
+            raise UserError(f"IAM answered project id {ids[0][:64]!r} for {name!r}: {problem}")
+        settings = dataclasses.replace(self.settings, project_id=ids[0])
+        self._http.auth = make_auth(settings, self.clock)
+        self._set_project(settings)
 
     async def __aexit__(
         self, et: type[BaseException] | None, e: BaseException | None, tb: TracebackType | None

@@ -99,6 +99,9 @@ class CloudSettings:
     password: Secret | None = field(default=None, repr=False)
     domain_name: str | None = None
     enterprise_project_id: str = ""  # HW_ENTERPRISE_PROJECT_ID, sent on every list call
+    # HW_PROJECT_NAME without HW_PROJECT_ID: the client asks IAM for the id before any
+    # other request (project_id is "" until then), as the Terraform provider does
+    project_name: str | None = None
 
     @property
     def auth_method(self) -> AuthMethod:
@@ -132,12 +135,16 @@ class CloudSettings:
         # a project name is REGION or REGION_SUBPROJECT (IAM): it names the region too
         env_region = get("HW_REGION_NAME", "OS_REGION_NAME") or (get("HW_PROJECT_NAME") or "").split("_")[0] or None
         env_project = get("HW_PROJECT_ID", "OS_PROJECT_ID")
+        project_name = get("HW_PROJECT_NAME", "OS_PROJECT_NAME")
         region_from = "HW_REGION_NAME" if env_region else "cloud.region of the plan"
         project_from = "HW_PROJECT_ID" if env_project else "cloud.project_id of the plan"
         region = env_region or region
         project_id = env_project or project_id
         cloud = get("HW_CLOUD") or DEFAULT_CLOUD
-        missing = [n for n, v in (("HW_REGION_NAME", region), ("HW_PROJECT_ID", project_id)) if not v]
+        by_name = not project_id and bool(project_name)
+        if by_name:
+            project_id = ""  # looked up by name (CloudClient), validated then
+        missing = [n for n, v in (("HW_REGION_NAME", region), ("HW_PROJECT_ID", project_id or by_name)) if not v]
         token = get("HW_AUTH_TOKEN")
         ak, sk = get("HW_ACCESS_KEY", "OS_ACCESS_KEY"), get("HW_SECRET_KEY", "OS_SECRET_KEY")
         user = get("HW_USER_NAME", "OS_USERNAME")
@@ -165,7 +172,8 @@ class CloudSettings:
                 hint=_ENV_HINT,
             )
         _check_value(region_problem(region), region_from, REGION_HINT)
-        _check_value(project_id_problem(project_id), project_from, PROJECT_ID_HINT)
+        if not by_name:
+            _check_value(project_id_problem(project_id), project_from, PROJECT_ID_HINT)
         if not _CLOUD_RE.match(cloud):
             raise UserError(f"HW_CLOUD {cloud[:80]!r} is not a domain name", hint="e.g. myhuaweicloud.com")
         base = get("HW_ENDPOINT")
@@ -198,6 +206,7 @@ class CloudSettings:
             password=secret(password),
             domain_name=domain,
             enterprise_project_id=get("HW_ENTERPRISE_PROJECT_ID") or "",
+            project_name=project_name if by_name else None,
         )
 
 

@@ -57,6 +57,19 @@ def _cbr_bad(message: str) -> SimResponse:
     return cbr_error(400, "BackupService.9900", message)
 
 
+# ---- IAM projects (KeystoneListProjects): HW_PROJECT_NAME -> project id ---------
+
+@_route("GET", r"/v3/projects")
+def list_projects(sim: Simulator, req: SimRequest, args: list[str]) -> SimResponse:
+    """The simulator has one project, named like its region (as IAM names a region's
+    default project)."""
+    name = req.param("name")
+    project = {"id": sim.project_id, "name": sim.region, "enabled": True, "is_domain": False,
+               "domain_id": "0" * 32, "parent_id": "0" * 32, "description": ""}
+    projects = [project] if name in (None, sim.region) else []
+    return SimResponse(200, {"projects": projects, "links": {"self": req.path, "next": None, "previous": None}})
+
+
 # ---- CBR backups -------------------------------------------------------------
 
 def _backup_key(b: BackupRec, key: str) -> Any:

@@ -124,7 +124,7 @@ class Simulator:
         denied = self.auth.check(req)
         if denied is not None:
             return denied
-        if req.path.startswith(_PROJECT_PATH):
+        if req.path.startswith(_PROJECT_PATH) and req.path.rstrip("/") != "/v3/projects":
             project = req.path.split("/")[2]
             if project != self.project_id:
                 return service_error(req.path, 403, "APIGW.0302",
