@@ -35,7 +35,7 @@ restores:
     server: srv-b
     backup: bk-locked
   empty:
-    server: srv-b
+    server: srv-p
     backup: bk-nochild
   ghost:
     server: 4b1a9c3e-0000-4000-8000-000000000000
