@@ -89,6 +89,9 @@ def _crash_loop(tmp_path: Path, servers: int, kills: int, faults: str, seed: int
     return {"restores": len(restores), "kills": kills, "duplicates": len(duplicates({"restores": restores}))}
 
 
+# real processes, half a minute: `make soak` (with test_kill_9_soak); in process, restores
+# left started are adopted, never sent twice: test_adopt_in_flight.py, test_replan_in_flight.py
+@pytest.mark.slow
 def test_kill_9_then_apply_again(tmp_path: Path) -> None:
     _crash_loop(tmp_path, 12, kills=4, faults="5xx=0.03,429=0.03", seed=7)
 

@@ -16,6 +16,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from planner.state.store import StateStore
 from tests.apply.checks import duplicates
 from tests.apply.drill import addr, make_drill, write_drill
@@ -42,6 +44,9 @@ def _kill_after_accepted(proc: subprocess.Popen[str], accepted: int) -> None:
     stop(proc)  # kill -9
 
 
+# real processes, about a minute: `make soak`; test_replan_in_flight.py checks the same
+# property in process (restores left started, re-plan, apply, ledger once each)
+@pytest.mark.slow
 def test_kill_9_then_replan_keeps_the_backup_sent_and_restores_nothing_twice(tmp_path: Path) -> None:
     drill = make_drill(4, seed=4, levels=1, before=BEFORE)
     inventory, plan = write_drill(drill, tmp_path)

@@ -4,7 +4,7 @@
 of the saved plan as subprocesses. Every restore must be accounted for exactly
 once: succeeded (one ledger success, recorded succeeded), failed (recorded
 failed with the cloud's code, reported), or skipped because a lower wave failed
-(never sent). make test runs 60 servers; make soak runs the 300-VM drill.
+(never sent). Both drills, 60 and 300 servers, run under make soak.
 """
 
 from __future__ import annotations
@@ -107,6 +107,9 @@ def _drill(tmp_path: Path, servers: int, seed: int) -> None:
         assert f"skipped  {address}:" in out
 
 
+# real processes over HTTP: `make soak`; in process, every fault on and every restore
+# accounted for exactly once: test_fault_soak.py::test_fault_soak_150
+@pytest.mark.slow
 def test_tiered_drill_over_http_with_faults(tmp_path: Path) -> None:
     _drill(tmp_path, 60, seed=11)
 

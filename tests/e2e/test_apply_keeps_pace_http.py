@@ -16,6 +16,8 @@ import sys
 import time
 from pathlib import Path
 
+import pytest
+
 from bench.apply_makespan import QUOTA, lower_bound
 from tests.apply.checks import duplicates
 from tests.apply.drill import make_drill, write_drill
@@ -24,6 +26,9 @@ from tests.apply.procs import ROOT, ledger, start_sim, stop
 SCALE = 600.0
 
 
+# real processes over HTTP: `make soak`; in process, every pace is noticed within 5 %
+# (tests/apply/test_policy.py) and the cloud's own clock is learnt (tests/sim/test_own_clock_drill.py)
+@pytest.mark.slow
 def test_apply_against_a_time_scaled_cloud_with_default_estimates(tmp_path: Path) -> None:
     drill = make_drill(12, seed=5, levels=3, quota=QUOTA)
     inv, plan = write_drill(drill, tmp_path)
