@@ -15,6 +15,11 @@ from planner.errors import UserError
 START = 1_795_867_200.0  # 2026-11-28T12:00:00Z
 
 
+@pytest.fixture
+def state_path(tmp_path: Path) -> Path:
+    return tmp_path / "plans" / ".restore-planner" / "state.json"
+
+
 def test_run_log_round_trip(state_path: Path) -> None:
     clock = VirtualClock(START)
     with RunLog.create(state_path, clock=clock) as log:
