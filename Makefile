@@ -41,10 +41,12 @@ browser:
 postgres:
 	@bash .ci/pg.sh install
 
+# The slowest wall-clock tests (real processes, kill -9, HTTP drills) are marked slow and
+# run by `make soak`; an in-process test covers each one's property here.
 test: $(STAMP) browser postgres
 	$(BIN)/python -m pytest -m "not slow" $(PYTEST_ARGS)
 	$(BIN)/ruff check planner tests bench
-	$(BIN)/mypy
+	$(BIN)/mypy  # strict, planner/ and tests/ (pyproject.toml)
 
 soak: $(STAMP) postgres
 	$(BIN)/python -m pytest -m slow $(PYTEST_ARGS)
