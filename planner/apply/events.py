@@ -35,10 +35,7 @@ from pydantic import (
     StrictFloat,
     StrictInt,
     ValidationError,
-    ValidationInfo,
-    ValidatorFunctionWrapHandler,
     WithJsonSchema,
-    field_validator,
 )
 
 from planner.addresses import Address
@@ -78,18 +75,6 @@ class _Event(BaseModel):
     # always written; None only when read back from a damaged line
     ts: Annotated[Time | None, WithJsonSchema({"type": "string", "format": "date-time"})] = None
     kind: str
-
-    @field_validator("*", mode="wrap")
-    @classmethod
-    def _tolerant(cls, value: Any, handler: ValidatorFunctionWrapHandler, info: ValidationInfo) -> Any:
-        """Reading (context ``tolerant``): a damaged field with a default reads as the default."""
-        try:
-            return handler(value)
-        except ValidationError:
-            field = cls.model_fields[info.field_name or ""]
-            if not (info.context or {}).get("tolerant") or field.is_required():
-                raise
-            return field.get_default(call_default_factory=True)
 
 
 class Target(BaseModel):
@@ -253,11 +238,16 @@ def decode(obj: object) -> Event | None:
     if model is None:
         return None
     known = {k: v for k, v in obj.items() if k in model.model_fields}
-    try:
-        event: Event = model.model_validate(known, context={"tolerant": True})  # type: ignore[assignment]
-    except ValidationError:
-        return None  # a restore event without a usable address
-    return event
+    while True:  # each round drops at least one field: ends within len(known) rounds
+        try:
+            event: Event = model.model_validate(known)  # type: ignore[assignment]
+            return event
+        except ValidationError as exc:
+            bad = {str(e["loc"][0]) for e in exc.errors() if e["loc"]}
+        if not bad or any(model.model_fields[k].is_required() for k in bad if k in model.model_fields):
+            return None  # a restore event without a usable address
+        for key in bad:
+            known.pop(key, None)  # reads as its default
 
 
 DRAFT_2020_12 = "https://json-schema.org/draft/2020-12/schema"
@@ -266,9 +256,8 @@ DRAFT_2020_12 = "https://json-schema.org/draft/2020-12/schema"
 def schema() -> dict[str, Any]:
     """The JSON Schema of one run-log line (specs/run-log.schema.json is this, checked in).
 
-    Built per model rather than from a pydantic discriminated union: the tolerant
-    validator on every field (``kind`` included) rules that out, and the result is
-    the same ``oneOf`` with a ``kind`` discriminator."""
+    Built per model (the same ``oneOf`` with a ``kind`` discriminator a pydantic
+    union would give), so each kind's schema is exactly its model's."""
     defs: dict[str, Any] = {}
     mapping: dict[str, str] = {}
     for model in MODELS:

@@ -47,11 +47,12 @@ def stamp(clock: Clock, event: Event) -> tuple[Event, str]:
     return event, events.encode(event)
 
 
-def event_of(kind: str, fields: dict[str, Any]) -> Event:
-    """The event of ``kind`` with ``fields``; ``ts`` may be epoch seconds (a Clock's)."""
+def event_of(clock: Clock, kind: str, fields: dict[str, Any]) -> Event:
+    """The event of ``kind`` with ``fields``; ``ts`` (a datetime or epoch seconds)
+    defaults to the clock's now."""
     ts = fields.pop("ts", None)
-    if ts is not None and not isinstance(ts, datetime):
-        ts = to_datetime(ts)
+    if not isinstance(ts, datetime):
+        ts = to_datetime(clock.now() if ts is None else ts)
     return events.make(kind, {"ts": ts, **fields})
 
 
@@ -87,7 +88,7 @@ class RunLog:
 
     def event(self, kind: str, **fields: Any) -> Event:
         """``record`` for an event given as its kind and fields (``ts``: datetime or epoch seconds)."""
-        return self.record(event_of(kind, fields))
+        return self.record(event_of(self._clock, kind, fields))
 
     def close(self) -> None:
         self._file.close(sync=True)

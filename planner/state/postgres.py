@@ -691,7 +691,7 @@ class PgRunLog:
         return event
 
     def event(self, kind: str, **fields: Any) -> Event:
-        return self.record(event_of(kind, fields))
+        return self.record(event_of(self._clock, kind, fields))
 
     def close(self) -> None:
         if not self._closed:
