@@ -105,10 +105,7 @@ class PaceModel:
         if n == 0:
             return Prediction(max(estimate_s, 1.0), UNKNOWN_PACE_LOW, known=False)
         fit, ratio, spread = self._refit()
-        if fit is not None:
-            duration = fit[0] + fit[1] * size_gb
-        else:
-            duration = max(estimate_s, 1.0) * ratio
+        duration = fit[0] + fit[1] * size_gb if fit is not None else max(estimate_s, 1.0) * ratio
         return Prediction(max(duration, 0.5), max(UNKNOWN_PACE_LOW, math.exp(-spread)))
 
     def _refit(self) -> tuple[tuple[float, float] | None, float, float]:
