@@ -16,8 +16,6 @@ import subprocess
 import sys
 from pathlib import Path
 
-import pytest
-
 from planner.state.store import StateStore
 from tests.apply.checks import duplicates
 from tests.apply.drill import addr, make_drill, write_drill
@@ -44,15 +42,14 @@ def _kill_after_accepted(proc: subprocess.Popen[str], accepted: int) -> None:
     stop(proc)  # kill -9
 
 
-# real processes, about a minute: `make soak`; test_replan_in_flight.py checks the same
-# property in process (restores left started, re-plan, apply, ledger once each)
-@pytest.mark.slow
+# real processes (kill -9 is a real signal), 15 s at 600x; test_replan_in_flight.py checks
+# the same property in process
 def test_kill_9_then_replan_keeps_the_backup_sent_and_restores_nothing_twice(tmp_path: Path) -> None:
     drill = make_drill(4, seed=4, levels=1, before=BEFORE)
     inventory, plan = write_drill(drill, tmp_path)
     state = tmp_path / ".restore-planner" / "state.json"
     saved = tmp_path / "again.plan"
-    sim, env = start_sim(inventory, "", 4, time_scale=120.0)
+    sim, env = start_sim(inventory, "", 4, time_scale=600.0)
     try:
         _kill_after_accepted(start_apply([str(plan), *ARGS], env), accepted=len(drill.target))
         sent = {r["target_id"]: r["backup_id"] for r in ledger(env)["restores"]}
