@@ -34,6 +34,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from planner.addresses import Address
+from planner.apply import events as ev
 from planner.apply.body import body_digest, restore_body
 from planner.apply.policy import PaceModel, TaskHistory, look_window, next_poll
 from planner.apply.progress import JsonSink, RichSink
@@ -62,7 +63,7 @@ from planner.state.model import (
     TargetInfo,
 )
 
-Sink = Callable[[dict[str, Any]], None]
+Sink = Callable[[ev.Event], None]
 # Ordering among ready restores: (graph, estimate per restore) -> priority, highest
 # first. The default is the longest remaining critical path (DESIGN section 7);
 # bench/apply_makespan.py swaps in FIFO to compare.
@@ -256,8 +257,8 @@ class Executor:
         self._abandon = True
         self._wake.set()
 
-    def _emit(self, kind: str, **fields: Any) -> None:
-        event = self.runlog.event(kind, **fields)
+    def _emit(self, event: ev.Event) -> None:
+        event = self.runlog.record(event)
         for sink in self.sinks:
             if isinstance(sink, JsonSink):
                 sink.line(self.runlog.last_line)
@@ -273,12 +274,13 @@ class Executor:
     async def run(self) -> ApplyResult:
         s = self.plan.summary
         self._emit(
-            "run_started",
-            run_id=self.runlog.run_id,
-            parallelism=self.parallelism,
-            summary=s.model_dump(by_alias=True),
-            plan_estimate_s=self.plan.estimate.makespan_s,
-            critical_path=self.plan.estimate.critical_path,
+            ev.RunStarted(
+                run_id=self.runlog.run_id,
+                parallelism=self.parallelism,
+                summary=s.model_dump(by_alias=True),
+                plan_estimate_s=self.plan.estimate.makespan_s,
+                critical_path=self.plan.estimate.critical_path,
+            )
         )
         try:
             self._forget()
@@ -445,8 +447,8 @@ class Executor:
             self._flights[addr] = flight
             if rec is None or rec.backup.id != restore.backup.id or rec.task_id != log.id:
                 self._record(restore, "started", task_id=log.id, started=self.clock.now())
-            self._emit("restore_started", **self._start_fields(a, adopted=True, restore=restore))
-            self._emit("restore_accepted", address=a.address, task_id=log.id)
+            self._emit(self._start_event(a, adopted=True, restore=restore))
+            self._emit(ev.RestoreAccepted(address=a.address, task_id=log.id))
             self._apply_log(flight, log, self.clock.now())
         self._flush_state()
 
@@ -488,24 +490,24 @@ class Executor:
             self._flights[addr] = f
             self._record(a.restore, "started", task_id=None, started=now)
             flights.append(f)
-            self._emit("restore_started", **self._start_fields(a))
+            self._emit(self._start_event(a))
         self._flush_state()  # "started" is durable before any POST leaves
         await self._post_all(flights)
 
-    def _start_fields(self, a: Action, adopted: bool = False, restore: Restore | None = None) -> dict[str, Any]:
+    def _start_event(self, a: Action, adopted: bool = False, restore: Restore | None = None) -> ev.RestoreStarted:
         r = restore or a.restore
         assert r is not None
-        return {
-            "address": a.address,
-            "backup_id": r.backup.id,
-            "target": {"kind": r.target.kind, "id": r.target.id, "name": r.target.name},
-            "batch": a.batch,
-            "wave": r.wave,
-            "estimate_s": a.estimate_s,
-            "depends_on": r.depends_on,
-            "size_gb": r.size_gb,
-            "adopted": adopted,
-        }
+        return ev.RestoreStarted(
+            address=a.address,
+            backup_id=r.backup.id,
+            target=ev.Target(kind=r.target.kind, id=r.target.id, name=r.target.name),
+            batch=a.batch,
+            wave=r.wave,
+            estimate_s=a.estimate_s,
+            depends_on=r.depends_on,
+            size_gb=r.size_gb,
+            adopted=adopted,
+        )
 
     async def _post_all(self, flights: list[Flight]) -> None:
         """Every intent is durable (one fsync for the lot) before any POST leaves."""
@@ -544,10 +546,11 @@ class Executor:
                 f.backing_up_waits += 1
                 self._refused(f, BACKING_UP_RETRY_S)
                 self._emit(
-                    "restore_waiting",
-                    address=str(f.addr),
-                    reason=f"{exc.code}: {exc.message}",
-                    retry_in_s=BACKING_UP_RETRY_S,
+                    ev.RestoreWaiting(
+                        address=str(f.addr),
+                        reason=f"{exc.code}: {exc.message}",
+                        retry_in_s=BACKING_UP_RETRY_S,
+                    )
                 )
             elif exc.code == "BackupService.2010":
                 self._lost(f, grace=BUSY_RETRY_S)  # maybe ours (an earlier lost POST); look first
@@ -579,7 +582,7 @@ class Executor:
             size_gb=float(f.restore.size_gb),
             last_seen=f.posted_at,
         )
-        self._emit("restore_accepted", address=str(f.addr), task_id=task_id)
+        self._emit(ev.RestoreAccepted(address=str(f.addr), task_id=task_id))
 
     def _lost(self, f: Flight, grace: float = LOST_GRACE_S) -> None:
         f.phase = Phase.LOST
@@ -623,7 +626,7 @@ class Executor:
             self._removed = True
         self._dirty = True
         self.result.withdrawn.append(str(f.addr))
-        self._emit("restore_withdrawn", address=str(f.addr), reason=why)
+        self._emit(ev.RestoreWithdrawn(address=str(f.addr), reason=why))
 
     # -- tracking -------------------------------------------------------------------
 
@@ -718,7 +721,7 @@ class Executor:
         if log.progress // PROGRESS_STEP != f.progress // PROGRESS_STEP:
             # every poll sees every task: one event per step, not per poll, keeps
             # the run log and the client's CPU in proportion to the restores
-            self._emit("restore_progress", address=str(f.addr), progress=log.progress)
+            self._emit(ev.RestoreProgress(address=str(f.addr), progress=log.progress))
         elif log.progress != f.progress:
             for live in self._live:
                 live(str(f.addr), log.progress)
@@ -824,14 +827,15 @@ class Executor:
         self._record(f.restore, "succeeded", f.task_id, f.posted_at, ended=self.clock.now())
         self.result.succeeded.append(str(f.addr))
         self._emit(
-            "restore_succeeded",
-            address=str(f.addr),
-            task_id=f.task_id,
-            started_at=f.task_started,
-            ended_at=f.task_ended,
-            # when a listing showed the task's success (the power-on check may come later)
-            seen_at=to_datetime(f.succeeded_at if f.succeeded_at is not None else self.clock.now()),
-            size_gb=f.restore.size_gb,
+            ev.RestoreSucceeded(
+                address=str(f.addr),
+                task_id=f.task_id,
+                started_at=f.task_started,
+                ended_at=f.task_ended,
+                # when a listing showed the task's success (the power-on check may come later)
+                seen_at=to_datetime(f.succeeded_at if f.succeeded_at is not None else self.clock.now()),
+                size_gb=f.restore.size_gb,
+            )
         )
 
     def _fail(self, f: Flight, code: str, message: str) -> None:
@@ -839,13 +843,14 @@ class Executor:
         self._record(f.restore, "failed", f.task_id, f.posted_at, ended=self.clock.now(), error=(code, message))
         self.result.failed[str(f.addr)] = (code, message)
         self._emit(
-            "restore_failed",
-            address=str(f.addr),
-            task_id=f.task_id,
-            error_code=code,
-            error_message=message,
-            started_at=f.task_started,
-            ended_at=f.task_ended,
+            ev.RestoreFailed(
+                address=str(f.addr),
+                task_id=f.task_id,
+                error_code=code,
+                error_message=message,
+                started_at=f.task_started,
+                ended_at=f.task_ended,
+            )
         )
         # a leaf already counted as succeeded has nothing left to skip
         newly_skipped = [] if f.marked else self._scheduler.failed(f.addr)
@@ -854,13 +859,14 @@ class Executor:
             a = self._actions.get(skipped)
             r = a.restore if a else None
             self._emit(
-                "restore_skipped",
-                address=str(skipped),
-                because=[str(f.addr)],
-                wave=r.wave if r else None,
-                batch=a.batch if a else None,
-                estimate_s=a.estimate_s if a else None,
-                depends_on=r.depends_on if r else [],
+                ev.RestoreSkipped(
+                    address=str(skipped),
+                    because=[str(f.addr)],
+                    wave=r.wave if r else None,
+                    batch=a.batch if a else None,
+                    estimate_s=a.estimate_s if a else None,
+                    depends_on=r.depends_on if r else [],
+                )
             )
 
     def _settle_finished(self) -> None:
@@ -884,17 +890,18 @@ class Executor:
             self.journal.compact()
         r = self.result
         self._emit(
-            "run_finished",
-            counts={
-                "succeeded": len(r.succeeded),
-                "failed": len(r.failed),
-                "skipped": len(r.skipped),
-                "unchanged": len(r.unchanged),
-                "abandoned": len(r.abandoned),
-                "withdrawn": len(r.withdrawn),
-            },
-            exit_code=r.exit_code,
-            interrupted=r.interrupted,
+            ev.RunFinished(
+                counts={
+                    "succeeded": len(r.succeeded),
+                    "failed": len(r.failed),
+                    "skipped": len(r.skipped),
+                    "unchanged": len(r.unchanged),
+                    "abandoned": len(r.abandoned),
+                    "withdrawn": len(r.withdrawn),
+                },
+                exit_code=r.exit_code,
+                interrupted=r.interrupted,
+            )
         )
 
     # -- state ----------------------------------------------------------------------

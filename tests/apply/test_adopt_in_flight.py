@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import planner.apply.executor as ex
+from planner.apply.events import Event
 from planner.cli.main import main
 from tests.apply.checks import duplicates, read_state
 from tests.apply.drill import addr, in_process, make_drill, simulator, write_drill
@@ -22,9 +23,9 @@ def _abandon_once_accepted(count: int) -> Any:
     original = ex.Executor._emit
     seen: list[int] = []
 
-    def emit(self: ex.Executor, kind: str, **fields: Any) -> None:
-        original(self, kind, **fields)
-        if kind == "restore_accepted":
+    def emit(self: ex.Executor, event: Event) -> None:
+        original(self, event)
+        if event.kind == "restore_accepted":
             seen.append(1)
             if len(seen) == count:
                 self.abandon()  # a second Ctrl-C: in-flight restores stay "started"

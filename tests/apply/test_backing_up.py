@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from planner.apply.events import Event
 from planner.cli.main import main
 from tests.apply.checks import duplicates, read_state, run_events
 from tests.apply.drill import addr, in_process, make_drill, simulator, write_drill
@@ -34,9 +35,9 @@ def test_restore_waits_for_a_running_backup_then_restores(tmp_path: Path) -> Non
 
     original = ex.Executor._emit
 
-    def emit(self: ex.Executor, kind: str, **fields: object) -> None:
-        original(self, kind, **fields)
-        finish_backup({"kind": kind, **fields})
+    def emit(self: ex.Executor, event: Event) -> None:
+        original(self, event)
+        finish_backup({"kind": event.kind})
 
     ex.Executor._emit = emit  # type: ignore[method-assign]
     try:

@@ -11,9 +11,9 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
 
 import planner.apply.executor as ex
+from planner.apply.events import Event
 from planner.apply.journal import Journal
 from planner.cli.main import main
 from planner.sim import Simulator
@@ -26,9 +26,9 @@ from tests.apply.drill import addr, in_process, make_drill, simulator, write_dri
 def _on_event(hook: Callable[[ex.Executor, str], None]) -> Iterator[None]:
     original = ex.Executor._emit
 
-    def emit(self: ex.Executor, kind: str, **fields: Any) -> None:
-        original(self, kind, **fields)
-        hook(self, kind)
+    def emit(self: ex.Executor, event: Event) -> None:
+        original(self, event)
+        hook(self, event.kind)
 
     ex.Executor._emit = emit  # type: ignore[method-assign]
     try:

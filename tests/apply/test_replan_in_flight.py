@@ -11,11 +11,11 @@ import json
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
 
 import pytest
 
 import planner.apply.executor as ex
+from planner.apply.events import Event
 from planner.cli.main import main
 from planner.state.store import StateStore
 from tests.apply.checks import duplicates
@@ -31,9 +31,9 @@ def _abandoned_once_accepted(count: int) -> Iterator[None]:
     original = ex.Executor._emit
     seen: list[int] = []
 
-    def emit(self: ex.Executor, kind: str, **fields: Any) -> None:
-        original(self, kind, **fields)
-        if kind == "restore_accepted":
+    def emit(self: ex.Executor, event: Event) -> None:
+        original(self, event)
+        if event.kind == "restore_accepted":
             seen.append(1)
             if len(seen) == count:
                 self.abandon()
