@@ -1,0 +1,46 @@
+"""planner.timefmt, the one place times become text: UTC with Z at three precisions."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta, timezone
+
+import pytest
+
+from planner import timefmt
+
+T = 1_795_867_201.5  # 2026-11-28T12:00:01.5Z
+CST = timezone(timedelta(hours=8))
+
+
+def test_three_precisions_of_one_time() -> None:
+    dt = datetime(2026, 11, 28, 20, 0, 1, 500_250, tzinfo=CST)
+    assert timefmt.rfc3339(dt) == "2026-11-28T12:00:01.500250Z"
+    assert timefmt.rfc3339_ms(dt) == "2026-11-28T12:00:01.500Z"
+    assert timefmt.rfc3339_s(dt) == "2026-11-28T12:00:01Z"
+    assert timefmt.rfc3339_ms(T) == "2026-11-28T12:00:01.500Z"  # epoch seconds, a Clock's
+    assert timefmt.rfc3339_s(T) == "2026-11-28T12:00:01Z"
+    assert timefmt.compact(T) == "20261128T120001Z"
+
+
+def test_naive_is_utc_and_none_is_a_dash() -> None:
+    assert timefmt.rfc3339(datetime(2026, 11, 19, 23, 10)) == "2026-11-19T23:10:00Z"
+    assert timefmt.rfc3339_s(datetime(2026, 11, 19, 23, 10)) == "2026-11-19T23:10:00Z"
+    assert timefmt.rfc3339(None) == timefmt.rfc3339_s(None) == "-"
+
+
+def test_the_cached_second_never_leaks_into_the_next() -> None:
+    assert timefmt.rfc3339_ms(T) == "2026-11-28T12:00:01.500Z"
+    assert timefmt.rfc3339_ms(T + 0.6) == "2026-11-28T12:00:02.100Z"
+    assert timefmt.rfc3339_ms(T - 86_400) == "2026-11-27T12:00:01.500Z"
+
+
+def test_parse_reads_back_what_is_written() -> None:
+    dt = datetime(2026, 11, 28, 12, 0, 1, 500_000, tzinfo=UTC)
+    assert timefmt.parse(timefmt.rfc3339_ms(dt)) == dt
+    assert timefmt.parse("2026-11-28T20:00:01.5+08:00") == dt
+    assert timefmt.parse("2026-11-28T20:00:01.5+08:00").tzinfo is UTC
+    with pytest.raises(ValueError):
+        timefmt.parse("yesterday")
+    assert timefmt.parse_or_none("yesterday") is None
+    assert timefmt.parse_or_none(12) is None
+    assert timefmt.parse_or_none("") is None
