@@ -31,7 +31,11 @@ class Address:
     _hash: int = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
-        text = self.block if self.key is None else f"{self.block}[{json.dumps(self.key, ensure_ascii=False)}]"
+        text = (
+            self.block
+            if self.key is None
+            else f"{self.block}[{json.dumps(self.key, ensure_ascii=False)}]"
+        )
         object.__setattr__(self, "_text", text)
         object.__setattr__(self, "_hash", hash((self.block, self.key)))
 
@@ -40,7 +44,7 @@ class Address:
         m = _ADDR_RE.match(text.strip())
         if not m:
             raise AddressError(
-                f"{text!r} is not a restore address; expected NAME or NAME[\"KEY\"], "
+                f'{text!r} is not a restore address; expected NAME or NAME["KEY"], '
                 'for example db or app["app-01"]'
             )
         key = m.group("key")

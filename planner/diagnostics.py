@@ -62,7 +62,9 @@ class Diagnostic:
         }
         if self.range is not None:
             out["range"] = _range_dict(self.range)
-        out["related"] = [{"message": r.message, "range": _range_dict(r.range)} for r in self.related]
+        out["related"] = [
+            {"message": r.message, "range": _range_dict(r.range)} for r in self.related
+        ]
         return out
 
 

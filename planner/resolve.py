@@ -123,7 +123,9 @@ def _single_target(
             )
             return None
         return TargetInfo(kind="resource", id=t.id, name="")
-    pool: dict[str, Server] | dict[str, Volume] = world.servers if t.kind == "server" else world.volumes
+    pool: dict[str, Server] | dict[str, Volume] = (
+        world.servers if t.kind == "server" else world.volumes
+    )
     info = _server_info if t.kind == "server" else _volume_info
     if t.id is not None:
         obj = pool.get(t.id)
@@ -179,7 +181,9 @@ def _select(
         matched.append(obj)
     where = spec.range_of("select")
     if not matched:
-        crit = ", ".join([f"{k}={v}" for k, v in sel.tags] + ([f"name={sel.name}"] if sel.name else []))
+        crit = ", ".join(
+            [f"{k}={v}" for k, v in sel.tags] + ([f"name={sel.name}"] if sel.name else [])
+        )
         diags.append(
             error(
                 "RP304",
@@ -366,7 +370,12 @@ def _disks(
             if entry.backup in seen:
                 ok = False
                 diags.append(
-                    error("RP332", f"disk backup {entry.backup} is mapped twice", "map each disk once", entry.range or where)
+                    error(
+                        "RP332",
+                        f"disk backup {entry.backup} is mapped twice",
+                        "map each disk once",
+                        entry.range or where,
+                    )
                 )
                 continue
             seen.add(entry.backup)
@@ -394,7 +403,9 @@ def _disks(
             dev = source_devices.get(child.resource_id) or _volume_device(world, child.resource_id)
             match = by_device.get(dev) if dev else None
             if match is None:
-                unmapped.append(f"{child.id} (from volume {child.resource_id}{', ' + dev if dev else ''})")
+                unmapped.append(
+                    f"{child.id} (from volume {child.resource_id}{', ' + dev if dev else ''})"
+                )
                 continue
             vol_id = match.id
         out.append(_map(child.id, child.size_gb, child.bootable, vol_id, attached, world))

@@ -244,7 +244,9 @@ def decode(obj: object) -> Event | None:
             return event
         except ValidationError as exc:
             bad = {str(e["loc"][0]) for e in exc.errors() if e["loc"]}
-        if not bad or any(model.model_fields[k].is_required() for k in bad if k in model.model_fields):
+        if not bad or any(
+            model.model_fields[k].is_required() for k in bad if k in model.model_fields
+        ):
             return None  # a restore event without a usable address
         for key in bad:
             known.pop(key, None)  # reads as its default

@@ -267,7 +267,11 @@ class Executor:
 
     def _cloud_s(self, client_seconds: float) -> float:
         """A wait the client's side dictates (Retry-After, backoff) in cloud seconds."""
-        return client_seconds * self.clock.rate if isinstance(self.clock, CloudClock) else client_seconds
+        return (
+            client_seconds * self.clock.rate
+            if isinstance(self.clock, CloudClock)
+            else client_seconds
+        )
 
     # -- main loop --------------------------------------------------------------
 
@@ -373,7 +377,10 @@ class Executor:
         others = any(f.phase is not Phase.VERIFYING for f in self._flights.values())
         if not others or len(waiting) >= VERIFY_BATCH:
             return max(now, self._last_verify + self.poll_interval)
-        return max(min(f.verify_since for f in waiting) + VERIFY_MAX_WAIT_S, self._last_verify + self.poll_interval)
+        return max(
+            min(f.verify_since for f in waiting) + VERIFY_MAX_WAIT_S,
+            self._last_verify + self.poll_interval,
+        )
 
     async def _step(self) -> None:
         now = self.clock.now()
@@ -421,7 +428,9 @@ class Executor:
             addr = Address.parse(a.address)
             rec = self.state.restores.get(a.address)
             entry = pending.get(a.address)
-            task_id = a.task_id or (rec.task_id if rec else None) or (entry.task_id if entry else None)
+            task_id = (
+                a.task_id or (rec.task_id if rec else None) or (entry.task_id if entry else None)
+            )
             since = entry.at if entry else (rec.started_at if rec else None)
             log = logs.get(task_id) if task_id else None
             backups = {a.restore.backup.id} | ({entry.backup_id} if entry else set())
@@ -436,7 +445,11 @@ class Executor:
                 # the cloud is restoring another backup than the plan shows: state records
                 # what the cloud does, so the next plan compares against the truth
                 restore = restore.model_copy(
-                    update={"backup": PlanBackup(id=log.backup_id, created_at=rec.backup.created_at if rec else None)}
+                    update={
+                        "backup": PlanBackup(
+                            id=log.backup_id, created_at=rec.backup.created_at if rec else None
+                        )
+                    }
                 )
             self._claimed.add(log.id)
             flight = Flight(a, restore, addr, self.clock.now(), a.estimate_s, task_id=log.id)
@@ -453,7 +466,11 @@ class Executor:
         self._flush_state()
 
     def _match(
-        self, r: Restore, logs: Iterable[OperationLog], since: datetime | None, backups: set[str] | None = None
+        self,
+        r: Restore,
+        logs: Iterable[OperationLog],
+        since: datetime | None,
+        backups: set[str] | None = None,
     ) -> OperationLog | None:
         floor = (since - CLOCK_SLACK) if since else None
         wanted = backups or {r.backup.id}
@@ -465,7 +482,11 @@ class Executor:
             and log.id not in self._claimed
             and (floor is None or log.created_at is None or log.created_at >= floor)
         ]
-        return min(found, key=lambda x: (x.created_at or datetime.min.replace(tzinfo=UTC), x.id)) if found else None
+        return (
+            min(found, key=lambda x: (x.created_at or datetime.min.replace(tzinfo=UTC), x.id))
+            if found
+            else None
+        )
 
     # -- starting restores ----------------------------------------------------------
 
@@ -494,7 +515,9 @@ class Executor:
         self._flush_state()  # "started" is durable before any POST leaves
         await self._post_all(flights)
 
-    def _start_event(self, a: Action, adopted: bool = False, restore: Restore | None = None) -> ev.RestoreStarted:
+    def _start_event(
+        self, a: Action, adopted: bool = False, restore: Restore | None = None
+    ) -> ev.RestoreStarted:
         r = restore or a.restore
         assert r is not None
         return ev.RestoreStarted(
@@ -517,13 +540,20 @@ class Executor:
         for f in flights:
             body = restore_body(f.restore)
             self.journal.intent(
-                self.runlog.run_id, f.addr, f.restore.backup.id, f.restore.target.id, body_digest(body),
-                self.clock.now(), sync=False,
+                self.runlog.run_id,
+                f.addr,
+                f.restore.backup.id,
+                f.restore.target.id,
+                body_digest(body),
+                self.clock.now(),
+                sync=False,
             )
             f.intent_open = True
             bodies.append(body)
         self.journal.sync()
-        await asyncio.gather(*(self._post(f, body) for f, body in zip(flights, bodies, strict=True)))
+        await asyncio.gather(
+            *(self._post(f, body) for f, body in zip(flights, bodies, strict=True))
+        )
 
     async def _post(self, f: Flight, body: dict[str, Any]) -> None:
         f.posted_at = self.clock.now()
@@ -630,7 +660,9 @@ class Executor:
 
     # -- tracking -------------------------------------------------------------------
 
-    async def _list_logs(self, start: datetime, only_tracked: bool = False) -> dict[str, OperationLog]:
+    async def _list_logs(
+        self, start: datetime, only_tracked: bool = False
+    ) -> dict[str, OperationLog]:
         keep = None
         if only_tracked:
             ids = {f.task_id for f in self._flights.values() if f.task_id}
@@ -647,7 +679,10 @@ class Executor:
     def _history(self, f: Flight, log: OperationLog) -> TaskHistory:
         created = log.created_at.timestamp() if log.created_at else f.posted_at
         return TaskHistory(
-            accepted_at=created, estimate_s=f.estimate_s, size_gb=float(f.restore.size_gb), last_seen=created
+            accepted_at=created,
+            estimate_s=f.estimate_s,
+            size_gb=float(f.restore.size_gb),
+            last_seen=created,
         )
 
     async def _poll(self) -> None:
@@ -698,7 +733,9 @@ class Executor:
         listing's time filter may mean something else on a real cloud (UNCONFIRMED),
         and an apply must never wait forever for a task it cannot see."""
         for f in [
-            f for f in self._flights.values() if f.phase is Phase.TRACKING and f.missing >= MISSING_POLLS
+            f
+            for f in self._flights.values()
+            if f.phase is Phase.TRACKING and f.missing >= MISSING_POLLS
         ]:
             assert f.task_id is not None
             try:
@@ -744,7 +781,9 @@ class Executor:
         if f.history is None:
             f.history = self._history(f, log)
         started = log.started_at.timestamp() if log.started_at else None
-        f.history.observe(seen, "running" if log.status == "running" else "waiting", log.progress, started)
+        f.history.observe(
+            seen, "running" if log.status == "running" else "waiting", log.progress, started
+        )
 
     def _learn(self, f: Flight) -> None:
         if f.task_started is not None and f.task_ended is not None:
@@ -795,7 +834,9 @@ class Executor:
             return
         self._last_verify = self.clock.now()
         try:
-            servers = await self.client.list_servers(server_ids=[f.restore.target.id for f in waiting])
+            servers = await self.client.list_servers(
+                server_ids=[f.restore.target.id for f in waiting]
+            )
         except CloudError:
             for f in waiting:
                 f.due = self._last_verify + POWER_ON_RECHECK_S
@@ -833,14 +874,23 @@ class Executor:
                 started_at=f.task_started,
                 ended_at=f.task_ended,
                 # when a listing showed the task's success (the power-on check may come later)
-                seen_at=to_datetime(f.succeeded_at if f.succeeded_at is not None else self.clock.now()),
+                seen_at=to_datetime(
+                    f.succeeded_at if f.succeeded_at is not None else self.clock.now()
+                ),
                 size_gb=f.restore.size_gb,
             )
         )
 
     def _fail(self, f: Flight, code: str, message: str) -> None:
         self._flights.pop(f.addr, None)
-        self._record(f.restore, "failed", f.task_id, f.posted_at, ended=self.clock.now(), error=(code, message))
+        self._record(
+            f.restore,
+            "failed",
+            f.task_id,
+            f.posted_at,
+            ended=self.clock.now(),
+            error=(code, message),
+        )
         self.result.failed[str(f.addr)] = (code, message)
         self._emit(
             ev.RestoreFailed(

@@ -90,7 +90,12 @@ def fold(
 
 
 def intent_event(
-    run_id: str, address: Address, backup_id: str, target_id: str, body_digest: str, at: datetime | float
+    run_id: str,
+    address: Address,
+    backup_id: str,
+    target_id: str,
+    body_digest: str,
+    at: datetime | float,
 ) -> dict[str, Any]:
     return {
         "event": "intent",
@@ -135,7 +140,12 @@ class Journal:
 
     def accepted(self, address: Address, task_id: str, at: datetime | float) -> None:
         self._append(
-            {"event": "accepted", "address": str(address), "task_id": task_id, "at": rfc3339_ms(at)},
+            {
+                "event": "accepted",
+                "address": str(address),
+                "task_id": task_id,
+                "at": rfc3339_ms(at),
+            },
             # Only the intent must be durable before the POST: if this line is lost in a
             # crash, the next apply finds the task by backup, target and time instead.
             sync=False,
@@ -182,4 +192,3 @@ class Journal:
         tb: TracebackType | None,
     ) -> None:
         self.close()
-

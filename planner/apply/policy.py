@@ -54,7 +54,9 @@ class TaskHistory:
     status: str = "waiting"  # waiting | running (terminal tasks leave the policy)
     last_seen: float = 0.0  # the listing that last showed it unfinished
     progress: int = 0
-    first_progress: tuple[float, int] | None = None  # (time, progress) of the first listing with progress > 0
+    first_progress: tuple[float, int] | None = (
+        None  # (time, progress) of the first listing with progress > 0
+    )
     version: int = 0  # bumped by every observation (callers cache what they derive from it)
 
     def observe(self, at: float, status: str, progress: int, started_at: float | None) -> None:
@@ -86,8 +88,12 @@ class PaceModel:
     The fit and its spread are computed once per finished restore, not per look:
     every wake asks for the prediction of every task in flight."""
 
-    samples: deque[tuple[float, float, float]] = field(default_factory=lambda: deque(maxlen=SAMPLES))
-    _fit_cache: tuple[tuple[float, float] | None, float, float] | None = None  # (fit, ratio, spread)
+    samples: deque[tuple[float, float, float]] = field(
+        default_factory=lambda: deque(maxlen=SAMPLES)
+    )
+    _fit_cache: tuple[tuple[float, float] | None, float, float] | None = (
+        None  # (fit, ratio, spread)
+    )
     version: int = 0  # bumped by every finished restore learned
 
     def learn(self, estimate_s: float, size_gb: float, actual_s: float) -> None:
@@ -116,7 +122,9 @@ class PaceModel:
         ratio = _quantile([a / e for e, _s, a in self.samples], 0.5)
         if fit is not None:
             overhead, per_gb = fit
-            errors = [abs(math.log(a / max(overhead + per_gb * s, 1e-3))) for _e, s, a in self.samples]
+            errors = [
+                abs(math.log(a / max(overhead + per_gb * s, 1e-3))) for _e, s, a in self.samples
+            ]
         else:
             errors = [abs(math.log(a / e / ratio)) for e, _s, a in self.samples]
         spread = _quantile(errors, 0.9) * 1.25 + (0.05 if n >= 8 else 0.3 if n >= 3 else 0.7)
@@ -190,7 +198,9 @@ def look_window(task: TaskHistory, pred: Prediction, poll_interval: float) -> tu
     return ideal, latest
 
 
-def next_poll(windows: Iterable[tuple[float, float]], now: float, last_poll: float, poll_interval: float) -> float:
+def next_poll(
+    windows: Iterable[tuple[float, float]], now: float, last_poll: float, poll_interval: float
+) -> float:
     """The next listing time: the earliest ideal, stretched to serve the tasks whose
     ideal comes before every latest seen so far."""
     ordered = sorted(windows)

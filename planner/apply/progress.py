@@ -106,7 +106,9 @@ class RichSink:
             self.waves[f"{self.wave_of.get(e.address, 'skipped')} {outcome}"] += 1
             self.progress.advance(self.overall)
             if isinstance(e, ev.RestoreFailed):
-                self.console.print(f"[red]{e.address}: failed {e.error_code}: {e.error_message}[/red]")
+                self.console.print(
+                    f"[red]{e.address}: failed {e.error_code}: {e.error_message}[/red]"
+                )
             summary = ", ".join(f"{k}: {v}" for k, v in sorted(self.waves.items()))
             self.progress.update(self.overall, description=f"all restores ({summary})")
         elif isinstance(e, ev.RunFinished):

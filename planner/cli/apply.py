@@ -48,7 +48,9 @@ def run(opts: ApplyOptions, ctx: Context) -> int:
                 "save the plan with `restore-planner plan ... --out FILE` and apply FILE",
             )
         path = state_path(choice.state, opts.path)
-    backend = ctx.open_state(path, choice, opts.path, saved.state.path if saved is not None else None)
+    backend = ctx.open_state(
+        path, choice, opts.path, saved.state.path if saved is not None else None
+    )
     try:
         if saved is not None:
             planfile.check_backend(

@@ -50,8 +50,12 @@ def _walk(parser: argparse.ArgumentParser, path: str = "", help: str = "") -> li
             continue
         elif action.option_strings:
             cmd.options.append(
-                _Option(list(action.option_strings), _clean(action.help or ""),
-                        [str(c) for c in action.choices or ()], action.nargs != 0)
+                _Option(
+                    list(action.option_strings),
+                    _clean(action.help or ""),
+                    [str(c) for c in action.choices or ()],
+                    action.nargs != 0,
+                )
             )
         elif action.choices:
             cmd.positional_choices += [str(c) for c in action.choices]
@@ -59,7 +63,13 @@ def _walk(parser: argparse.ArgumentParser, path: str = "", help: str = "") -> li
 
 
 def _clean(text: str) -> str:
-    return text.replace("'", "").replace('"', "").replace("`", "").replace("\n", " ").replace("%%", "%")
+    return (
+        text.replace("'", "")
+        .replace('"', "")
+        .replace("`", "")
+        .replace("\n", " ")
+        .replace("%%", "%")
+    )
 
 
 def _key(path: str) -> str:
@@ -68,15 +78,23 @@ def _key(path: str) -> str:
 
 def _transitions(commands: list[_Command]) -> list[tuple[str, str, str]]:
     """(key of the current path, next word, key of the new path) for every subcommand."""
-    return [(_key(c.path), name, _key(f"{c.path} {name}".strip())) for c in commands for name in c.subcommands]
+    return [
+        (_key(c.path), name, _key(f"{c.path} {name}".strip()))
+        for c in commands
+        for name in c.subcommands
+    ]
 
 
 def bash(commands: list[_Command]) -> str:
-    steps = "\n".join(f'            "{k}/{w}") rp_path={n} ;;' for k, w, n in _transitions(commands))
+    steps = "\n".join(
+        f'            "{k}/{w}") rp_path={n} ;;' for k, w, n in _transitions(commands)
+    )
     words, values = [], []
     for c in commands:
         opts = [f for o in c.options for f in o.flags]
-        words.append(f'        {_key(c.path)}) words="{" ".join([*c.subcommands, *c.positional_choices, *opts])}" ;;')
+        words.append(
+            f'        {_key(c.path)}) words="{" ".join([*c.subcommands, *c.positional_choices, *opts])}" ;;'
+        )
         for o in c.options:
             if o.takes_value:
                 action = f'compgen -W "{" ".join(o.choices)}"' if o.choices else "compgen -f"
@@ -112,7 +130,9 @@ def zsh(commands: list[_Command]) -> str:
     for c in commands:
         entries = [f"'{name}:{_clean(h)}'" for name, h in c.subcommands.items()]
         entries += [f"'{ch}'" for ch in c.positional_choices]
-        entries += [f"'{f.replace(':', chr(92) + ':')}:{o.help}'" for o in c.options for f in o.flags]
+        entries += [
+            f"'{f.replace(':', chr(92) + ':')}:{o.help}'" for o in c.options for f in o.flags
+        ]
         items.append(f"    {_key(c.path)}) items=({' '.join(entries)}) ;;")
         for o in c.options:
             if o.takes_value:
@@ -147,13 +167,16 @@ fi
 
 
 def fish(commands: list[_Command]) -> str:
-    steps = "\n".join(f"            case '{k}/{w}'\n                set rp_path {n}" for k, w, n in _transitions(commands))
+    steps = "\n".join(
+        f"            case '{k}/{w}'\n                set rp_path {n}"
+        for k, w, n in _transitions(commands)
+    )
     lines = [
         f"# fish completion for {PROG} (generated: {PROG} completion fish)",
         "function __restore_planner_path",
         "    set -l rp_path _",
         "    for w in (commandline -opc)[2..-1]",
-        "        switch \"$rp_path/$w\"",
+        '        switch "$rp_path/$w"',
         steps,
         "        end",
         "    end",
@@ -170,8 +193,14 @@ def fish(commands: list[_Command]) -> str:
         elif not c.subcommands and c.path:
             lines.append(f"complete -c {PROG} {cond} -F")
         for o in c.options:
-            flags = " ".join(f"-l {f[2:]}" if f.startswith("--") else f"-s {f[1:]}" for f in o.flags)
-            value = (f" -x -a '{' '.join(o.choices)}'" if o.choices else " -r -F") if o.takes_value else ""
+            flags = " ".join(
+                f"-l {f[2:]}" if f.startswith("--") else f"-s {f[1:]}" for f in o.flags
+            )
+            value = (
+                (f" -x -a '{' '.join(o.choices)}'" if o.choices else " -r -F")
+                if o.takes_value
+                else ""
+            )
             lines.append(f"complete -c {PROG} {cond} {flags}{value} -d '{o.help}'")
     return "\n".join(lines) + "\n"
 

@@ -96,11 +96,16 @@ class _Demo:
             # simulator's time, pace and offset only from its answers, as against a real cloud.
             clock = self._apply_clock(plan_clock.now())
             cloud = self._cloud(clock, client=WallClock())
-            rc = self._step(3, _APPLY_TITLE, ["apply", ws_files.SAVED_PLAN, "--auto-approve"], cloud)
+            rc = self._step(
+                3, _APPLY_TITLE, ["apply", ws_files.SAVED_PLAN, "--auto-approve"], cloud
+            )
             if rc:
                 return self._stopped(rc)
             rc = self._step(
-                4, _REPORT_TITLE, ["report", "--format", "html", "--out", ws_files.REPORT_HTML], cloud
+                4,
+                _REPORT_TITLE,
+                ["report", "--format", "html", "--out", ws_files.REPORT_HTML],
+                cloud,
             )
             rc = rc or self._step(
                 4, "", ["report", "--format", "markdown", "--out", ws_files.REPORT_MD], cloud

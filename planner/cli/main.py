@@ -72,7 +72,9 @@ def _examples(*lines: str) -> str:
 
 
 def _common(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--no-color", action="store_true", help="never colour output (NO_COLOR works too)")
+    p.add_argument(
+        "--no-color", action="store_true", help="never colour output (NO_COLOR works too)"
+    )
     p.add_argument("--debug", action="store_true", help="show tracebacks and redacted HTTP traffic")
 
 
@@ -116,14 +118,25 @@ def _state(p: argparse.ArgumentParser) -> None:
         help="where state lives (default: the plan's backend: block, else local); "
         "postgres connects with PG_CONN_STR",
     )
-    p.add_argument("--workspace", metavar="NAME", help="postgres: the state to use (default: backend: block, else default)")
+    p.add_argument(
+        "--workspace",
+        metavar="NAME",
+        help="postgres: the state to use (default: backend: block, else default)",
+    )
 
 
 def _fmt(p: argparse.ArgumentParser, choices: Sequence[str], default: str = "text") -> None:
-    p.add_argument("--format", choices=list(choices), default=default, help=f"output format (default {default})")
+    p.add_argument(
+        "--format",
+        choices=list(choices),
+        default=default,
+        help=f"output format (default {default})",
+    )
 
 
-def _plan_path(p: argparse.ArgumentParser, what: str = "plan file or directory of *.yaml (default .)") -> None:
+def _plan_path(
+    p: argparse.ArgumentParser, what: str = "plan file or directory of *.yaml (default .)"
+) -> None:
     p.add_argument("path", nargs="?", default=o.DEFAULT_PATH, help=what)
 
 
@@ -144,19 +157,35 @@ def _planning(p: argparse.ArgumentParser) -> None:
         metavar="ADDR",
         help="restore ADDR again even if state says it is done; repeatable",
     )
-    p.add_argument("--parallelism", type=_positive_int, default=o.DEFAULT_PARALLELISM, metavar="N",
-                   help=f"restores in flight (default {o.DEFAULT_PARALLELISM})")
+    p.add_argument(
+        "--parallelism",
+        type=_positive_int,
+        default=o.DEFAULT_PARALLELISM,
+        metavar="N",
+        help=f"restores in flight (default {o.DEFAULT_PARALLELISM})",
+    )
 
 
 class _Commands:
     """Adds (sub)commands that share the parser class, formatter and --no-color/--debug."""
 
     def __init__(self, parent: argparse.ArgumentParser, dest: str, required: bool = False) -> None:
-        self.sub = parent.add_subparsers(dest=dest, metavar="COMMAND" if dest == "command" else "SUBCOMMAND",
-                                         parser_class=Parser, required=required)
+        self.sub = parent.add_subparsers(
+            dest=dest,
+            metavar="COMMAND" if dest == "command" else "SUBCOMMAND",
+            parser_class=Parser,
+            required=required,
+        )
 
-    def add(self, name: str, help: str, description: str, examples: str, common: bool = True,
-            **kwargs: Any) -> argparse.ArgumentParser:
+    def add(
+        self,
+        name: str,
+        help: str,
+        description: str,
+        examples: str,
+        common: bool = True,
+        **kwargs: Any,
+    ) -> argparse.ArgumentParser:
         p = self.sub.add_parser(
             name,
             help=help,
@@ -219,10 +248,26 @@ def build_parser() -> argparse.ArgumentParser:
             "restore-planner demo --servers 300 --time-scale 2000 --dir /tmp/drill",
         ),
     )
-    p.add_argument("--servers", type=int, default=60, metavar="N", help="servers in the generated inventory (default 60)")
-    p.add_argument("--time-scale", type=float, default=0.0, metavar="X",
-                   help="simulated seconds per real second; 0 picks one that takes about a minute")
-    p.add_argument("--dir", default="demo-out", metavar="DIR", help="where to write plans, state and reports (default demo-out)")
+    p.add_argument(
+        "--servers",
+        type=int,
+        default=60,
+        metavar="N",
+        help="servers in the generated inventory (default 60)",
+    )
+    p.add_argument(
+        "--time-scale",
+        type=float,
+        default=0.0,
+        metavar="X",
+        help="simulated seconds per real second; 0 picks one that takes about a minute",
+    )
+    p.add_argument(
+        "--dir",
+        default="demo-out",
+        metavar="DIR",
+        help="where to write plans, state and reports (default demo-out)",
+    )
     p.add_argument("--auto-approve", action="store_true", default=True, help=argparse.SUPPRESS)
     cmds.add(
         "schema",
@@ -259,8 +304,12 @@ def _validate(cmds: _Commands) -> None:
             "restore-planner validate --changed plans/prod/db.yaml vars/staging.yaml   # pre-commit",
         ),
     )
-    p.add_argument("path", nargs="*", default=[o.DEFAULT_PATH],
-                   help="plan files or directories of *.yaml (default .); several are checked one by one")
+    p.add_argument(
+        "path",
+        nargs="*",
+        default=[o.DEFAULT_PATH],
+        help="plan files or directories of *.yaml (default .); several are checked one by one",
+    )
     p.add_argument(
         "--changed",
         action="store_true",
@@ -282,7 +331,7 @@ def _plan_apply(cmds: _Commands) -> None:
             "restore-planner plan plans/ --out drill.plan",
             "restore-planner plan plans/ --format markdown > plan.md",
             "restore-planner plan plans/ --detailed-exitcode   # exit 2 when there are changes",
-            'restore-planner plan plans/ --target db --replace \'app["app-01"]\'',
+            "restore-planner plan plans/ --target db --replace 'app[\"app-01\"]'",
         ),
     )
     _plan_path(p, "plan file or directory (default .)")
@@ -333,62 +382,107 @@ def _state_commands(cmds: _Commands) -> None:
         "Inspect or edit the state file beside a plan. Reading does not take the lock.",
         _examples(
             "restore-planner state list plans/",
-            'restore-planner state show \'db["db-01"]\' plans/',
+            "restore-planner state show 'db[\"db-01\"]' plans/",
             "restore-planner state rm web --path plans/",
         ),
     )
     scmds = _Commands(p, "state_command", required=True)
-    sp = scmds.add("list", "list addresses recorded in state", "List the addresses recorded in state, one a line.",
-                   _examples("restore-planner state list plans/", "restore-planner state list --format json plans/"))
+    sp = scmds.add(
+        "list",
+        "list addresses recorded in state",
+        "List the addresses recorded in state, one a line.",
+        _examples(
+            "restore-planner state list plans/", "restore-planner state list --format json plans/"
+        ),
+    )
     _state(sp)
     _fmt(sp, ["text", "json"])
     sp.add_argument("path", nargs="?", default=o.DEFAULT_PATH, help=_STATE_PATH)
-    sp = scmds.add("show", "show one address in state", "Show what state recorded for one address.",
-                   _examples('restore-planner state show \'db["db-01"]\' plans/',
-                             "restore-planner state show db --format json --state backup/state.json"))
+    sp = scmds.add(
+        "show",
+        "show one address in state",
+        "Show what state recorded for one address.",
+        _examples(
+            "restore-planner state show 'db[\"db-01\"]' plans/",
+            "restore-planner state show db --format json --state backup/state.json",
+        ),
+    )
     _state(sp)
     _fmt(sp, ["text", "json"])
     sp.add_argument("address", help='address as `state list` prints it, e.g. db or app["app-01"]')
     sp.add_argument("path", nargs="?", default=o.DEFAULT_PATH, help=_STATE_PATH)
-    sp = scmds.add("rm", "forget addresses (does not touch the cloud)",
-                   "Forget addresses: the next plan restores them again. The cloud is not touched.",
-                   _examples("restore-planner state rm 'app[\"app-01\"]' --path plans/",
-                             "restore-planner state rm web --state plans/.restore-planner/state.json"))
+    sp = scmds.add(
+        "rm",
+        "forget addresses (does not touch the cloud)",
+        "Forget addresses: the next plan restores them again. The cloud is not touched.",
+        _examples(
+            "restore-planner state rm 'app[\"app-01\"]' --path plans/",
+            "restore-planner state rm web --state plans/.restore-planner/state.json",
+        ),
+    )
     _state(sp)
-    sp.add_argument("address", nargs="+", help="addresses to forget (a block name forgets all its instances)")
+    sp.add_argument(
+        "address", nargs="+", help="addresses to forget (a block name forgets all its instances)"
+    )
     sp.add_argument("--path", default=o.DEFAULT_PATH, help=_STATE_PATH)
-    sp = scmds.add("pull", "print the state as JSON", "Print the whole state (lineage, serial, records) as JSON.",
-                   _examples("restore-planner state pull --backend postgres --workspace prod > prod.json"))
+    sp = scmds.add(
+        "pull",
+        "print the state as JSON",
+        "Print the whole state (lineage, serial, records) as JSON.",
+        _examples("restore-planner state pull --backend postgres --workspace prod > prod.json"),
+    )
     _state(sp)
     sp.add_argument("path", nargs="?", default=o.DEFAULT_PATH, help=_STATE_PATH)
-    sp = scmds.add("push", "replace the state with a state file (lineage and serial checked)",
-                   "Replace the state with FILE (`state pull` output or a state.json). Refused when FILE\n"
-                   "is another state (lineage) or older than the state (serial), unless --force.",
-                   _examples("restore-planner state push prod.json --backend postgres --workspace prod"))
+    sp = scmds.add(
+        "push",
+        "replace the state with a state file (lineage and serial checked)",
+        "Replace the state with FILE (`state pull` output or a state.json). Refused when FILE\n"
+        "is another state (lineage) or older than the state (serial), unless --force.",
+        _examples("restore-planner state push prod.json --backend postgres --workspace prod"),
+    )
     _state(sp)
-    sp.add_argument("file", help="a state file: `state pull` output or a .restore-planner/state.json")
+    sp.add_argument(
+        "file", help="a state file: `state pull` output or a .restore-planner/state.json"
+    )
     sp.add_argument("--force", action="store_true", help="replace even another or a newer state")
     sp.add_argument("--path", default=o.DEFAULT_PATH, help=_STATE_PATH)
-    sp = scmds.add("mv", "rename an address in state (a renamed restore keeps its history)",
-                   "Move the record of OLD to NEW, so a restore renamed in the plan shows as\n"
-                   "unchanged instead of forget + restore. A block name moves all its instances.",
-                   _examples("restore-planner state mv db database --path plans/",
-                             "restore-planner state mv 'app[\"a\"]' 'app[\"b\"]' --path plans/"))
+    sp = scmds.add(
+        "mv",
+        "rename an address in state (a renamed restore keeps its history)",
+        "Move the record of OLD to NEW, so a restore renamed in the plan shows as\n"
+        "unchanged instead of forget + restore. A block name moves all its instances.",
+        _examples(
+            "restore-planner state mv db database --path plans/",
+            "restore-planner state mv 'app[\"a\"]' 'app[\"b\"]' --path plans/",
+        ),
+    )
     _state(sp)
     sp.add_argument("old", help="address or block recorded in state")
     sp.add_argument("new", help="its new address or block name")
     sp.add_argument("--path", default=o.DEFAULT_PATH, help=_STATE_PATH)
-    sp = scmds.add("migrate", "copy a local state (and its run logs) into PostgreSQL",
-                   "Copy the local state file, keeping its lineage, and its run logs into a\n"
-                   "PostgreSQL workspace (PG_CONN_STR). Refused if the workspace holds another state\n"
-                   "or the local journal has restores whose outcome is unknown.",
-                   _examples("restore-planner state migrate plans/prod/ --workspace prod"))
-    sp.add_argument("--state", metavar="PATH", help="the local state file (default: beside the plan)")
-    sp.add_argument("--workspace", metavar="NAME", help="destination workspace (default: backend: block, else default)")
+    sp = scmds.add(
+        "migrate",
+        "copy a local state (and its run logs) into PostgreSQL",
+        "Copy the local state file, keeping its lineage, and its run logs into a\n"
+        "PostgreSQL workspace (PG_CONN_STR). Refused if the workspace holds another state\n"
+        "or the local journal has restores whose outcome is unknown.",
+        _examples("restore-planner state migrate plans/prod/ --workspace prod"),
+    )
+    sp.add_argument(
+        "--state", metavar="PATH", help="the local state file (default: beside the plan)"
+    )
+    sp.add_argument(
+        "--workspace",
+        metavar="NAME",
+        help="destination workspace (default: backend: block, else default)",
+    )
     sp.add_argument("path", nargs="?", default=o.DEFAULT_PATH, help=_STATE_PATH)
-    sp = scmds.add("force-unlock", "remove a stale lock left by a dead process",
-                   "Remove the state lock with this id (the error naming the holder prints it).",
-                   _examples("restore-planner state force-unlock 6f1c2a9e plans/"))
+    sp = scmds.add(
+        "force-unlock",
+        "remove a stale lock left by a dead process",
+        "Remove the state lock with this id (the error naming the holder prints it).",
+        _examples("restore-planner state force-unlock 6f1c2a9e plans/"),
+    )
     _force_unlock_args(sp)
     p = cmds.add(
         "force-unlock",
@@ -426,7 +520,9 @@ def _report(cmds: _Commands) -> None:
     p.add_argument("path", nargs="?", default=o.DEFAULT_PATH, help=argparse.SUPPRESS)
     _fmt(p, ["markdown", "html", "junit", "json"], default="markdown")
     p.add_argument("--out", metavar="FILE", help="write to FILE instead of stdout")
-    p.add_argument("--calibrate", action="store_true", help="fit overhead and throughput from the run")
+    p.add_argument(
+        "--calibrate", action="store_true", help="fit overhead and throughput from the run"
+    )
 
 
 def _sim(cmds: _Commands) -> None:
@@ -452,30 +548,60 @@ def _sim(cmds: _Commands) -> None:
             "restore-planner sim serve --inventory inv.yaml --port 8080 --faults 5xx=0.05,429=0.05",
         ),
     )
-    sp.add_argument("--inventory", required=True, metavar="FILE", help="inventory written by `sim generate` (YAML or JSON)")
+    sp.add_argument(
+        "--inventory",
+        required=True,
+        metavar="FILE",
+        help="inventory written by `sim generate` (YAML or JSON)",
+    )
     sp.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
     sp.add_argument("--port", type=int, default=0, help="0 picks a free port (default)")
-    sp.add_argument("--time-scale", type=float, default=1.0, metavar="X",
-                    help="simulated seconds per real second (default 1: restores take their real time)")
+    sp.add_argument(
+        "--time-scale",
+        type=float,
+        default=1.0,
+        metavar="X",
+        help="simulated seconds per real second (default 1: restores take their real time)",
+    )
     sp.add_argument("--faults", default="", metavar="SPEC", help="e.g. 5xx=0.05,429=0.05,lost=0.02")
-    sp.add_argument("--seed", type=int, default=0,
-                    help="seed of the fault injection and of each restore's pace (default 0)")
-    sp.add_argument("--clock-skew", type=float, default=None, metavar="SECONDS",
-                    help="the simulated cloud's clock runs this far ahead (negative: behind) of the "
-                         "real time; every time it returns moves with it (default: the inventory's "
-                         "rules.clock_skew_s, 0)")
-    sp.add_argument("--env-file", metavar="FILE",
-                    help="write the export lines here (temp file and rename) once the server listens")
+    sp.add_argument(
+        "--seed",
+        type=int,
+        default=0,
+        help="seed of the fault injection and of each restore's pace (default 0)",
+    )
+    sp.add_argument(
+        "--clock-skew",
+        type=float,
+        default=None,
+        metavar="SECONDS",
+        help="the simulated cloud's clock runs this far ahead (negative: behind) of the "
+        "real time; every time it returns moves with it (default: the inventory's "
+        "rules.clock_skew_s, 0)",
+    )
+    sp.add_argument(
+        "--env-file",
+        metavar="FILE",
+        help="write the export lines here (temp file and rename) once the server listens",
+    )
     sp = simcmds.add(
         "wait",
         "wait until `sim serve --env-file FILE` is listening",
         "Wait until FILE exists (sim serve writes it atomically once it listens).\n"
         "Without restore-planner: until [ -s sim.env ]; do sleep 0.1; done",
-        _examples("restore-planner sim wait sim.env && . ./sim.env",
-                  "restore-planner sim wait sim.env --timeout 120"),
+        _examples(
+            "restore-planner sim wait sim.env && . ./sim.env",
+            "restore-planner sim wait sim.env --timeout 120",
+        ),
     )
     sp.add_argument("env_file", metavar="FILE", help="the --env-file given to sim serve")
-    sp.add_argument("--timeout", type=float, default=60.0, metavar="S", help="give up after S seconds (default 60)")
+    sp.add_argument(
+        "--timeout",
+        type=float,
+        default=60.0,
+        metavar="S",
+        help="give up after S seconds (default 60)",
+    )
     sp = simcmds.add(
         "generate",
         "write a synthetic inventory",
@@ -486,10 +612,21 @@ def _sim(cmds: _Commands) -> None:
             "restore-planner sim generate --region ap-southeast-1 --project 0a1b... --out inv.json",
         ),
     )
-    sp.add_argument("--servers", type=int, default=60, metavar="N", help="servers to generate (default 60)")
-    sp.add_argument("--disks", type=int, default=2, metavar="N", help="data disks per server (default 2)")
-    sp.add_argument("--seed", type=int, default=0, help="seed: the same seed gives the same inventory (default 0)")
-    sp.add_argument("--tiers", default="db,app,web", help="comma-separated tier names (default db,app,web)")
+    sp.add_argument(
+        "--servers", type=int, default=60, metavar="N", help="servers to generate (default 60)"
+    )
+    sp.add_argument(
+        "--disks", type=int, default=2, metavar="N", help="data disks per server (default 2)"
+    )
+    sp.add_argument(
+        "--seed",
+        type=int,
+        default=0,
+        help="seed: the same seed gives the same inventory (default 0)",
+    )
+    sp.add_argument(
+        "--tiers", default="db,app,web", help="comma-separated tier names (default db,app,web)"
+    )
     sp.add_argument("--region", metavar="NAME", help="region the simulator claims (default sim-1)")
     sp.add_argument("--project", metavar="ID", help="project id (default derived from the seed)")
     sp.add_argument(
@@ -663,7 +800,7 @@ _SUBCOMMAND_DESTS = ("command", "state_command", "sim_command")
 
 
 def command_path(ns: argparse.Namespace) -> str:
-    """"state list" for `state list ...`: the (sub)command names the arguments chose."""
+    """ "state list" for `state list ...`: the (sub)command names the arguments chose."""
     chosen = vars(ns)
     return " ".join(str(chosen[d]) for d in _SUBCOMMAND_DESTS if chosen.get(d))
 

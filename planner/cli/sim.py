@@ -22,13 +22,21 @@ def serve(args: SimServeOptions, ctx: Context) -> int:
         raise UserError(f"--time-scale must be positive, got {args.time_scale}")
     skew = args.clock_skew
     if skew is not None and not abs(skew) <= MAX_SKEW_S:  # also refuses nan
-        raise UserError(f"--clock-skew must be a number of seconds within ±{MAX_SKEW_S:g}, got {skew}")
+        raise UserError(
+            f"--clock-skew must be a number of seconds within ±{MAX_SKEW_S:g}, got {skew}"
+        )
     env_file = Path(args.env_file) if args.env_file else None
     if env_file is not None:
         env_file.unlink(missing_ok=True)  # from an earlier run: waiting on it would not wait
     inv = load_inventory(args.inventory)
-    sim = Simulator(inv, clock=ScaledClock(args.time_scale), faults=args.faults, seed=args.seed,
-                    rate_clock=WallClock(), clock_skew_s=skew)
+    sim = Simulator(
+        inv,
+        clock=ScaledClock(args.time_scale),
+        faults=args.faults,
+        seed=args.seed,
+        rate_clock=WallClock(),
+        clock_skew_s=skew,
+    )
     try:
         return serve_forever(sim, args.host, args.port, env_file)
     except OSError as exc:
@@ -44,8 +52,15 @@ def generate(args: SimGenerateOptions, ctx: Context) -> int:
     if not tiers:
         raise UserError("--tiers needs at least one tier name, e.g. db,app,web")
     fmt = "json" if args.out_file and args.out_file.endswith(".json") else "yaml"
-    inv = generate_inventory(args.servers, args.disks, args.seed, tiers, region=args.region,
-                             project_id=args.project, for_examples=args.for_examples)
+    inv = generate_inventory(
+        args.servers,
+        args.disks,
+        args.seed,
+        tiers,
+        region=args.region,
+        project_id=args.project,
+        for_examples=args.for_examples,
+    )
     text = dump_inventory(inv, fmt)
     if args.out_file:
         Path(args.out_file).write_text(text)

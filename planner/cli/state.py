@@ -225,8 +225,12 @@ def _pull(args: StatePullOptions, b: Backend) -> int:
 def _read_state_file(file: str) -> State:
     p = Path(file)
     if not p.is_file():
-        raise UserError(f"{file} is not a file", hint="give the output of `state pull`, or a state.json")
-    return StateStore(p).load()  # refuses what is not a whole, valid state (a .log beside it counts)
+        raise UserError(
+            f"{file} is not a file", hint="give the output of `state pull`, or a state.json"
+        )
+    return StateStore(
+        p
+    ).load()  # refuses what is not a whole, valid state (a .log beside it counts)
 
 
 def _push(args: StatePushOptions, b: Backend) -> int:
@@ -268,10 +272,16 @@ def run_migrate(args: StateMigrateOptions, ctx: Context) -> int:
 
     local_path = state_path(args.state, args.path)
     if not local_path.is_file():
-        raise UserError(f"no local state at {local_path}", hint="point --state at the state file to migrate")
+        raise UserError(
+            f"no local state at {local_path}", hint="point --state at the state file to migrate"
+        )
     local = state_backend.LocalBackend(local_path)
     choice = state_backend.choose(
-        flag="postgres", workspace=args.workspace, state_flag=None, saved_ref=None, plan_path=args.path
+        flag="postgres",
+        workspace=args.workspace,
+        state_flag=None,
+        saved_ref=None,
+        plan_path=args.path,
     )
     dest = state_backend.open_backend(choice, local_path, ctx.env)
     assert isinstance(dest, PostgresBackend)
@@ -307,7 +317,9 @@ def run_migrate(args: StateMigrateOptions, ctx: Context) -> int:
         f"Migrated {len(state.restores)} record(s) (lineage {state.lineage}, serial {serial} "
         f"locally) and {len(runs)} run log(s) from {local_path} to {dest.describe()}."
     )
-    print("The local files were left as they were; use --backend postgres (or backend:) from now on.")
+    print(
+        "The local files were left as they were; use --backend postgres (or backend:) from now on."
+    )
     return 0
 
 

@@ -53,8 +53,11 @@ def changed_plans(files: Sequence[str]) -> list[tuple[str, list[str]]]:
     for plan in plans:
         p = Path(plan)
         if p.parent.name == "plans":
-            plans[plan] = [str(v) for ext in (".yaml", ".yml")
-                           if (v := p.parent.parent / "vars" / f"{p.name}{ext}").is_file()]
+            plans[plan] = [
+                str(v)
+                for ext in (".yaml", ".yml")
+                if (v := p.parent.parent / "vars" / f"{p.name}{ext}").is_file()
+            ]
     return sorted(plans.items())
 
 
@@ -105,4 +108,3 @@ def run(opts: ValidateOptions, ctx: Context) -> int:
 
 def _plural(n: int, word: str) -> str:
     return f"{n} {word}" if n == 1 else f"{n} {word}s"
-

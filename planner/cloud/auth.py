@@ -104,7 +104,9 @@ class PasswordAuth(httpx.Auth):
 
     def __init__(self, settings: CloudSettings, clock: Clock | None = None) -> None:
         if settings.user_name is None or settings.password is None or settings.domain_name is None:
-            raise CloudAuthError("password login needs HW_USER_NAME, HW_USER_PASSWORD and HW_DOMAIN_NAME")
+            raise CloudAuthError(
+                "password login needs HW_USER_NAME, HW_USER_PASSWORD and HW_DOMAIN_NAME"
+            )
         self._settings = settings
         self._clock = clock or WallClock()
         self._token: Secret | None = None

@@ -31,8 +31,13 @@ MIN_SPAN_CLIENT_S = 0.05  # ... and this much of ours (in-process, no time passe
 MAX_RATE = 1e5
 
 
-_MONTHS = {m: i for i, m in enumerate(("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct",
-                                        "Nov", "Dec"), start=1)}
+_MONTHS = {
+    m: i
+    for i, m in enumerate(
+        ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"),
+        start=1,
+    )
+}
 
 
 def _imf_fixdate(text: str) -> float | None:

@@ -37,7 +37,9 @@ def _api_hint(status: int) -> str:
     if status == 403:
         return "the credentials lack a permission this command needs (CBR, ECS and EVS read; CBR restore for apply)"
     if status == 404:
-        return "check HW_PROJECT_ID and the region: the cloud does not know this path in that project"
+        return (
+            "check HW_PROJECT_ID and the region: the cloud does not know this path in that project"
+        )
     if status == 429 or status >= 500:
         return "the cloud is busy or failing; run the command again later"
     return ""

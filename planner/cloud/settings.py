@@ -31,7 +31,9 @@ REGION_RE = re.compile(r"^[a-z0-9-]+$")
 PROJECT_ID_RE = re.compile(r"^[0-9a-f]{32}$")
 _CLOUD_RE = re.compile(r"^[a-z0-9-]+(\.[a-z0-9-]+)+$")  # a DNS suffix, e.g. myhuaweicloud.com
 REGION_HINT = "a region name is lowercase letters, digits and -, e.g. ap-southeast-1"
-PROJECT_ID_HINT = "a project id is 32 lowercase hexadecimal digits (IAM console: My Credentials > Projects)"
+PROJECT_ID_HINT = (
+    "a project id is 32 lowercase hexadecimal digits (IAM console: My Credentials > Projects)"
+)
 
 
 def region_problem(value: str) -> str | None:
@@ -46,6 +48,7 @@ def project_id_problem(value: str) -> str | None:
     if not PROJECT_ID_RE.match(value):
         return f"{value[:80]!r} is not a project id"
     return None
+
 
 _ENV_HINT = (
     "set HW_REGION_NAME and HW_PROJECT_ID (or cloud: {region, project_id} in the plan), "
@@ -133,7 +136,11 @@ class CloudSettings:
             return None
 
         # a project name is REGION or REGION_SUBPROJECT (IAM): it names the region too
-        env_region = get("HW_REGION_NAME", "OS_REGION_NAME") or (get("HW_PROJECT_NAME") or "").split("_")[0] or None
+        env_region = (
+            get("HW_REGION_NAME", "OS_REGION_NAME")
+            or (get("HW_PROJECT_NAME") or "").split("_")[0]
+            or None
+        )
         env_project = get("HW_PROJECT_ID", "OS_PROJECT_ID")
         project_name = get("HW_PROJECT_NAME", "OS_PROJECT_NAME")
         region_from = "HW_REGION_NAME" if env_region else "cloud.region of the plan"
@@ -144,7 +151,11 @@ class CloudSettings:
         by_name = not project_id and bool(project_name)
         if by_name:
             project_id = ""  # looked up by name (CloudClient), validated then
-        missing = [n for n, v in (("HW_REGION_NAME", region), ("HW_PROJECT_ID", project_id or by_name)) if not v]
+        missing = [
+            n
+            for n, v in (("HW_REGION_NAME", region), ("HW_PROJECT_ID", project_id or by_name))
+            if not v
+        ]
         token = get("HW_AUTH_TOKEN")
         ak, sk = get("HW_ACCESS_KEY", "OS_ACCESS_KEY"), get("HW_SECRET_KEY", "OS_SECRET_KEY")
         user = get("HW_USER_NAME", "OS_USERNAME")
@@ -175,7 +186,9 @@ class CloudSettings:
         if not by_name:
             _check_value(project_id_problem(project_id), project_from, PROJECT_ID_HINT)
         if not _CLOUD_RE.match(cloud):
-            raise UserError(f"HW_CLOUD {cloud[:80]!r} is not a domain name", hint="e.g. myhuaweicloud.com")
+            raise UserError(
+                f"HW_CLOUD {cloud[:80]!r} is not a domain name", hint="e.g. myhuaweicloud.com"
+            )
         base = get("HW_ENDPOINT")
         if base is not None:
             # a trusted operator setting (the simulator, a private gateway): used as given
@@ -229,23 +242,38 @@ def koocli_profile(environ: Mapping[str, str]) -> dict[str, str]:
     path_text = environ.get("HW_SHARED_CONFIG_FILE", "").strip()
     if not name and not path_text:
         return {}
-    path = Path(path_text).expanduser() if path_text else Path(environ.get("HOME", "~")).expanduser() / ".hcloud" / "config.json"
+    path = (
+        Path(path_text).expanduser()
+        if path_text
+        else Path(environ.get("HOME", "~")).expanduser() / ".hcloud" / "config.json"
+    )
     try:
         data: Any = json.loads(path.read_text(encoding="utf-8"))
     except OSError as exc:
-        raise UserError(f"cannot read the KooCLI config {path}: {exc.strerror}",
-                        hint="HW_SHARED_CONFIG_FILE names the file (default ~/.hcloud/config.json)") from None
+        raise UserError(
+            f"cannot read the KooCLI config {path}: {exc.strerror}",
+            hint="HW_SHARED_CONFIG_FILE names the file (default ~/.hcloud/config.json)",
+        ) from None
     except ValueError:
-        raise UserError(f"the KooCLI config {path} is not JSON", hint="hcloud configure init writes it") from None
+        raise UserError(
+            f"the KooCLI config {path} is not JSON", hint="hcloud configure init writes it"
+        ) from None
     profiles = data.get("profiles") if isinstance(data, dict) else None
     name = name or (str(data.get("current", "")) if isinstance(data, dict) else "")
     found = [p for p in profiles or [] if isinstance(p, dict) and p.get("name") == name]
     if not found:
-        known = ", ".join(str(p.get("name")) for p in profiles or [] if isinstance(p, dict)) or "none"
-        raise UserError(f"no KooCLI profile {name!r} in {path} (profiles: {known})",
-                        hint="HW_PROFILE names one; hcloud configure list shows them")
-    return {var: str(found[0][key]).strip() for key, var in _PROFILE_FIELDS.items()
-            if isinstance(found[0].get(key), str) and found[0][key].strip()}
+        known = (
+            ", ".join(str(p.get("name")) for p in profiles or [] if isinstance(p, dict)) or "none"
+        )
+        raise UserError(
+            f"no KooCLI profile {name!r} in {path} (profiles: {known})",
+            hint="HW_PROFILE names one; hcloud configure list shows them",
+        )
+    return {
+        var: str(found[0][key]).strip()
+        for key, var in _PROFILE_FIELDS.items()
+        if isinstance(found[0].get(key), str) and found[0][key].strip()
+    }
 
 
 def service_url(service: str, region: str, cloud: str) -> str:

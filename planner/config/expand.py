@@ -13,7 +13,7 @@ from __future__ import annotations
 import difflib
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 from pydantic import ValidationError
 
@@ -46,7 +46,14 @@ def _pattern(path: Path) -> tuple[str, ...]:
     return ("restores", "*", *pat[2:]) if pat[:1] == ("restores",) and len(pat) > 1 else pat
 
 
-def render_tree(value: Any, path: Path, ctx: Mapping[str, Any], doc: SourceDoc, diags: list[Diagnostic], note: str = "") -> Any:
+def render_tree(
+    value: Any,
+    path: Path,
+    ctx: Mapping[str, Any],
+    doc: SourceDoc,
+    diags: list[Diagnostic],
+    note: str = "",
+) -> Any:
     """Render every templated string under value; unchanged subtrees are returned as is."""
     if isinstance(value, str):
         if not is_template(value):
@@ -69,9 +76,13 @@ def _join(*parts: str) -> str:
     return "; ".join(p for p in parts if p)
 
 
-def schema_diagnostics(exc: ValidationError, data: Any, doc: SourceDoc, base: Path, note: str = "") -> list[Diagnostic]:
+def schema_diagnostics(
+    exc: ValidationError, data: Any, doc: SourceDoc, base: Path, note: str = ""
+) -> list[Diagnostic]:
     """Pydantic errors -> diagnostics at the source position of the offending value."""
-    found: list[tuple[Path, str, Mapping[str, Any], bool]] = []  # path, last loc, error, union-tagged
+    found: list[
+        tuple[Path, str, Mapping[str, Any], bool]
+    ] = []  # path, last loc, error, union-tagged
     for raw_err in exc.errors(include_url=False):
         err: Mapping[str, Any] = raw_err
         path, cur, tagged = base, data, False
@@ -128,12 +139,21 @@ def _expected(err: Mapping[str, Any]) -> str:
             "list_type": "a list", "float_type": "a number"}.get(t, t)  # fmt: skip
 
 
-def _one(path: Path, kind: str, err: Mapping[str, Any], data: Any, doc: SourceDoc, base: Path, note: str) -> Diagnostic:
+def _one(
+    path: Path, kind: str, err: Mapping[str, Any], data: Any, doc: SourceDoc, base: Path, note: str
+) -> Diagnostic:
     key = path[-1] if path else ""
     if path == ("version",) or (kind == "literal_error" and path[-1:] == ("version",)):
         if kind == "missing":
-            return error("RP118", "missing version", "start the file with `version: 1`", doc.range(()))
-        return error("RP118", f"unsupported plan format version {err.get('input')!r}", "this restore-planner reads version: 1", doc.range(path))
+            return error(
+                "RP118", "missing version", "start the file with `version: 1`", doc.range(())
+            )
+        return error(
+            "RP118",
+            f"unsupported plan format version {err.get('input')!r}",
+            "this restore-planner reads version: 1",
+            doc.range(path),
+        )
     if kind == "extra_forbidden":
         parent = _pattern(path[:-1])
         if parent == ("cloud",) and str(key).lower() in CREDENTIAL_KEYS:
@@ -148,16 +168,35 @@ def _one(path: Path, kind: str, err: Mapping[str, Any], data: Any, doc: SourceDo
         close = difflib.get_close_matches(str(key), known, n=1)
         hint = f"did you mean {close[0]!r}? " if close else ""
         hint += f"allowed keys: {', '.join(known)}" if known else ""
-        return error("RP110", f"unknown key {key!r} in {dotted(path[:-1])}", _join(hint, note), doc.key_range(path))
+        return error(
+            "RP110",
+            f"unknown key {key!r} in {dotted(path[:-1])}",
+            _join(hint, note),
+            doc.key_range(path),
+        )
     if kind == "missing":
-        return error("RP112", f"missing required key {key!r} in {dotted(path[:-1])}", note, doc.key_range(path[:-1]))
+        return error(
+            "RP112",
+            f"missing required key {key!r} in {dotted(path[:-1])}",
+            note,
+            doc.key_range(path[:-1]),
+        )
     if kind == "duration":
-        return error("RP115", f"{dotted(path)}: invalid duration", _join(err["msg"], note), doc.range(path))
+        return error(
+            "RP115", f"{dotted(path)}: invalid duration", _join(err["msg"], note), doc.range(path)
+        )
     if kind == "rfc3339":
-        return error("RP116", f"{dotted(path)}: invalid time", _join(err["msg"], note), doc.range(path))
+        return error(
+            "RP116", f"{dotted(path)}: invalid time", _join(err["msg"], note), doc.range(path)
+        )
     if kind in ("region", "project_id", "destination_path"):
         ctx = err.get("ctx") or {}
-        return error("RP111", f"{dotted(path)}: {ctx.get('why', 'invalid value')}", _join(str(ctx.get("hint", "")), note), doc.range(path))
+        return error(
+            "RP111",
+            f"{dotted(path)}: {ctx.get('why', 'invalid value')}",
+            _join(str(ctx.get("hint", "")), note),
+            doc.range(path),
+        )
     msg = str(err["msg"])
     msg = msg[0].lower() + msg[1:]
     if kind.endswith("_type"):
@@ -175,7 +214,9 @@ def expand_restores(
     return specs, diags
 
 
-def _expand_block(block: Block, variables: Mapping[str, Any], power_on: bool, diags: list[Diagnostic]) -> list[spec.RestoreSpec]:
+def _expand_block(
+    block: Block, variables: Mapping[str, Any], power_on: bool, diags: list[Diagnostic]
+) -> list[spec.RestoreSpec]:
     base: Path = ("restores", block.name)
     doc, raw = block.doc, block.raw
     if not NAME_RE.match(block.name):
@@ -217,7 +258,9 @@ def _expand_block(block: Block, variables: Mapping[str, Any], power_on: bool, di
             diags.extend(
                 d
                 for d in schema_diagnostics(exc, data, doc, base, note)
-                if d.range is None or d.code == "RP110" or (d.range.file, d.range.line) not in failed_lines
+                if d.range is None
+                or d.code == "RP110"
+                or (d.range.file, d.range.line) not in failed_lines
             )
             continue
         if failed_lines:
@@ -242,7 +285,9 @@ _EMPTY_TARGET_HINT = {
 }
 
 
-def _instances(block: Block, variables: Mapping[str, Any], diags: list[Diagnostic]) -> list[tuple[str | None, Mapping[str, Any]]]:
+def _instances(
+    block: Block, variables: Mapping[str, Any], diags: list[Diagnostic]
+) -> list[tuple[str | None, Mapping[str, Any]]]:
     raw, doc = block.raw, block.doc
     if "for_each" not in raw:
         return [(None, variables)]
@@ -270,7 +315,15 @@ def _instances(block: Block, variables: Mapping[str, Any], diags: list[Diagnosti
             k = str(item)
             if k in seen:
                 rel = [Related("first here", doc.range((*path, seen[k])))] if literal else []
-                diags.append(error("RP131", f"duplicate for_each key {k!r}", "each instance key must be unique", where, rel))
+                diags.append(
+                    error(
+                        "RP131",
+                        f"duplicate for_each key {k!r}",
+                        "each instance key must be unique",
+                        where,
+                        rel,
+                    )
+                )
                 continue
             seen[k] = i
             items.append((k, item))
@@ -281,7 +334,9 @@ def _instances(block: Block, variables: Mapping[str, Any], diags: list[Diagnosti
     return [(k, {**variables, "each": {"key": k, "value": v}}) for k, v in items]
 
 
-def _depends_on(texts: list[str], doc: SourceDoc, base: Path, diags: list[Diagnostic]) -> tuple[spec.DependencyRef, ...] | None:
+def _depends_on(
+    texts: list[str], doc: SourceDoc, base: Path, diags: list[Diagnostic]
+) -> tuple[spec.DependencyRef, ...] | None:
     deps: list[spec.DependencyRef] = []
     ok = True
     for i, text in enumerate(texts):
@@ -289,7 +344,14 @@ def _depends_on(texts: list[str], doc: SourceDoc, base: Path, diags: list[Diagno
         try:
             deps.append(spec.DependencyRef(Address.parse(text), where))
         except AddressError as exc:
-            diags.append(error("RP133", f"invalid address in depends_on: {text!r}", str(exc).split("; ", 1)[-1], where))
+            diags.append(
+                error(
+                    "RP133",
+                    f"invalid address in depends_on: {text!r}",
+                    str(exc).split("; ", 1)[-1],
+                    where,
+                )
+            )
             ok = False
     return tuple(deps) if ok else None
 
@@ -302,12 +364,22 @@ def _to_spec(model: Restore, address: Address, kind: str, doc: SourceDoc, base: 
         target = spec.SelectRef(sel.kind, tuple(sorted(sel.tags.items())), sel.name)
     else:
         value = getattr(model, kind)
-        target = spec.TargetRef(kind, id=value) if isinstance(value, str) else spec.TargetRef(kind, name=value.name)  # type: ignore[arg-type]
+        target_kind = cast(spec.TargetKind, kind)  # one of the three target keys, by construction
+        target = (
+            spec.TargetRef(target_kind, id=value)
+            if isinstance(value, str)
+            else spec.TargetRef(target_kind, name=value.name)
+        )
     b = model.backup
-    backup: str | spec.BackupSelector = b if isinstance(b, str) else spec.BackupSelector(b.before, b.not_before, b.vault, b.source)
+    backup: str | spec.BackupSelector = (
+        b if isinstance(b, str) else spec.BackupSelector(b.before, b.not_before, b.vault, b.source)
+    )
     disks = None
     if model.disks is not None:
-        disks = tuple(spec.DiskMapEntry(d.backup, d.volume, doc.range((*base, "disks", i))) for i, d in enumerate(model.disks))
+        disks = tuple(
+            spec.DiskMapEntry(d.backup, d.volume, doc.range((*base, "disks", i)))
+            for i, d in enumerate(model.disks)
+        )
     return spec.RestoreSpec(
         address=address,
         target=target,
@@ -337,5 +409,7 @@ def literal_depends_on(block: Block) -> tuple[spec.DependencyRef, ...]:
             address = Address.parse(text)
         except AddressError:
             continue
-        out.append(spec.DependencyRef(address, block.doc.range(("restores", block.name, "depends_on", i))))
+        out.append(
+            spec.DependencyRef(address, block.doc.range(("restores", block.name, "depends_on", i)))
+        )
     return tuple(out)

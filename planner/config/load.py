@@ -56,7 +56,9 @@ class Evaluated:
     failed_ranges: Mapping[str, SourceRange | None] = field(default_factory=dict)  # their names
 
 
-def load_plan(path: str, var_files: list[str], var_args: list[str]) -> tuple[spec.PlanConfig | None, list[Diagnostic]]:
+def load_plan(
+    path: str, var_files: list[str], var_args: list[str]
+) -> tuple[spec.PlanConfig | None, list[Diagnostic]]:
     """Load, merge, evaluate. Returns (None, diags) when any error was found."""
     ev = evaluate(path, var_files, var_args)
     return ev.config, ev.diagnostics
@@ -114,7 +116,9 @@ def evaluate(path: str, var_files: list[str], var_args: list[str]) -> Evaluated:
 
 def _discover(path: str, diags: list[Diagnostic]) -> list[str]:
     if os.path.isdir(path):
-        names = sorted(n for n in os.listdir(path) if n.endswith((".yaml", ".yml")) and not n.startswith("."))
+        names = sorted(
+            n for n in os.listdir(path) if n.endswith((".yaml", ".yml")) and not n.startswith(".")
+        )
         files = []
         for n in names:
             # a FIFO, device, dangling or looping link among the plan files is reported:
@@ -131,10 +135,20 @@ def _discover(path: str, diags: list[Diagnostic]) -> list[str]:
                 continue
             files.append(full)
         if not files and not diags:
-            diags.append(error("RP108", f"no *.yaml or *.yml files in {path}", "point at a plan file or a directory of them"))
+            diags.append(
+                error(
+                    "RP108",
+                    f"no *.yaml or *.yml files in {path}",
+                    "point at a plan file or a directory of them",
+                )
+            )
         return files
     if not os.path.exists(path):
-        diags.append(error("RP108", f"{path} does not exist", "give a plan file or a directory of *.yaml files"))
+        diags.append(
+            error(
+                "RP108", f"{path} does not exist", "give a plan file or a directory of *.yaml files"
+            )
+        )
         return []
     return [path]
 
@@ -155,7 +169,9 @@ def _single_sections(docs: list[SourceDoc], diags: list[Diagnostic]) -> dict[str
     return owners
 
 
-def _variables(owner: SourceDoc | None, var_files: list[str], var_args: list[str], diags: list[Diagnostic]) -> dict[str, Any]:
+def _variables(
+    owner: SourceDoc | None, var_files: list[str], var_args: list[str], diags: list[Diagnostic]
+) -> dict[str, Any]:
     variables: dict[str, Any] = {}
     if owner is not None and isinstance(owner.value.get("vars"), dict):
         _check_names(owner, ("vars",), diags)
@@ -204,16 +220,26 @@ def _no_restores(docs: list[SourceDoc]) -> Diagnostic:
                  "or point at the plan file or directory that holds them", where)  # fmt: skip
 
 
-def _header(doc: SourceDoc, variables: dict[str, Any], diags: list[Diagnostic], ranges: dict[str, SourceRange]) -> dict[str, Any]:
+def _header(
+    doc: SourceDoc,
+    variables: dict[str, Any],
+    diags: list[Diagnostic],
+    ranges: dict[str, SourceRange],
+) -> dict[str, Any]:
     raw = {k: v for k, v in doc.value.items() if k != "restores"}
     if "restores" in doc.value and not isinstance(doc.value["restores"], dict | None):
         raw["restores"] = doc.value["restores"]  # let the schema report its type
     before = len(diags)
-    data = {k: (v if k == "vars" else render_tree(v, (k,), variables, doc, diags)) for k, v in raw.items()}
+    data = {
+        k: (v if k == "vars" else render_tree(v, (k,), variables, doc, diags))
+        for k, v in raw.items()
+    }
     if len(diags) > before:
         return {}
     try:
-        model = PlanHeader.model_validate({k: v for k, v in data.items() if v is not None or k == "version"})
+        model = PlanHeader.model_validate(
+            {k: v for k, v in data.items() if v is not None or k == "version"}
+        )
     except ValidationError as exc:
         diags.extend(schema_diagnostics(exc, data, doc, ()))
         return {}
@@ -222,7 +248,11 @@ def _header(doc: SourceDoc, variables: dict[str, Any], diags: list[Diagnostic], 
         if isinstance(value, dict):
             for key in value:
                 ranges[f"{section}.{key}"] = doc.range((section, key))
-    return {k: getattr(model, k) for k in ("cloud", "defaults", "guards") if k in raw and getattr(model, k) is not None}
+    return {
+        k: getattr(model, k)
+        for k in ("cloud", "defaults", "guards")
+        if k in raw and getattr(model, k) is not None
+    }
 
 
 def _blocks(docs: list[SourceDoc], diags: list[Diagnostic]) -> list[Block]:
@@ -247,15 +277,28 @@ def _blocks(docs: list[SourceDoc], diags: list[Diagnostic]) -> list[Block]:
 def _guards(g: Any) -> spec.Guards:
     if g is None:
         return spec.Guards()
-    return spec.Guards(tuple(sorted(g.deny_target_tags.items())), g.max_restores, g.max_backup_skew, g.max_backup_age)
+    return spec.Guards(
+        tuple(sorted(g.deny_target_tags.items())),
+        g.max_restores,
+        g.max_backup_skew,
+        g.max_backup_age,
+    )
 
 
 def _estimates(d: Any) -> spec.Estimates:
     base = spec.Estimates()
     if d is None:
         return base
-    overhead = d.restore_overhead.total_seconds() if d.restore_overhead is not None else base.restore_overhead_s
-    throughput = d.throughput_gb_per_min if d.throughput_gb_per_min is not None else base.throughput_gb_per_min
+    overhead = (
+        d.restore_overhead.total_seconds()
+        if d.restore_overhead is not None
+        else base.restore_overhead_s
+    )
+    throughput = (
+        d.throughput_gb_per_min
+        if d.throughput_gb_per_min is not None
+        else base.throughput_gb_per_min
+    )
     return spec.Estimates(overhead, throughput)
 
 

@@ -49,7 +49,9 @@ def parse_duration(v: Any) -> timedelta:
                 return timedelta(days=d, hours=h, minutes=mi, seconds=s)
             except (OverflowError, ValueError):  # past timedelta's 999,999,999 days
                 raise PydanticCustomError(
-                    "duration", "{value} is too long a duration", {"value": repr(v if len(v) <= 40 else v[:40] + "...")}
+                    "duration",
+                    "{value} is too long a duration",
+                    {"value": repr(v if len(v) <= 40 else v[:40] + "...")},
                 ) from None
     raise PydanticCustomError(
         "duration",
@@ -78,20 +80,26 @@ def parse_time(v: Any) -> datetime:
 def _region(v: Any) -> Any:
     # checked here, with the value's position, long before any URL is built from it
     if isinstance(v, str) and region_problem(v):
-        raise PydanticCustomError("region", "{why}; {hint}", {"why": region_problem(v), "hint": REGION_HINT})
+        raise PydanticCustomError(
+            "region", "{why}; {hint}", {"why": region_problem(v), "hint": REGION_HINT}
+        )
     return v
 
 
 def _project_id(v: Any) -> Any:
     if isinstance(v, str) and project_id_problem(v):
-        raise PydanticCustomError("project_id", "{why}; {hint}", {"why": project_id_problem(v), "hint": PROJECT_ID_HINT})
+        raise PydanticCustomError(
+            "project_id", "{why}; {hint}", {"why": project_id_problem(v), "hint": PROJECT_ID_HINT}
+        )
     return v
 
 
 def _version(v: Any) -> Any:
     # Literal[1] accepts True and 1.0 (they compare equal to 1): only the integer 1 is version 1
     if type(v) is not int or v != 1:
-        raise PydanticCustomError("version", "unsupported plan format version {value}", {"value": repr(v)})
+        raise PydanticCustomError(
+            "version", "unsupported plan format version {value}", {"value": repr(v)}
+        )
     return v
 
 
@@ -112,7 +120,14 @@ def _destination_path(v: Any) -> Any:
 Region = Annotated[
     str,
     BeforeValidator(_region),
-    WithJsonSchema({"type": "string", "pattern": REGION_RE.pattern, "maxLength": REGION_MAX, "examples": ["ap-southeast-1"]}),
+    WithJsonSchema(
+        {
+            "type": "string",
+            "pattern": REGION_RE.pattern,
+            "maxLength": REGION_MAX,
+            "examples": ["ap-southeast-1"],
+        }
+    ),
 ]
 ProjectId = Annotated[
     str,
@@ -122,7 +137,9 @@ ProjectId = Annotated[
 Duration = Annotated[
     timedelta,
     BeforeValidator(parse_duration),
-    WithJsonSchema({"type": "string", "pattern": DURATION_PATTERN, "examples": ["30m", "24h", "1h30m", "7d"]}),
+    WithJsonSchema(
+        {"type": "string", "pattern": DURATION_PATTERN, "examples": ["30m", "24h", "1h30m", "7d"]}
+    ),
 ]
 Time = Annotated[
     datetime,
@@ -139,8 +156,13 @@ class _Model(BaseModel):
 class Cloud(_Model):
     """Where the plan runs. Credentials never go here: they come from HW_* environment variables."""
 
-    region: Region | None = Field(None, description="Region name, e.g. ap-southeast-1; must match HW_REGION_NAME when both are set.")
-    project_id: ProjectId | None = Field(None, description="Project id (32 hex digits); must match HW_PROJECT_ID when both are set.")
+    region: Region | None = Field(
+        None,
+        description="Region name, e.g. ap-southeast-1; must match HW_REGION_NAME when both are set.",
+    )
+    project_id: ProjectId | None = Field(
+        None, description="Project id (32 hex digits); must match HW_PROJECT_ID when both are set."
+    )
 
 
 class BackendBlock(_Model):
@@ -148,26 +170,49 @@ class BackendBlock(_Model):
 
     model_config = ConfigDict(extra="forbid", strict=True, populate_by_name=True)
 
-    type: Literal["local", "postgres"] = Field(description="local: a file beside the plan (default); postgres: one database for the team.")
-    schema_: str | None = Field(None, alias="schema", pattern=r"^[a-z_][a-z0-9_]{0,62}$", description="PostgreSQL schema (default restore_planner).")
-    workspace: str | None = Field(None, pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$", description="One state per workspace, e.g. the environment (default: default).")
+    type: Literal["local", "postgres"] = Field(
+        description="local: a file beside the plan (default); postgres: one database for the team."
+    )
+    schema_: str | None = Field(
+        None,
+        alias="schema",
+        pattern=r"^[a-z_][a-z0-9_]{0,62}$",
+        description="PostgreSQL schema (default restore_planner).",
+    )
+    workspace: str | None = Field(
+        None,
+        pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$",
+        description="One state per workspace, e.g. the environment (default: default).",
+    )
 
 
 class Defaults(_Model):
     """Values applied to every restore that does not set them, and estimate settings."""
 
     power_on: bool = Field(True, description="Start each server after its restore (default true).")
-    restore_overhead: Duration | None = Field(None, description="Estimate: fixed time per restore (default 60s).")
-    throughput_gb_per_min: float | None = Field(None, gt=0, description="Estimate: restore throughput in GB per minute (default 4).")
+    restore_overhead: Duration | None = Field(
+        None, description="Estimate: fixed time per restore (default 60s)."
+    )
+    throughput_gb_per_min: float | None = Field(
+        None, gt=0, description="Estimate: restore throughput in GB per minute (default 4)."
+    )
 
 
 class GuardsModel(_Model):
     """Safety limits checked at plan time; a plan that breaks one is refused."""
 
-    deny_target_tags: dict[str, str] = Field(default_factory=dict, description="Never overwrite a target carrying any of these tags.")
-    max_restores: int | None = Field(None, ge=1, description="Refuse a plan with more restores than this.")
-    max_backup_skew: Duration | None = Field(None, description="Chosen backups may differ in creation time by at most this.")
-    max_backup_age: Duration | None = Field(None, description="The newest backup before the point in time may be at most this old.")
+    deny_target_tags: dict[str, str] = Field(
+        default_factory=dict, description="Never overwrite a target carrying any of these tags."
+    )
+    max_restores: int | None = Field(
+        None, ge=1, description="Refuse a plan with more restores than this."
+    )
+    max_backup_skew: Duration | None = Field(
+        None, description="Chosen backups may differ in creation time by at most this."
+    )
+    max_backup_age: Duration | None = Field(
+        None, description="The newest backup before the point in time may be at most this old."
+    )
 
 
 class NameRef(_Model):
@@ -176,7 +221,9 @@ class NameRef(_Model):
     name: str
 
 
-TargetValue = Annotated[str | NameRef, Field(description="An id, or {name: ...} matching exactly one.")]
+TargetValue = Annotated[
+    str | NameRef, Field(description="An id, or {name: ...} matching exactly one.")
+]
 
 
 class Select(_Model):
@@ -193,7 +240,9 @@ class BackupSelector(_Model):
     before: Time | None = None
     not_before: Time | None = None
     vault: str | None = Field(None, description="Only backups in this vault (id).")
-    source: str | None = Field(None, description="Choose among backups of this server/volume id instead of the target's.")
+    source: str | None = Field(
+        None, description="Choose among backups of this server/volume id instead of the target's."
+    )
 
 
 class Disk(_Model):
@@ -215,28 +264,43 @@ class Restore(_Model):
 
     server: TargetValue | None = None
     volume: TargetValue | None = None
-    resource: TargetValue | None = Field(None, description="A file system or other resource (SFS Turbo): id or {name}.")
+    resource: TargetValue | None = Field(
+        None, description="A file system or other resource (SFS Turbo): id or {name}."
+    )
     select: Select | None = None
-    backup: str | BackupSelector = Field(description="A backup id, or a selector {before, not_before, vault, source}.")
-    disks: list[Disk] | None = Field(None, description="Child disk backup -> target volume; omit to restore each disk in place.")
-    power_on: bool | None = Field(None, description="Start the server after the restore (default: defaults.power_on).")
-    depends_on: list[str] = Field(default_factory=list, description='Restores that must finish first: db or app["app-01"].')
+    backup: str | BackupSelector = Field(
+        description="A backup id, or a selector {before, not_before, vault, source}."
+    )
+    disks: list[Disk] | None = Field(
+        None, description="Child disk backup -> target volume; omit to restore each disk in place."
+    )
+    power_on: bool | None = Field(
+        None, description="Start the server after the restore (default: defaults.power_on)."
+    )
+    depends_on: list[str] = Field(
+        default_factory=list, description='Restores that must finish first: db or app["app-01"].'
+    )
     wave: int | None = Field(None, ge=1, description="Runs after every restore of a lower wave.")
     for_each: list[Any] | dict[str, Any] | str | None = Field(
-        None, description="A list (keys are the items) or a map; each.key / each.value in templates."
+        None,
+        description="A list (keys are the items) or a map; each.key / each.value in templates.",
     )
-    destination_path: Annotated[str, BeforeValidator(_destination_path), Field(min_length=1)] | None = Field(
-        None, description="File restore: where to restore inside the resource (not empty)."
-    )
+    destination_path: (
+        Annotated[str, BeforeValidator(_destination_path), Field(min_length=1)] | None
+    ) = Field(None, description="File restore: where to restore inside the resource (not empty).")
 
 
 class PlanHeader(_Model):
     """Top level as loaded: restores are validated one instance at a time after expansion."""
 
-    version: Annotated[Literal[1], BeforeValidator(_version)] = Field(description="Plan format version; must be 1.")
+    version: Annotated[Literal[1], BeforeValidator(_version)] = Field(
+        description="Plan format version; must be 1."
+    )
     cloud: Cloud | None = None
     backend: BackendBlock | None = None
-    vars: dict[str, Any] = Field(default_factory=dict, description="Template variables: {{ name }} in any string.")
+    vars: dict[str, Any] = Field(
+        default_factory=dict, description="Template variables: {{ name }} in any string."
+    )
     defaults: Defaults | None = None
     guards: GuardsModel | None = None
     restores: dict[str, Any] = Field(default_factory=dict)
@@ -248,7 +312,8 @@ class PlanDocument(PlanHeader):
     model_config = ConfigDict(extra="forbid", strict=True, title="restore-planner plan")
 
     restores: dict[RestoreName, Restore] = Field(
-        default_factory=dict, description="Restores by name; the name is the address (db, app[\"app-01\"])."
+        default_factory=dict,
+        description='Restores by name; the name is the address (db, app["app-01"]).',
     )
 
 

@@ -234,7 +234,12 @@ def _syntax_error(exc: yaml.MarkedYAMLError, name: str, text: str = "") -> Diagn
             where,
         )
     detail = f"{exc.context} " if exc.context else ""
-    return error("RP100", f"invalid YAML: {problem}", f"{detail}(check quoting and indentation)".strip(), where)
+    return error(
+        "RP100",
+        f"invalid YAML: {problem}",
+        f"{detail}(check quoting and indentation)".strip(),
+        where,
+    )
 
 
 def _tab_near(text: str, index: int) -> bool:
@@ -315,7 +320,9 @@ class _Walker:
         pos = self.pos
         walk = self.walk
         for knode, vnode in node.value:
-            if not isinstance(knode, yaml.ScalarNode) or (not knode.style and not isinstance(resolve_plain(knode.value), str)):
+            if not isinstance(knode, yaml.ScalarNode) or (
+                not knode.style and not isinstance(resolve_plain(knode.value), str)
+            ):
                 self.diags.append(
                     error(
                         "RP106",

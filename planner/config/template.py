@@ -183,7 +183,9 @@ def _check_format(fmt: Any, args: tuple[Any, ...] = ()) -> None:
         return
     if any(int(n) > MAX_SIZE for n in _DIGITS.findall(fmt)):
         raise _TooBig()
-    widest = max((abs(a) for a in args if isinstance(a, int) and not isinstance(a, bool)), default=0)
+    widest = max(
+        (abs(a) for a in args if isinstance(a, int) and not isinstance(a, bool)), default=0
+    )
     placeholders = fmt.count("%") + fmt.count("{")
     if len(fmt) + sum(_deep(a) for a in args) + placeholders * min(widest, MAX_SIZE) > MAX_SIZE:
         raise _TooBig()
@@ -191,7 +193,9 @@ def _check_format(fmt: Any, args: tuple[Any, ...] = ()) -> None:
 
 def _materialize(v: Any) -> Any:
     """An iterator argument as a list (its items are counted as they come)."""
-    if isinstance(v, str | bytes | list | tuple | dict | set | frozenset | range) or not hasattr(v, "__iter__"):
+    if isinstance(v, str | bytes | list | tuple | dict | set | frozenset | range) or not hasattr(
+        v, "__iter__"
+    ):
         return v
     out = []
     budget = _current()
@@ -206,7 +210,9 @@ def _materialize(v: Any) -> Any:
 def _join_bound(items: Any, sep: Any) -> None:
     if isinstance(items, str | bytes | list | tuple | dict | set | frozenset | range):
         n = len(items)
-        total = sum(_deep(x) for x in items) if not isinstance(items, str | bytes | range) else n * 8
+        total = (
+            sum(_deep(x) for x in items) if not isinstance(items, str | bytes | range) else n * 8
+        )
         if total + n * _deep(sep) > MAX_SIZE:
             raise _TooBig()
 
@@ -327,7 +333,9 @@ def _guard_filter(f: Callable[..., Any]) -> Callable[..., Any]:
         if name == "do_indent" and args:
             # do_indent(s, width=4, first=False, blank=False): every line gets the indent
             width = args[1] if len(args) > 1 else kwargs.get("width", 4)
-            per_line = len(width) if isinstance(width, str) else (width if isinstance(width, int) else 4)
+            per_line = (
+                len(width) if isinstance(width, str) else (width if isinstance(width, int) else 4)
+            )
             if _deep(args[0]) + (str(args[0]).count("\n") + 1) * max(per_line, 0) > MAX_SIZE:
                 raise _TooBig()
         if name == "do_wordwrap" and len(args) >= 2:
@@ -362,7 +370,12 @@ def _safe_range(*args: int) -> range:
 
 @functools.cache
 def _env() -> _Env:
-    env = _Env(undefined=jinja2.StrictUndefined, autoescape=False, keep_trailing_newline=True, finalize=_finalize)
+    env = _Env(
+        undefined=jinja2.StrictUndefined,
+        autoescape=False,
+        keep_trailing_newline=True,
+        finalize=_finalize,
+    )
     env.filters = {k: _guard_filter(f) for k, f in env.filters.items()}
     env.tests = {k: _guard_test(f) for k, f in env.tests.items()}  # type: ignore[arg-type]
     env.globals.pop("namespace", None)  # no mutable accumulators
@@ -407,7 +420,9 @@ def render(text: str, variables: Mapping[str, Any]) -> Any:
         ) from None
     except jinja2.TemplateSyntaxError as exc:
         raise TemplateError(
-            "RP120", f"template syntax error: {exc.message}", "check the {{ ... }} / {% ... %} syntax"
+            "RP120",
+            f"template syntax error: {exc.message}",
+            "check the {{ ... }} / {% ... %} syntax",
         ) from None
     except jinja2.exceptions.SecurityError as exc:
         raise TemplateError(
@@ -418,7 +433,9 @@ def render(text: str, variables: Mapping[str, Any]) -> Any:
     except jinja2.UndefinedError as exc:
         raise _undefined(str(exc.message or ""), variables) from None
     except (OverflowError, MemoryError, RecursionError):
-        raise TemplateError("RP123", "template result is too large", "simplify the expression") from None
+        raise TemplateError(
+            "RP123", "template result is too large", "simplify the expression"
+        ) from None
     except TemplateError:
         raise
     except Exception as exc:  # any runtime error in user expressions (1/0, bad filter args)

@@ -29,7 +29,9 @@ def batches(graph: RestoreGraph) -> list[list[Address]]:
     return out
 
 
-def critical_path(graph: RestoreGraph, weights: Mapping[Address, float]) -> tuple[float, list[Address]]:
+def critical_path(
+    graph: RestoreGraph, weights: Mapping[Address, float]
+) -> tuple[float, list[Address]]:
     """The longest chain of restores by total weight, and its length."""
     finish: dict[Address, float] = {}
     via: dict[Address, Address | None] = {}

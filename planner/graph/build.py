@@ -299,7 +299,9 @@ def _check_cycles(graph: RestoreGraph, index: _Index, diags: list[Diagnostic]) -
             if kind != EDGE_DEPENDS_ON or _entry(sub, u, v) in covered:
                 continue
             ring = nx.shortest_path(sub, v, u)  # v ... u, closed by u -> v
-            covered.update(_entry(sub, a, b) for a, b in zip(ring, [*ring[1:], ring[0]], strict=True))
+            covered.update(
+                _entry(sub, a, b) for a, b in zip(ring, [*ring[1:], ring[0]], strict=True)
+            )
             hops = _hops(graph, ring)
             key = tuple(a for a, _b, _r in hops)
             if key in shown:
@@ -341,7 +343,9 @@ def _hops(graph: RestoreGraph, ring: list[Address]) -> list[_Hop]:
     return hops[first:] + hops[:first]
 
 
-def _why(graph: RestoreGraph, segment: list[tuple[Address, Address]]) -> tuple[str, SourceRange | None]:
+def _why(
+    graph: RestoreGraph, segment: list[tuple[Address, Address]]
+) -> tuple[str, SourceRange | None]:
     for u, v in segment:
         if graph.dag.edges[u, v]["kind"] == EDGE_WAVE:
             before, after = graph.wave(segment[0][0]), graph.wave(segment[-1][1])
@@ -353,9 +357,7 @@ def _cycle_diag(hops: list[_Hop], index: _Index) -> Diagnostic:
     path = " -> ".join(str(a) for a, _b, _r in hops) + f" -> {hops[0][0]}"
     lines = [f"{a} waits for {b} ({why})" for a, b, (why, _r) in hops]
     lines.append("remove one of these depends_on entries or change a wave to break the cycle")
-    related = [
-        Related(f"{a} depends on {b} here", r) for a, b, (_w, r) in hops if r is not None
-    ]
+    related = [Related(f"{a} depends on {b} here", r) for a, b, (_w, r) in hops if r is not None]
     return error(
         CYCLE,
         f"dependency cycle: {path}",

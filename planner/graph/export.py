@@ -32,9 +32,7 @@ def to_dot(graph: RestoreGraph, labels: Mapping[Address, str] | None = None) -> 
         lines.extend(node(a, "    ") for a in members)
         lines.append("  }")
     lines.extend(node(a, "  ") for a in loose)
-    lines.extend(
-        f"  {_dot_quote(str(u))} -> {_dot_quote(str(v))};" for u, v in graph.edges()
-    )
+    lines.extend(f"  {_dot_quote(str(u))} -> {_dot_quote(str(v))};" for u, v in graph.edges())
     lines.append("}")
     return "\n".join(lines) + "\n"
 

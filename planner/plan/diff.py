@@ -28,9 +28,10 @@ def changes_between(rec: RestoreRecord, want: Restore) -> list[str]:
     if rec.backup.id != want.backup.id:
         old = rec.backup.name or _short(rec.backup.id)
         new = want.backup.name or _short(want.backup.id)
-        out.append(f"backup {old} ({rec.backup.created_at:%Y-%m-%dT%H:%MZ}) -> {new}" + (
-            f" ({want.backup.created_at:%Y-%m-%dT%H:%MZ})" if want.backup.created_at else ""
-        ))
+        out.append(
+            f"backup {old} ({rec.backup.created_at:%Y-%m-%dT%H:%MZ}) -> {new}"
+            + (f" ({want.backup.created_at:%Y-%m-%dT%H:%MZ})" if want.backup.created_at else "")
+        )
     old_map = {(d.backup_id, d.volume_id) for d in rec.disks}
     new_map = {(d.backup_id, d.volume_id) for d in want.disks}
     if old_map != new_map and rec.backup.id == want.backup.id:
@@ -47,16 +48,21 @@ def as_started(rec: RestoreRecord, want: Restore) -> Restore:
     """The restore an earlier apply sent, as state recorded it, with what the
     current resolution knows of the same objects (names, sizes, statuses)."""
     same_target = want.target.id == rec.target.id and want.target.kind == rec.target.kind
-    target = want.target if same_target else TargetInfo(
-        kind=rec.target.kind, id=rec.target.id, name=rec.target.name
+    target = (
+        want.target
+        if same_target
+        else TargetInfo(kind=rec.target.kind, id=rec.target.id, name=rec.target.name)
     )
     if want.backup.id == rec.backup.id:
         backup = want.backup
     else:
-        backup = BackupInfo(id=rec.backup.id, name=rec.backup.name, created_at=rec.backup.created_at)
+        backup = BackupInfo(
+            id=rec.backup.id, name=rec.backup.name, created_at=rec.backup.created_at
+        )
     known = {(d.backup_id, d.volume_id): d for d in want.disks}
     disks = [
-        known.get((d.backup_id, d.volume_id)) or DiskMap(backup_id=d.backup_id, volume_id=d.volume_id)
+        known.get((d.backup_id, d.volume_id))
+        or DiskMap(backup_id=d.backup_id, volume_id=d.volume_id)
         for d in rec.disks
     ]
     return want.model_copy(
@@ -120,19 +126,30 @@ def _action_for(want: Restore, rec: RestoreRecord | None, replace: bool) -> Acti
             action="reconcile",
             reason="an earlier apply started this restore and did not see it finish; "
             "apply looks up its task before anything else and keeps the backup it sent",
-            changes=[f"the plan files now want: {c} (plan again once this restore has ended)" for c in moved],
+            changes=[
+                f"the plan files now want: {c} (plan again once this restore has ended)"
+                for c in moved
+            ],
             restore=started,
             task_id=rec.task_id,
         )
     changes = changes_between(rec, want)
     if rec.status == "failed":
-        why = f"the last restore failed ({rec.error.code}: {rec.error.message})" if rec.error else (
-            "the last restore failed"
+        why = (
+            f"the last restore failed ({rec.error.code}: {rec.error.message})"
+            if rec.error
+            else ("the last restore failed")
         )
-        return Action(address=want.address, action="re-restore", reason=why, changes=changes, restore=want)
+        return Action(
+            address=want.address, action="re-restore", reason=why, changes=changes, restore=want
+        )
     if replace:
         return Action(
-            address=want.address, action="re-restore", reason="--replace", changes=changes, restore=want
+            address=want.address,
+            action="re-restore",
+            reason="--replace",
+            changes=changes,
+            restore=want,
         )
     if changes:
         return Action(

@@ -39,7 +39,8 @@ def facts_for(restore: Restore, world: World) -> dict[str, str]:
         else:
             out[f"server {t.id} state"] = s.status if s.status in _BAD_SERVER else "restorable"
             out[f"server {t.id} volumes"] = ",".join(
-                f"{v.device or '?'}={v.id}" for v in sorted(s.volumes, key=lambda v: (v.device, v.id))
+                f"{v.device or '?'}={v.id}"
+                for v in sorted(s.volumes, key=lambda v: (v.device, v.id))
             )
     elif t.kind == "volume":
         v = world.volumes.get(t.id)
@@ -53,8 +54,12 @@ def facts_for(restore: Restore, world: World) -> dict[str, str]:
 
 # A reconcile tracks a restore already running: its own backup and volumes are busy
 # because of it, and idle again once it ends. Neither is a fact that moved.
-_OWN_RESTORE = {"restoring": "available", "waiting_restore": "available", "restoring-backup": "available",
-                "in-use": "available"}
+_OWN_RESTORE = {
+    "restoring": "available",
+    "waiting_restore": "available",
+    "restoring-backup": "available",
+    "in-use": "available",
+}
 
 
 def _settled(name: str, value: str) -> str:

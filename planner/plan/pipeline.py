@@ -130,7 +130,11 @@ def check_cloud_block(config: PlanConfig, region: str, project_id: str) -> list[
 
 
 async def make_plan(
-    req: PlanRequest, client: CloudClient, state: State, state_path: str, config: PlanConfig | None = None
+    req: PlanRequest,
+    client: CloudClient,
+    state: State,
+    state_path: str,
+    config: PlanConfig | None = None,
 ) -> ExecutionPlan:
     """``config``: the plan already loaded (offline errors come before cloud settings)."""
     config = config or load_config(req)
@@ -184,10 +188,13 @@ def plan_from_world(
         weights[node] = act.estimate_s if runs and act is not None else 0.0
     cp_s, cp = critical_path(graph, weights)
     exclusive = {
-        Address.parse(r.address): [f"backup:{r.backup.id}"] + [f"target:{x}" for x in r.written_ids()]
+        Address.parse(r.address): [f"backup:{r.backup.id}"]
+        + [f"target:{x}" for x in r.written_ids()]
         for r in restores
     }
-    makespan = estimate_makespan(graph, weights, max(1, req.parallelism), exclusive) if weights else 0.0
+    makespan = (
+        estimate_makespan(graph, weights, max(1, req.parallelism), exclusive) if weights else 0.0
+    )
     plan = ExecutionPlan(
         tool_version=__version__,
         created_at=to_datetime(world.fetched_at.timestamp()) if world.fetched_at else _now(),
@@ -255,7 +262,9 @@ def _parse_targets(texts: Sequence[str], known: Sequence[str]) -> list[Address]:
             close = difflib.get_close_matches(str(addr), sorted(set(known) | blocks), n=1)
             raise UserError(
                 f"{text} is not a restore in this plan",
-                f"did you mean {close[0]}?" if close else "see `restore-planner graph` for addresses",
+                f"did you mean {close[0]}?"
+                if close
+                else "see `restore-planner graph` for addresses",
             )
         out.append(addr)
     return out
@@ -277,7 +286,9 @@ def _summary(actions: Sequence[Action]) -> Summary:
 
 
 def _skew(actions: Sequence[Action]) -> float | None:
-    times = [a.restore.backup.created_at for a in actions if a.restore and a.restore.backup.created_at]
+    times = [
+        a.restore.backup.created_at for a in actions if a.restore and a.restore.backup.created_at
+    ]
     if len(times) < 2:
         return None
     return (max(times) - min(times)).total_seconds()

@@ -64,9 +64,7 @@ MOVED_SHOWN_MAX = 50
 # state references that are not files (planner.state.backend.PG_PREFIX)
 REMOTE_PREFIXES = ("postgres:",)
 _INVALID_HINT = "Make the plan again with `restore-planner plan --out FILE`."
-_MODIFIED_HINT = (
-    "apply only a plan file as `restore-planner plan --out` wrote it; plan again and review the new plan"
-)
+_MODIFIED_HINT = "apply only a plan file as `restore-planner plan --out` wrote it; plan again and review the new plan"
 
 
 # -- digest ------------------------------------------------------------------------
@@ -102,7 +100,9 @@ def state_identity(state: State) -> str:
     return DIGEST_PREFIX + hashlib.sha256(canonical_json(data)).hexdigest()
 
 
-def seal(plan: ExecutionPlan, state: State, state_path: Path, existed: bool, cloud_now: float) -> None:
+def seal(
+    plan: ExecutionPlan, state: State, state_path: Path, existed: bool, cloud_now: float
+) -> None:
     """Bind ``plan`` to its state and cloud time, then set its digest (last: it covers both).
 
     ``existed``: whether the state was on disk (a state not yet written has a lineage
@@ -221,7 +221,9 @@ def _read_bounded(path: str) -> str:
         while chunk := os.read(fd, 1 << 20):
             size += len(chunk)
             if size > MAX_PLAN_BYTES:  # it grew while we read it
-                raise UserError(f"{path} is not a saved plan (larger than {MAX_PLAN_BYTES:,} bytes)")
+                raise UserError(
+                    f"{path} is not a saved plan (larger than {MAX_PLAN_BYTES:,} bytes)"
+                )
             chunks.append(chunk)
     except OSError as exc:
         raise UserError(f"cannot read saved plan {path}: {exc.strerror}") from None
@@ -230,7 +232,9 @@ def _read_bounded(path: str) -> str:
     try:
         return b"".join(chunks).decode("utf-8")
     except UnicodeDecodeError as exc:
-        raise UserError(f"{path} is not a saved plan (not UTF-8 text: {exc.reason})", _INVALID_HINT) from None
+        raise UserError(
+            f"{path} is not a saved plan (not UTF-8 text: {exc.reason})", _INVALID_HINT
+        ) from None
 
 
 def verify(plan: ExecutionPlan, path: str) -> None:
@@ -243,9 +247,7 @@ def verify(plan: ExecutionPlan, path: str) -> None:
             f"its digest {plan.digest}",
             _MODIFIED_HINT,
         )
-    problems = [
-        f"{a.address}: {why}" for a in plan.actions for why in fact_problems(a)
-    ]
+    problems = [f"{a.address}: {why}" for a in plan.actions for why in fact_problems(a)]
     if problems:
         lines = "\n".join(f"  {p}" for p in problems[:MOVED_SHOWN_MAX])
         raise UserError(
@@ -279,7 +281,9 @@ def plan_from_dict(data: Any) -> ExecutionPlan:
     if not isinstance(version, int) or isinstance(version, bool) or version < 1:
         # a saved plan is what a person reviewed: a file that does not say what it is
         # is not guessed at
-        raise UserError("not a restore plan: format_version is missing or not a number", _INVALID_HINT)
+        raise UserError(
+            "not a restore plan: format_version is missing or not a number", _INVALID_HINT
+        )
     if version > PLAN_FORMAT_VERSION:
         raise UserError(
             f"the plan has format version {version}; this restore-planner reads "
@@ -496,11 +500,18 @@ async def check_fresh(plan: ExecutionPlan, client: CloudClient) -> None:
             "a plan reviewed for one project never runs against another",
         )
     world = await refresh(client, needs_for(plan))
-    lines = [f"{addr}: {fact}: {old} -> {new}" for addr, fact, old, new in moved_facts(plan.actions, world)]
+    lines = [
+        f"{addr}: {fact}: {old} -> {new}"
+        for addr, fact, old, new in moved_facts(plan.actions, world)
+    ]
     lines += await _restored_since(plan, client)
     if lines:
         shown = "\n".join(f"  {line}" for line in lines[:MOVED_SHOWN_MAX])
-        more = f"\n  ... and {len(lines) - MOVED_SHOWN_MAX} more" if len(lines) > MOVED_SHOWN_MAX else ""
+        more = (
+            f"\n  ... and {len(lines) - MOVED_SHOWN_MAX} more"
+            if len(lines) > MOVED_SHOWN_MAX
+            else ""
+        )
         raise StalePlanError(
             f"the saved plan is stale: {len(lines)} fact(s) it relies on changed\n{shown}{more}",
             "run plan again and review the new plan",
@@ -526,7 +537,8 @@ async def _restored_since(plan: ExecutionPlan, client: CloudClient) -> list[str]
         accepted = op.created_at or op.started_at
         for a in writes.get(op.target_id, []):
             if a.action == "reconcile" and (
-                op.id == a.task_id or (a.task_id is None and accepted is not None and accepted < made)
+                op.id == a.task_id
+                or (a.task_id is None and accepted is not None and accepted < made)
             ):
                 continue  # the earlier task a reconcile looks up is not a replay
             out.append(
@@ -549,5 +561,7 @@ def overwrite_lines(plan: ExecutionPlan, shown: int = 10) -> list[str]:
     names: Sequence[str] = list(seen.values())
     if not names:
         return []
-    head = ", ".join(names[:shown]) + (f", ... and {len(names) - shown} more" if len(names) > shown else "")
+    head = ", ".join(names[:shown]) + (
+        f", ... and {len(names) - shown} more" if len(names) > shown else ""
+    )
     return [f"It overwrites {len(names)} target(s): {head}"]

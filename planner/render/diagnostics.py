@@ -89,5 +89,9 @@ def _count(n: int, word: str) -> str:
 def render_json(diags: Sequence[Diagnostic]) -> str:
     ordered = Diagnostics(list(diags)).sorted()
     errors = sum(1 for d in diags if d.is_error)
-    doc = {"diagnostics": [d.to_dict() for d in ordered], "errors": errors, "warnings": len(diags) - errors}
+    doc = {
+        "diagnostics": [d.to_dict() for d in ordered],
+        "errors": errors,
+        "warnings": len(diags) - errors,
+    }
     return json.dumps(doc, indent=2) + "\n"

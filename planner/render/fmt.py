@@ -72,5 +72,3 @@ def short_digest(digest: str, keep: int = 12) -> str:
     """``3f9a1c2e4b5d`` from ``sha256:3f9a1c2e4b5d...``."""
     _, _, hexpart = digest.rpartition(":")
     return clean(hexpart[:keep])
-
-

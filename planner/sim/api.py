@@ -59,18 +59,29 @@ def _cbr_bad(message: str) -> SimResponse:
 
 # ---- IAM projects (KeystoneListProjects): HW_PROJECT_NAME -> project id ---------
 
+
 @_route("GET", r"/v3/projects")
 def list_projects(sim: Simulator, req: SimRequest, args: list[str]) -> SimResponse:
     """The simulator has one project, named like its region (as IAM names a region's
     default project)."""
     name = req.param("name")
-    project = {"id": sim.project_id, "name": sim.region, "enabled": True, "is_domain": False,
-               "domain_id": "0" * 32, "parent_id": "0" * 32, "description": ""}
+    project = {
+        "id": sim.project_id,
+        "name": sim.region,
+        "enabled": True,
+        "is_domain": False,
+        "domain_id": "0" * 32,
+        "parent_id": "0" * 32,
+        "description": "",
+    }
     projects = [project] if name in (None, sim.region) else []
-    return SimResponse(200, {"projects": projects, "links": {"self": req.path, "next": None, "previous": None}})
+    return SimResponse(
+        200, {"projects": projects, "links": {"self": req.path, "next": None, "previous": None}}
+    )
 
 
 # ---- CBR backups -------------------------------------------------------------
+
 
 def _backup_key(b: BackupRec, key: str) -> Any:
     if key in ("created_at", "updated_at", "protected_at"):
@@ -90,9 +101,23 @@ def list_backups(sim: Simulator, req: SimRequest, _: list[str]) -> SimResponse:
     except QueryError as exc:
         return _cbr_bad(exc.message)
     parent = req.param("parent_id")
-    ids = st.backups[parent].children if parent and parent in st.backups else ([] if parent else st.top_backups)
-    exact = {k: req.param(k) for k in ("resource_id", "resource_type", "vault_id", "checkpoint_id",
-                                       "name", "resource_name", "resource_az")}
+    ids = (
+        st.backups[parent].children
+        if parent and parent in st.backups
+        else ([] if parent else st.top_backups)
+    )
+    exact = {
+        k: req.param(k)
+        for k in (
+            "resource_id",
+            "resource_type",
+            "vault_id",
+            "checkpoint_id",
+            "name",
+            "resource_name",
+            "resource_az",
+        )
+    }
     statuses = set(req.params("status"))
     image_type = req.param("image_type")
     out: list[BackupRec] = []
@@ -116,8 +141,15 @@ def list_backups(sim: Simulator, req: SimRequest, _: list[str]) -> SimResponse:
     # a server backup's children: as the documented example ("children": []) unless the
     # inventory says listings fill them; a parent_id= listing lists the children themselves
     nested = st.rules.listed_children == "nested"
-    return SimResponse(200, {"backups": [views.backup(st, b, children=nested) for b in page],
-                             "count": len(out), "offset": offset, "limit": limit})
+    return SimResponse(
+        200,
+        {
+            "backups": [views.backup(st, b, children=nested) for b in page],
+            "count": len(out),
+            "offset": offset,
+            "limit": limit,
+        },
+    )
 
 
 def _exact_field(sim: Simulator, b: BackupRec, key: str) -> str:
@@ -151,6 +183,7 @@ def restore(sim: Simulator, req: SimRequest, args: list[str]) -> SimResponse:
 
 # ---- CBR operation logs --------------------------------------------------------
 
+
 @_route("GET", r"/v3/([^/]+)/operation-logs")
 def list_operation_logs(sim: Simulator, req: SimRequest, _: list[str]) -> SimResponse:
     st, now = sim.state, sim.clock.now()
@@ -163,7 +196,11 @@ def list_operation_logs(sim: Simulator, req: SimRequest, _: list[str]) -> SimRes
         return _cbr_bad(exc.message)
     op_type = req.param("operation_type")
     statuses = set(req.params("status"))
-    vault_id, resource_id, provider_id = req.param("vault_id"), req.param("resource_id"), req.param("provider_id")
+    vault_id, resource_id, provider_id = (
+        req.param("vault_id"),
+        req.param("resource_id"),
+        req.param("provider_id"),
+    )
     out: list[Task] = []
     for tid in reversed(sim.engine.order):
         t = sim.engine.tasks[tid]
@@ -172,7 +209,9 @@ def list_operation_logs(sim: Simulator, req: SimRequest, _: list[str]) -> SimRes
             continue
         if statuses and t.status not in statuses:
             continue
-        if (start is not None and t.accepted_at < start) or (end is not None and t.accepted_at > end):
+        if (start is not None and t.accepted_at < start) or (
+            end is not None and t.accepted_at > end
+        ):
             continue
         if vault_id and b.vault_id != vault_id:
             continue
@@ -182,8 +221,15 @@ def list_operation_logs(sim: Simulator, req: SimRequest, _: list[str]) -> SimRes
             continue
         out.append(t)
     page = record_page(out, offset, limit)
-    return SimResponse(200, {"operation_logs": [views.operation_log(st, t, now) for t in page],
-                             "count": len(out), "offset": offset, "limit": limit})
+    return SimResponse(
+        200,
+        {
+            "operation_logs": [views.operation_log(st, t, now) for t in page],
+            "count": len(out),
+            "offset": offset,
+            "limit": limit,
+        },
+    )
 
 
 @_route("GET", r"/v3/([^/]+)/operation-logs/([^/]+)")
@@ -196,6 +242,7 @@ def show_operation_log(sim: Simulator, req: SimRequest, args: list[str]) -> SimR
 
 # ---- CBR vaults (UNCONFIRMED shape, kept minimal) ------------------------------
 
+
 @_route("GET", r"/v3/([^/]+)/vaults")
 def list_vaults(sim: Simulator, req: SimRequest, _: list[str]) -> SimResponse:
     try:
@@ -207,8 +254,15 @@ def list_vaults(sim: Simulator, req: SimRequest, _: list[str]) -> SimResponse:
     wanted = {i for raw in req.params("id") for i in raw.split(",") if i}
     ids = [v for v in sim.state.vaults if not wanted or v in wanted]
     page = record_page(ids, offset, limit)
-    return SimResponse(200, {"vaults": [views.vault(sim.state, v) for v in page], "count": len(ids),
-                             "offset": offset, "limit": limit})
+    return SimResponse(
+        200,
+        {
+            "vaults": [views.vault(sim.state, v) for v in page],
+            "count": len(ids),
+            "offset": offset,
+            "limit": limit,
+        },
+    )
 
 
 @_route("GET", r"/v3/([^/]+)/vaults/([^/]+)")
@@ -219,6 +273,7 @@ def show_vault(sim: Simulator, req: SimRequest, args: list[str]) -> SimResponse:
 
 
 # ---- ECS ---------------------------------------------------------------------
+
 
 def _server_matches(sim: Simulator, sid: str, req: SimRequest) -> bool:
     s = sim.state.servers[sid]
@@ -265,6 +320,7 @@ def show_server(sim: Simulator, req: SimRequest, args: list[str]) -> SimResponse
 
 # ---- EVS ---------------------------------------------------------------------
 
+
 def _ids_param(raw: str) -> set[str]:
     return {p.strip(" '\"") for p in raw.strip("[]").split(",") if p.strip(" '\"")}
 
@@ -278,8 +334,13 @@ def list_volumes(sim: Simulator, req: SimRequest, _: list[str]) -> SimResponse:
     for vid in st.volume_order:
         v = st.volumes[vid]
         att = st.attachments.get(vid)
-        actual = {"status": st.volume_status[vid], "availability_zone": v.az, "name": v.name,
-                  "id": vid, "server_id": att.server_id if att else ""}
+        actual = {
+            "status": st.volume_status[vid],
+            "availability_zone": v.az,
+            "name": v.name,
+            "id": vid,
+            "server_id": att.server_id if att else "",
+        }
         if any(w is not None and actual[k] != w for k, w in want.items()):
             continue
         if ids and vid not in ids:
@@ -307,8 +368,12 @@ def show_volume(sim: Simulator, req: SimRequest, args: list[str]) -> SimResponse
 
 
 def not_found(req: SimRequest) -> SimResponse:
-    return cbr_error(404, "APIGW.0101", "The API does not exist or has not been published in the environment.")
+    return cbr_error(
+        404, "APIGW.0101", "The API does not exist or has not been published in the environment."
+    )
 
 
 def method_not_allowed(req: SimRequest) -> SimResponse:
-    return service_error(req.path, 405, "APIGW.0106", f"Method {req.method} is not allowed on {req.path}.")
+    return service_error(
+        req.path, 405, "APIGW.0106", f"Method {req.method} is not allowed on {req.path}."
+    )

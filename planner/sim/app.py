@@ -77,7 +77,9 @@ class _Api:
         headers = dict(resp.headers)
         status = resp.status or 502
         media = "application/json" if content else None
-        await Response(content, status_code=status, headers=headers, media_type=media)(scope, receive, send)
+        await Response(content, status_code=status, headers=headers, media_type=media)(
+            scope, receive, send
+        )
 
 
 def build_app(sim: Simulator) -> Starlette:

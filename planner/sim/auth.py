@@ -33,7 +33,9 @@ def _unauthorized(code: str, message: str) -> SimResponse:
 
 
 class Authenticator:
-    def __init__(self, creds: Credentials, project_id: str, region: str, now: Callable[[], float]) -> None:
+    def __init__(
+        self, creds: Credentials, project_id: str, region: str, now: Callable[[], float]
+    ) -> None:
         self.creds = creds
         self.project_id = project_id
         self.region = region
@@ -49,7 +51,9 @@ class Authenticator:
             name, password = user["name"], user["password"]
             domain = user.get("domain", {}).get("name", "")
         except (ValueError, KeyError, TypeError, AttributeError):
-            return nested_error(400, "1000", "The request body is invalid: auth.identity.password.user is required.")
+            return nested_error(
+                400, "1000", "The request body is invalid: auth.identity.password.user is required."
+            )
         c = self.creds
         ok = (
             "password" in ident.get("methods", [])
@@ -58,8 +62,16 @@ class Authenticator:
             and hmac.compare_digest(str(domain), c.domain)
         )
         if not ok:
-            return SimResponse(401, {"error": {"code": 401, "title": "Unauthorized",
-                                               "message": "The username or password is wrong."}})
+            return SimResponse(
+                401,
+                {
+                    "error": {
+                        "code": 401,
+                        "title": "Unauthorized",
+                        "message": "The username or password is wrong.",
+                    }
+                },
+            )
         now = self._now()
         self._issued += 1
         token = "MIIsim" + hashlib.sha256(f"{c.token}:{self._issued}".encode()).hexdigest()
@@ -71,8 +83,12 @@ class Authenticator:
             "methods": ["password"],
             "project": {"id": self.project_id, "name": self.region, "domain": domain_obj},
             "roles": [{"id": "0", "name": "op_service"}],
-            "user": {"id": hashlib.md5(c.user.encode()).hexdigest(), "name": c.user,
-                     "domain": domain_obj, "password_expires_at": ""},
+            "user": {
+                "id": hashlib.md5(c.user.encode()).hexdigest(),
+                "name": c.user,
+                "domain": domain_obj,
+                "password_expires_at": "",
+            },
         }
         if not req.param("nocatalog"):
             token_body["catalog"] = []
@@ -86,13 +102,21 @@ class Authenticator:
                 return None
             expiry = self._tokens.get(token)
             if expiry is None:
-                return _unauthorized("APIGW.0301", "Incorrect IAM authentication information: decrypt token fail")
+                return _unauthorized(
+                    "APIGW.0301", "Incorrect IAM authentication information: decrypt token fail"
+                )
             if expiry < self._now():
-                return _unauthorized("APIGW.0301", "Incorrect IAM authentication information: The token must be updated")
+                return _unauthorized(
+                    "APIGW.0301",
+                    "Incorrect IAM authentication information: The token must be updated",
+                )
             return None
         header = req.headers.get("authorization")
         if header is None:
-            return _unauthorized("APIGW.0301", "Incorrect IAM authentication information: Authorization not found in header")
+            return _unauthorized(
+                "APIGW.0301",
+                "Incorrect IAM authentication information: Authorization not found in header",
+            )
         return self.verify_signature(req, header)
 
     def verify_signature(self, req: SimRequest, header: str) -> SimResponse | None:
@@ -110,9 +134,14 @@ class Authenticator:
         if min(abs(ts - time.time()), abs(ts - self._now())) > MAX_SKEW_S:
             # an IAM AK/SK signature outside the window is APIGW.0301 like any bad one
             # (APIGW.0303 is app authentication) [cbr-facts section 15]
-            return _unauthorized("APIGW.0301", f"{SIG_FAIL}: request expired (X-Sdk-Date is more "
-                                 "than 15 minutes from the server time)")
-        canonical = signer.canonical_request(req.method, req.path, req.query, req.headers, signed, req.body)
+            return _unauthorized(
+                "APIGW.0301",
+                f"{SIG_FAIL}: request expired (X-Sdk-Date is more "
+                "than 15 minutes from the server time)",
+            )
+        canonical = signer.canonical_request(
+            req.method, req.path, req.query, req.headers, signed, req.body
+        )
         expected = signer.signature(self.creds.secret_key, signer.string_to_sign(canonical, date))
         if not hmac.compare_digest(expected, parts["Signature"]):
             return _unauthorized("APIGW.0301", SIG_FAIL)

@@ -16,7 +16,9 @@ from planner.clock import Clock
 
 
 class SimClock:
-    def __init__(self, base: Clock, offset: float = 0.0, rate: float = 1.0, origin: float | None = None) -> None:
+    def __init__(
+        self, base: Clock, offset: float = 0.0, rate: float = 1.0, origin: float | None = None
+    ) -> None:
         if rate <= 0:
             raise ValueError("a clock rate must be positive")
         self.base = base

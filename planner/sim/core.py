@@ -64,11 +64,15 @@ class Simulator:
         self.seed = seed
         self.state = SimState(inventory)
         self.engine = TaskEngine(self.state)
-        self._restores_of: dict[str, int] = {}  # backup id -> restores accepted (keys the pace draw)
+        self._restores_of: dict[
+            str, int
+        ] = {}  # backup id -> restores accepted (keys the pace draw)
         start = self.clock.now()
         for bid in self.state.top_backups:
             if self.state.backups[bid].status == "protecting":
-                self.engine.schedule_backup_done(bid, start + protecting_seconds(inventory.rules, seed, bid))
+                self.engine.schedule_backup_done(
+                    bid, start + protecting_seconds(inventory.rules, seed, bid)
+                )
         self.credentials: Credentials = inventory.credentials
         self.project_id = inventory.project_id
         self.region = inventory.region
@@ -108,7 +112,9 @@ class Simulator:
             return _throttled(max(wait, 1.0))
         if faults.error_5xx:
             code = "BackupService.9910" if faults.error_5xx == 500 else "APIGW.0202"
-            msg = "Unknown error." if faults.error_5xx == 500 else "Service temporarily unavailable."
+            msg = (
+                "Unknown error." if faults.error_5xx == 500 else "Service temporarily unavailable."
+            )
             return service_error(req.path, faults.error_5xx, code, msg)
         if req.method == "POST" and req.path.rstrip("/") == "/v3/auth/tokens":
             resp = self.auth.login(req)
@@ -127,8 +133,12 @@ class Simulator:
         if req.path.startswith(_PROJECT_PATH) and req.path.rstrip("/") != "/v3/projects":
             project = req.path.split("/")[2]
             if project != self.project_id:
-                return service_error(req.path, 403, "APIGW.0302",
-                                     f"The project {project} in the path is not the authorized project.")
+                return service_error(
+                    req.path,
+                    403,
+                    "APIGW.0302",
+                    f"The project {project} in the path is not the authorized project.",
+                )
         if isinstance(found, str):
             return api.method_not_allowed(req)
         handler, args = found
@@ -175,12 +185,18 @@ class Simulator:
     def ledger(self) -> dict[str, Any]:
         with self._lock:
             self.engine.advance(self.clock.now())
-            return {"restores": [_ledger_entry(self.engine.tasks[t]) for t in self.engine.order],
-                    "requests": self.requests}
+            return {
+                "restores": [_ledger_entry(self.engine.tasks[t]) for t in self.engine.order],
+                "requests": self.requests,
+            }
 
     def health(self) -> dict[str, Any]:
         with self._lock:
-            return {"status": "ok", "now": rfc3339_s(self.clock.now()), "tasks": len(self.engine.order)}
+            return {
+                "status": "ok",
+                "now": rfc3339_s(self.clock.now()),
+                "tasks": len(self.engine.order),
+            }
 
     @property
     def app(self) -> Starlette:
@@ -203,7 +219,9 @@ class Simulator:
 
 
 def _throttled(wait: float) -> SimResponse:
-    resp = cbr_error(429, "APIGW.0308", "The throttling threshold has been reached: policy user over ratelimit")
+    resp = cbr_error(
+        429, "APIGW.0308", "The throttling threshold has been reached: policy user over ratelimit"
+    )
     resp.headers["Retry-After"] = str(math.ceil(wait))
     return resp
 
@@ -221,4 +239,3 @@ def _ledger_entry(t: Task) -> dict[str, Any]:
         "ended_at": rfc3339_s(t.ended_at) if t.ended_at is not None else None,
         "status": t.status,
     }
-

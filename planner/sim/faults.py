@@ -33,13 +33,19 @@ class FaultPlan:
             if not sep:
                 raise UserError(f"bad fault spec {raw!r}: expected KIND=PROBABILITY, e.g. 5xx=0.05")
             if name not in rates:
-                raise UserError(f"unknown fault kind {name!r} in {spec!r}: known kinds are {', '.join(KINDS)}")
+                raise UserError(
+                    f"unknown fault kind {name!r} in {spec!r}: known kinds are {', '.join(KINDS)}"
+                )
             try:
                 prob = float(value)
             except ValueError:
-                raise UserError(f"bad probability {value.strip()!r} for fault {name}: expected a number from 0 to 1") from None
+                raise UserError(
+                    f"bad probability {value.strip()!r} for fault {name}: expected a number from 0 to 1"
+                ) from None
             if not 0.0 <= prob <= 1.0 or math.isnan(prob):
-                raise UserError(f"bad probability {value.strip()!r} for fault {name}: expected a number from 0 to 1")
+                raise UserError(
+                    f"bad probability {value.strip()!r} for fault {name}: expected a number from 0 to 1"
+                )
             rates[name] = prob
         return FaultPlan(rates)
 

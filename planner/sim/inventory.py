@@ -209,7 +209,9 @@ def _check_references(inv: Inventory, source: str) -> None:
     for server in inv.servers:
         for att in server.volumes:
             if att.id not in volume_ids:
-                problems.append(f"  server {server.name}: attached volume {att.id} is not in volumes")
+                problems.append(
+                    f"  server {server.name}: attached volume {att.id} is not in volumes"
+                )
     backup_ids: set[str] = set()
     for b in inv.backups:
         for bid in [b.id, *(c.id for c in b.children)]:
@@ -219,7 +221,9 @@ def _check_references(inv: Inventory, source: str) -> None:
         if b.vault_id and b.vault_id not in vault_ids:
             problems.append(f"  backup {b.id}: vault {b.vault_id} is not in vaults")
     if problems:
-        shown = problems[:20] + ([f"  ... and {len(problems) - 20} more"] if len(problems) > 20 else [])
+        shown = problems[:20] + (
+            [f"  ... and {len(problems) - 20} more"] if len(problems) > 20 else []
+        )
         raise UserError(f"{source}: invalid simulator inventory:\n" + "\n".join(shown))
 
 

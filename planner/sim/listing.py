@@ -44,7 +44,9 @@ def time_param(raw: str | None, name: str) -> float | None:
     try:
         dt = datetime.fromisoformat(raw)
     except ValueError:
-        raise QueryError(f"Invalid parameter {name}: {raw!r} is not a time like 2018-02-01T12:00:00Z.") from None
+        raise QueryError(
+            f"Invalid parameter {name}: {raw!r} is not a time like 2018-02-01T12:00:00Z."
+        ) from None
     return (dt if dt.tzinfo else dt.replace(tzinfo=UTC)).timestamp()
 
 
@@ -79,7 +81,9 @@ def parse_sort(raw: str | None) -> list[tuple[str, bool]]:
     return out
 
 
-def apply_sort(items: list[T], keys: list[tuple[str, bool]], get: Callable[[T, str], Any]) -> list[T]:
+def apply_sort(
+    items: list[T], keys: list[tuple[str, bool]], get: Callable[[T, str], Any]
+) -> list[T]:
     for key, desc in reversed(keys):
         items.sort(key=lambda item, k=key: get(item, k), reverse=desc)  # type: ignore[misc]
     return items

@@ -24,12 +24,18 @@ def pace_multiplier(rules: Rules, seed: int, key: str) -> float:
     return math.exp(math.log(lo) + u * (math.log(hi) - math.log(lo)))
 
 
-def restore_seconds(rules: Rules, restore_mode: str, disks: int, size_gb: float, pace: float) -> float:
+def restore_seconds(
+    rules: Rules, restore_mode: str, disks: int, size_gb: float, pace: float
+) -> float:
     """A restore's duration on the cloud's clock, from accepted-and-started to ended."""
     if restore_mode == "snapshot":
         # restoring from a snapshot rolls the disks back in place: seconds, whatever the size
         return rules.snapshot_restore_s * pace
-    work = rules.restore_overhead_s + rules.per_disk_overhead_s * disks + size_gb / rules.throughput_gb_per_min * 60.0
+    work = (
+        rules.restore_overhead_s
+        + rules.per_disk_overhead_s * disks
+        + size_gb / rules.throughput_gb_per_min * 60.0
+    )
     return work * pace
 
 

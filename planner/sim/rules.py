@@ -66,20 +66,29 @@ def _parse_body(body: Any) -> dict[str, Any] | ApiError:
         if not isinstance(maps, list):
             return _bad("Invalid parameter restore.mappings: must be an array.")
         for m in maps:
-            if not (isinstance(m, dict) and isinstance(m.get("backup_id"), str)
-                    and isinstance(m.get("volume_id"), str)):
-                return _bad("Invalid parameter restore.mappings: each item needs backup_id and volume_id.")
+            if not (
+                isinstance(m, dict)
+                and isinstance(m.get("backup_id"), str)
+                and isinstance(m.get("volume_id"), str)
+            ):
+                return _bad(
+                    "Invalid parameter restore.mappings: each item needs backup_id and volume_id."
+                )
     details = r.get("details")
     if details is not None:
         path = details.get("destination_path") if isinstance(details, dict) else None
         # 1 to 255 letters, digits, ':', '\\' and '/' [HW RestoreBackup; cbr-facts section 15]
         if not isinstance(path, str) or not _DESTINATION_PATH.fullmatch(path):
-            return _bad("Invalid parameter restore.details.destination_path: 1 to 255 characters "
-                        "of letters, digits, ':', '\\' and '/'.")
+            return _bad(
+                "Invalid parameter restore.details.destination_path: 1 to 255 characters "
+                "of letters, digits, ':', '\\' and '/'."
+            )
     return r
 
 
-def check_restore(st: SimState, engine: TaskEngine, backup_id: str, body: Any) -> Accepted | ApiError:
+def check_restore(
+    st: SimState, engine: TaskEngine, backup_id: str, body: Any
+) -> Accepted | ApiError:
     r = _parse_body(body)
     if isinstance(r, ApiError):
         return r
@@ -90,18 +99,26 @@ def check_restore(st: SimState, engine: TaskEngine, backup_id: str, body: Any) -
     power_on = True if power_on is None else bool(power_on)
     if backup.resource_type == SERVER_TYPE:
         if not r.get("server_id") or not r.get("mappings"):
-            return _bad("Invalid request body: a server backup restore needs server_id and mappings.")
+            return _bad(
+                "Invalid request body: a server backup restore needs server_id and mappings."
+            )
     elif backup.resource_type == VOLUME_TYPE and not r.get("volume_id"):
         return _bad("Invalid request body: a disk backup restore needs volume_id.")
     if backup.status in ("restoring", "waiting_restore"):
         return _busy()
     if backup.status != "available" or backup.restore_mode == "na":
-        return _e(2005, f"The backup status ({backup.status}, restore mode {backup.restore_mode}) "
-                  "does not allow restoration.")
+        return _e(
+            2005,
+            f"The backup status ({backup.status}, restore mode {backup.restore_mode}) "
+            "does not allow restoration.",
+        )
     vault = st.vaults.get(backup.vault_id)
     if vault is None or vault.status not in ("available", "locked", "lock"):
-        return _e(6202, "The vault is not available: only backups in an Available or Locked vault "
-                  "can be used for restoration.")
+        return _e(
+            6202,
+            "The vault is not available: only backups in an Available or Locked vault "
+            "can be used for restoration.",
+        )
     if backup.resource_type == SERVER_TYPE:
         acc = _check_server(st, backup, r, power_on)
     elif backup.resource_type == VOLUME_TYPE:
@@ -113,7 +130,9 @@ def check_restore(st: SimState, engine: TaskEngine, backup_id: str, body: Any) -
     return _check_busy(st, engine, acc)
 
 
-def _check_server(st: SimState, backup: BackupRec, r: dict[str, Any], power_on: bool) -> Accepted | ApiError:
+def _check_server(
+    st: SimState, backup: BackupRec, r: dict[str, Any], power_on: bool
+) -> Accepted | ApiError:
     server_id: str = r["server_id"]
     server = st.servers.get(server_id)
     if server is None:
@@ -124,18 +143,26 @@ def _check_server(st: SimState, backup: BackupRec, r: dict[str, Any], power_on: 
     if status == "ERROR":
         return _e(2008, f"The server status ({status}) does not allow restoration.")
     if server_id != backup.resource_id and st.rules.cross_server_restore != "allow":
-        return _e(2003, f"Restoring the backup of server {backup.resource_id} to a different "
-                  f"server ({server_id}) is not allowed.")
+        return _e(
+            2003,
+            f"Restoring the backup of server {backup.resource_id} to a different "
+            f"server ({server_id}) is not allowed.",
+        )
     mappings = [(m["backup_id"], m["volume_id"]) for m in r["mappings"]]
     mapped = {b for b, _ in mappings}
     missing = [c for c in backup.children if c not in mapped]
     if missing:
-        return _e(2012, "Restoring only some of the disks is not allowed: child backups "
-                  f"{', '.join(missing)} are not mapped.")
+        return _e(
+            2012,
+            "Restoring only some of the disks is not allowed: child backups "
+            f"{', '.join(missing)} are not mapped.",
+        )
     for child_id, _ in mappings:
         if child_id not in backup.children:
-            return _bad(f"Invalid parameter restore.mappings: backup {child_id} is not a disk "
-                        f"backup of {backup.id}.")
+            return _bad(
+                f"Invalid parameter restore.mappings: backup {child_id} is not a disk "
+                f"backup of {backup.id}."
+            )
     targets = [v for _, v in mappings]
     if len(set(targets)) != len(targets) or len(mapped) != len(mappings):
         return _bad("Invalid parameter restore.mappings: a backup or volume appears twice.")
@@ -145,51 +172,76 @@ def _check_server(st: SimState, backup: BackupRec, r: dict[str, Any], power_on: 
             return _e(7000, f"The disk {vol_id} does not exist.", 404)
         att = st.attachments.get(vol_id)
         if att is None or att.server_id != server_id:
-            return _bad(f"Invalid parameter restore.mappings: disk {vol_id} is not attached to "
-                        f"server {server_id}.")
+            return _bad(
+                f"Invalid parameter restore.mappings: disk {vol_id} is not attached to "
+                f"server {server_id}."
+            )
         child = st.backups[child_id]
         if att.boot and not child.bootable:
-            return _e(2013, f"The data disk backup {child_id} cannot be restored to the system "
-                      f"disk {vol_id}.")
+            return _e(
+                2013,
+                f"The data disk backup {child_id} cannot be restored to the system disk {vol_id}.",
+            )
         if vol.size_gb < child.size_gb:
-            return _e(2001, f"The target disk {vol_id} ({vol.size_gb} GB) is smaller than the "
-                      f"backup {child_id} ({child.size_gb} GB).")
+            return _e(
+                2001,
+                f"The target disk {vol_id} ({vol.size_gb} GB) is smaller than the "
+                f"backup {child_id} ({child.size_gb} GB).",
+            )
     size = sum(st.backups[b].size_gb for b, _ in mappings)
     return Accepted(backup, "server", server_id, server.name, power_on, mappings, targets, size)
 
 
-def _check_volume(st: SimState, backup: BackupRec, vol_id: str, power_on: bool) -> Accepted | ApiError:
+def _check_volume(
+    st: SimState, backup: BackupRec, vol_id: str, power_on: bool
+) -> Accepted | ApiError:
     vol = st.volumes.get(vol_id)
     if vol is None:
         return _e(7000, f"The disk {vol_id} does not exist.", 404)
     if vol.size_gb < backup.size_gb:
-        return _e(2001, f"The target disk {vol_id} ({vol.size_gb} GB) is smaller than the backup "
-                  f"({backup.size_gb} GB).")
+        return _e(
+            2001,
+            f"The target disk {vol_id} ({vol.size_gb} GB) is smaller than the backup "
+            f"({backup.size_gb} GB).",
+        )
     status = st.volume_status[vol_id]
     if status == "restoring-backup":
         return _busy()
     if status != "available":
-        return _e(2011, f"The disk status ({status}) does not allow restoration: detach the disk "
-                  "so that it is available.")
+        return _e(
+            2011,
+            f"The disk status ({status}) does not allow restoration: detach the disk "
+            "so that it is available.",
+        )
     if vol_id != backup.resource_id:
-        return _e(2003, f"A disk backup can only be restored to its source disk "
-                  f"({backup.resource_id}), not to {vol_id}.")
+        return _e(
+            2003,
+            f"A disk backup can only be restored to its source disk "
+            f"({backup.resource_id}), not to {vol_id}.",
+        )
     return Accepted(backup, "volume", vol_id, vol.name, power_on, [], [vol_id], backup.size_gb)
 
 
-def _check_resource(st: SimState, backup: BackupRec, r: dict[str, Any], power_on: bool) -> Accepted | ApiError:
+def _check_resource(
+    st: SimState, backup: BackupRec, r: dict[str, Any], power_on: bool
+) -> Accepted | ApiError:
     target = r.get("resource_id") or backup.resource_id
     if target != backup.resource_id and st.rules.cross_server_restore != "allow":
-        return _e(2003, f"Restoring the backup of {backup.resource_id} to a different resource "
-                  f"({target}) is not allowed.")
+        return _e(
+            2003,
+            f"Restoring the backup of {backup.resource_id} to a different resource "
+            f"({target}) is not allowed.",
+        )
     return Accepted(backup, "resource", target, target, power_on, [], [], backup.size_gb)
 
 
 def _check_busy(st: SimState, engine: TaskEngine, acc: Accepted) -> Accepted | ApiError:
     for rid in [acc.target_id, *acc.volumes]:
         if st.protecting(rid):
-            return _e(2002, f"The resource {rid} is being backed up. Restore it after the backup "
-                      "completes.")
+            return _e(
+                2002,
+                f"The resource {rid} is being backed up. Restore it after the backup completes.",
+            )
     if acc.backup.id in engine.busy_backups or any(
         rid in engine.busy_resources for rid in [acc.target_id, *acc.volumes]
     ):

@@ -64,8 +64,14 @@ def bind(host: str, port: int) -> socket.socket:
 
 def _server(sim: Simulator, access_log: bool) -> _Server:
     # date_header off: the app sends the Date of the simulator's clock, not uvicorn's wall clock
-    config = uvicorn.Config(sim.app, log_config=None, access_log=access_log, lifespan="off",
-                            timeout_graceful_shutdown=2, date_header=False)
+    config = uvicorn.Config(
+        sim.app,
+        log_config=None,
+        access_log=access_log,
+        lifespan="off",
+        timeout_graceful_shutdown=2,
+        date_header=False,
+    )
     return _Server(config)
 
 
@@ -110,7 +116,9 @@ def serve_forever(sim: Simulator, host: str, port: int, env_file: Path | None = 
     lines = export_lines(sim, base)
     sys.stdout.write("\n".join(lines) + "\n")
     sys.stdout.flush()
-    logging.basicConfig(stream=sys.stderr, level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
+    logging.basicConfig(
+        stream=sys.stderr, level=logging.INFO, format="%(asctime)s %(name)s %(message)s"
+    )
     server = _server(sim, access_log=True)
     if env_file is not None:
         server.on_started = lambda: write_env_file(env_file, lines)

@@ -127,7 +127,10 @@ class SimState:
         if rec.status != "protecting":
             return
         self.set_backup_status(backup_id, "available")
-        for rid, bid in [(rec.resource_id, rec.id), *((self.backups[c].resource_id, c) for c in rec.children)]:
+        for rid, bid in [
+            (rec.resource_id, rec.id),
+            *((self.backups[c].resource_id, c) for c in rec.children),
+        ]:
             taking = self.protecting_by_resource.get(rid)
             if taking is None:
                 continue

@@ -68,7 +68,9 @@ class TaskEngine:
         self._running = 0
         self._heap: list[tuple[float, int, str]] = []
         self._seq = 0
-        self._backup_heap: list[tuple[float, str]] = []  # (done at, backup id) of backups being taken
+        self._backup_heap: list[
+            tuple[float, str]
+        ] = []  # (done at, backup id) of backups being taken
         self.busy_resources: set[str] = set()  # servers and volumes of waiting/running tasks
         self.busy_backups: set[str] = set()
 

@@ -22,7 +22,9 @@ if TYPE_CHECKING:
 def to_sim_request(request: httpx.Request, body: bytes) -> SimRequest:
     raw_path = request.url.raw_path.split(b"?", 1)[0].decode("ascii")
     headers = {k.lower(): v for k, v in request.headers.items()}
-    return SimRequest(request.method, raw_path, list(request.url.params.multi_items()), headers, body)
+    return SimRequest(
+        request.method, raw_path, list(request.url.params.multi_items()), headers, body
+    )
 
 
 class SimTransport(httpx.AsyncBaseTransport):
@@ -36,7 +38,9 @@ class SimTransport(httpx.AsyncBaseTransport):
             return self._sim_endpoint(sreq, request)
         resp = self._sim.handle(sreq)
         if resp.faults.reset:
-            raise httpx.RemoteProtocolError("Server disconnected without sending a response.", request=request)
+            raise httpx.RemoteProtocolError(
+                "Server disconnected without sending a response.", request=request
+            )
         if resp.faults.lost:
             raise httpx.ReadTimeout("The read operation timed out", request=request)
         if resp.faults.slow:
@@ -53,5 +57,9 @@ class SimTransport(httpx.AsyncBaseTransport):
             return httpx.Response(200, json=self._sim.ledger(), headers=date, request=request)
         if sreq.method == "GET" and sreq.path.rstrip("/") == "/_sim/health":
             return httpx.Response(200, json=self._sim.health(), headers=date, request=request)
-        return httpx.Response(404, json={"error_code": "APIGW.0101", "error_msg": "no such simulator endpoint"},
-                              headers=date, request=request)
+        return httpx.Response(
+            404,
+            json={"error_code": "APIGW.0101", "error_msg": "no such simulator endpoint"},
+            headers=date,
+            request=request,
+        )

@@ -100,7 +100,9 @@ def request_id(task_id: str) -> str:
 def operation_log(st: SimState, t: Task, now: float) -> dict[str, Any]:
     b = st.backups[t.backup_id]
     source_name, _ = _resource_name_az(st, b)
-    updated = t.ended_at if t.ended_at is not None else (now if t.status == "running" else t.accepted_at)
+    updated = (
+        t.ended_at if t.ended_at is not None else (now if t.status == "running" else t.accepted_at)
+    )
     return {
         "id": t.id,
         "operation_type": "restore",
@@ -117,10 +119,18 @@ def operation_log(st: SimState, t: Task, now: float) -> dict[str, Any]:
         "updated_at": rfc3339_s(updated),
         "error_info": t.error_info(),
         "extra_info": {
-            "common": {"progress": t.progress(now), "request_id": request_id(t.id), "task_id": t.id},
+            "common": {
+                "progress": t.progress(now),
+                "request_id": request_id(t.id),
+                "task_id": t.id,
+            },
             # required by the SDK model (OpExtraInfo.resource): the resource backed up
-            "resource": {"id": b.resource_id, "name": source_name, "type": b.resource_type,
-                         "extra_info": {"exclude_volumes": []}},
+            "resource": {
+                "id": b.resource_id,
+                "name": source_name,
+                "type": b.resource_type,
+                "extra_info": {"exclude_volumes": []},
+            },
             "restore": {
                 "backup_id": b.id,
                 "backup_name": b.name,
@@ -131,28 +141,63 @@ def operation_log(st: SimState, t: Task, now: float) -> dict[str, Any]:
     }
 
 
-_VM_STATE = {"ACTIVE": "active", "SHUTOFF": "stopped", "ERROR": "error", "BUILD": "building",
-             "DELETED": "deleted", "SOFT_DELETED": "soft-delete"}
+_VM_STATE = {
+    "ACTIVE": "active",
+    "SHUTOFF": "stopped",
+    "ERROR": "error",
+    "BUILD": "building",
+    "DELETED": "deleted",
+    "SOFT_DELETED": "soft-delete",
+}
 
 
 # ServerDetail keys the SDK requires that the simulator has nothing to say about
 _SERVER_BLANKS: dict[str, Any] = {
-    "OS-EXT-SRV-ATTR:host": "", "OS-EXT-SRV-ATTR:hypervisor_hostname": "",
-    "OS-EXT-SRV-ATTR:kernel_id": "", "OS-EXT-SRV-ATTR:ramdisk_id": "",
-    "OS-EXT-SRV-ATTR:launch_index": 0, "OS-SRV-USG:terminated_at": "",
-    "accessIPv4": "", "accessIPv6": "", "auto_terminate_time": "",
-    "capacity_reservation_id": "", "capacity_reservation_specification": None,
-    "config_drive": "", "enclave_options": None, "host_status": "UP",
-    "security_groups": [], "spod_id": "",
+    "OS-EXT-SRV-ATTR:host": "",
+    "OS-EXT-SRV-ATTR:hypervisor_hostname": "",
+    "OS-EXT-SRV-ATTR:kernel_id": "",
+    "OS-EXT-SRV-ATTR:ramdisk_id": "",
+    "OS-EXT-SRV-ATTR:launch_index": 0,
+    "OS-SRV-USG:terminated_at": "",
+    "accessIPv4": "",
+    "accessIPv6": "",
+    "auto_terminate_time": "",
+    "capacity_reservation_id": "",
+    "capacity_reservation_specification": None,
+    "config_drive": "",
+    "enclave_options": None,
+    "host_status": "UP",
+    "security_groups": [],
+    "spod_id": "",
 }
 
 
 _SERVER_KEYS = (
-    "id", "name", "status", "tags", "metadata", "flavor", "image", "created", "updated", "locked",
-    "addresses", "key_name", "hostId", "tenant_id", "user_id", "OS-EXT-AZ:availability_zone",
-    "OS-EXT-STS:vm_state", "OS-EXT-STS:task_state", "OS-EXT-STS:power_state",
-    "OS-EXT-SRV-ATTR:root_device_name", "OS-EXT-SRV-ATTR:hostname", "OS-EXT-SRV-ATTR:instance_name",
-    "OS-SRV-USG:launched_at", "os-extended-volumes:volumes_attached", "enterprise_project_id",
+    "id",
+    "name",
+    "status",
+    "tags",
+    "metadata",
+    "flavor",
+    "image",
+    "created",
+    "updated",
+    "locked",
+    "addresses",
+    "key_name",
+    "hostId",
+    "tenant_id",
+    "user_id",
+    "OS-EXT-AZ:availability_zone",
+    "OS-EXT-STS:vm_state",
+    "OS-EXT-STS:task_state",
+    "OS-EXT-STS:power_state",
+    "OS-EXT-SRV-ATTR:root_device_name",
+    "OS-EXT-SRV-ATTR:hostname",
+    "OS-EXT-SRV-ATTR:instance_name",
+    "OS-SRV-USG:launched_at",
+    "os-extended-volumes:volumes_attached",
+    "enterprise_project_id",
     *_SERVER_BLANKS,
 )
 
@@ -162,15 +207,23 @@ def server_stub(sid: str) -> dict[str, Any]:
     other field null [SDK list_servers_details_request docstring]. The fault's shape is
     not documented; ``code``/``message`` as a Nova fault."""
     keys = dict.fromkeys(_SERVER_KEYS)
-    return {**keys, "id": sid, "fault": {"code": 404, "message": f"Instance {sid} could not be found."}}
+    return {
+        **keys,
+        "id": sid,
+        "fault": {"code": 404, "message": f"Instance {sid} could not be found."},
+    }
 
 
 def server(st: SimState, sid: str) -> dict[str, Any]:
     s = st.servers[sid]
     status = st.server_status[sid]
     attached = [
-        {"id": a.id, "device": a.device, "bootIndex": "0" if a.boot else "-1",
-         "delete_on_termination": "false"}
+        {
+            "id": a.id,
+            "device": a.device,
+            "bootIndex": "0" if a.boot else "-1",
+            "delete_on_termination": "false",
+        }
         for a in s.volumes
     ]
     root = next((a.device for a in s.volumes if a.boot), "/dev/vda")
@@ -180,8 +233,15 @@ def server(st: SimState, sid: str) -> dict[str, Any]:
         "status": status,
         "tags": [f"{k}={v}" for k, v in s.tags.items()],
         "metadata": {},
-        "flavor": {"id": "s6.large.2", "name": "s6.large.2", "disk": "0", "vcpus": "2", "ram": "4096",
-                   "gpus": [], "asic_accelerators": []},
+        "flavor": {
+            "id": "s6.large.2",
+            "name": "s6.large.2",
+            "disk": "0",
+            "vcpus": "2",
+            "ram": "4096",
+            "gpus": [],
+            "asic_accelerators": [],
+        },
         "image": {"id": "sim-image-0001"},
         "created": "2024-01-01T00:00:00Z",
         "updated": "2024-01-01T00:00:00Z",
@@ -210,11 +270,17 @@ def volume(st: SimState, vid: str) -> dict[str, Any]:
     att = st.attachments.get(vid)
     attachments = []
     if att is not None:
-        attachments.append({
-            "server_id": att.server_id, "attachment_id": f"att-{vid[:8]}",
-            "attached_at": "2024-01-01T00:00:00.000000", "device": att.device,
-            "host_name": None, "id": vid, "volume_id": vid,
-        })
+        attachments.append(
+            {
+                "server_id": att.server_id,
+                "attachment_id": f"att-{vid[:8]}",
+                "attached_at": "2024-01-01T00:00:00.000000",
+                "device": att.device,
+                "host_name": None,
+                "id": vid,
+                "volume_id": vid,
+            }
+        )
     return {
         "id": vid,
         "name": v.name,
@@ -236,9 +302,13 @@ def volume(st: SimState, vid: str) -> dict[str, Any]:
         "links": [],
         "replication_status": "disabled",
         # required by the SDK's VolumeDetail; nothing to say about them here
-        "os-vol-host-attr:host": "", "os-vol-mig-status-attr:migstat": None,
-        "os-vol-mig-status-attr:name_id": None, "os-vol-tenant-attr:tenant_id": st.project_id,
-        "os-volume-replication:extended_status": None, "snapshot_id": None, "user_id": "",
+        "os-vol-host-attr:host": "",
+        "os-vol-mig-status-attr:migstat": None,
+        "os-vol-mig-status-attr:name_id": None,
+        "os-vol-tenant-attr:tenant_id": st.project_id,
+        "os-volume-replication:extended_status": None,
+        "snapshot_id": None,
+        "user_id": "",
         "volume_image_metadata": {},
     }
 
@@ -255,10 +325,17 @@ def vault(st: SimState, vid: str) -> dict[str, Any]:
         "name": v.name,
         "project_id": st.project_id,
         "provider_id": PROVIDERS[SERVER_TYPE],
-        "billing": {"status": _VAULT_STATUS.get(v.status, v.status), "protect_type": "backup",
-                    "object_type": "server", "size": 10240, "allocated": 0, "used": 0,
-                    "charging_mode": "post_paid", "consistent_level": "crash_consistent",
-                    "spec_code": "vault.backup.server.normal"},
+        "billing": {
+            "status": _VAULT_STATUS.get(v.status, v.status),
+            "protect_type": "backup",
+            "object_type": "server",
+            "size": 10240,
+            "allocated": 0,
+            "used": 0,
+            "charging_mode": "post_paid",
+            "consistent_level": "crash_consistent",
+            "spec_code": "vault.backup.server.normal",
+        },
         "resources": [],
         "enterprise_project_id": "0",
         "locked": False,  # the vault lock flag, not billing status "lock"

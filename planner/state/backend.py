@@ -234,7 +234,14 @@ def plan_block(plan_path: str) -> BackendChoice | None:
         except ValidationError:
             continue
         found.append(
-            (f, BackendChoice(block.type, block.schema_ or DEFAULT_SCHEMA, block.workspace or DEFAULT_WORKSPACE))
+            (
+                f,
+                BackendChoice(
+                    block.type,
+                    block.schema_ or DEFAULT_SCHEMA,
+                    block.workspace or DEFAULT_WORKSPACE,
+                ),
+            )
         )
     if len(found) > 1:
         raise UserError(
@@ -258,7 +265,9 @@ def choose(
     if flag is not None:
         base = block or saved
         schema = base.schema if base and base.kind == "postgres" else DEFAULT_SCHEMA
-        choice = BackendChoice(flag, schema, workspace or (base.workspace if base else DEFAULT_WORKSPACE))
+        choice = BackendChoice(
+            flag, schema, workspace or (base.workspace if base else DEFAULT_WORKSPACE)
+        )
     elif saved_ref is not None:
         choice = saved or BackendChoice("local")
         if workspace and saved is not None:
@@ -282,7 +291,9 @@ def choose(
     return choice
 
 
-def open_backend(choice: BackendChoice, local_path: Path, env: Mapping[str, str] | None = None) -> Backend:
+def open_backend(
+    choice: BackendChoice, local_path: Path, env: Mapping[str, str] | None = None
+) -> Backend:
     if choice.kind == "local":
         return LocalBackend(local_path)
     from planner.state.postgres import PostgresBackend

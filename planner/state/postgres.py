@@ -169,7 +169,10 @@ class PostgresBackend:
         s = f'"{self.schema}"'
         with conn.transaction(), conn.cursor() as cur:
             # one migrator at a time; the others wait, then find the work done
-            cur.execute("SELECT pg_advisory_xact_lock(%s, hashtext(%s))", (_LOCK_CLASS, "schema:" + self.schema))
+            cur.execute(
+                "SELECT pg_advisory_xact_lock(%s, hashtext(%s))",
+                (_LOCK_CLASS, "schema:" + self.schema),
+            )
             cur.execute(f"CREATE SCHEMA IF NOT EXISTS {s}")
             cur.execute("SELECT to_regclass(%s)", (f"{s}.meta",))
             row = cur.fetchone()
@@ -439,9 +442,15 @@ class PgStateStore:
         """Bump the serial and make the database hold exactly ``state``, in one transaction."""
         with self.b._tx("write the state") as cur:
             serial = self._bump(cur, state)
-            known = self._known if self._known_lineage == state.lineage and self._known is not None else None
+            known = (
+                self._known
+                if self._known_lineage == state.lineage and self._known is not None
+                else None
+            )
             if known is None:
-                cur.execute(f"DELETE FROM {self._s}.records WHERE workspace = %s", (self.b.workspace,))
+                cur.execute(
+                    f"DELETE FROM {self._s}.records WHERE workspace = %s", (self.b.workspace,)
+                )
                 known = {}
             gone = [a for a in known if a not in state.restores]
             if gone:
@@ -595,12 +604,26 @@ class PgJournal:
 
     def accepted(self, address: Any, task_id: str, at: datetime | float) -> None:
         self.b._journal_rows.append(
-            self._line({"event": "accepted", "address": str(address), "task_id": task_id, "at": rfc3339_ms(at)})
+            self._line(
+                {
+                    "event": "accepted",
+                    "address": str(address),
+                    "task_id": task_id,
+                    "at": rfc3339_ms(at),
+                }
+            )
         )
 
     def finished(self, address: Any, status: str, at: datetime | float) -> None:
         self.b._journal_rows.append(
-            self._line({"event": "finished", "address": str(address), "status": status, "at": rfc3339_ms(at)})
+            self._line(
+                {
+                    "event": "finished",
+                    "address": str(address),
+                    "status": status,
+                    "at": rfc3339_ms(at),
+                }
+            )
         )
         if len(self.b._journal_rows) > _FLUSH_AFTER:
             self.b.flush()

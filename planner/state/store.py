@@ -78,7 +78,6 @@ def _fingerprint(st: os.stat_result) -> tuple[int, int, int, int]:
     return (st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns)
 
 
-
 def _describe_errors(exc: ValidationError) -> str:
     parts = []
     for err in exc.errors()[:5]:
@@ -151,7 +150,6 @@ class StateStore:
         self._seen = (_fingerprint(st), state.lineage, state.serial)
         return state
 
-
     def _replay(self, state: State) -> None:
         """Apply the log's updates newer than the snapshot (a torn last line is dropped)."""
         self._log_lines = 0
@@ -179,7 +177,9 @@ class StateStore:
                 state.serial = max(state.serial, serial)
                 self._log_lines += 1
             except (_BadJson, ValueError, KeyError, TypeError, ValidationError) as exc:
-                raise self._refuse(f"log {self.log_path.name} line {n} is damaged ({exc})") from None
+                raise self._refuse(
+                    f"log {self.log_path.name} line {n} is damaged ({exc})"
+                ) from None
         self._log_seen = _fingerprint(os.stat(self.log_path))
 
     def _on_disk(self) -> tuple[str, int] | None:
