@@ -308,18 +308,6 @@ def open_backend(
     return PostgresBackend(conn, choice.schema, choice.workspace)
 
 
-def from_args(args: Any, local_path: Path, saved_ref: str | None = None) -> Backend:
-    """The backend a command's --backend/--workspace/--state, saved plan and plan choose."""
-    choice = choose(
-        flag=getattr(args, "backend", None),
-        workspace=getattr(args, "workspace", None),
-        state_flag=getattr(args, "state", None),
-        saved_ref=saved_ref,
-        plan_path=getattr(args, "path", None),
-    )
-    return open_backend(choice, local_path)
-
-
 def note_lock_held(backend: Backend) -> str | None:
     """A line for `plan` when an apply holds the lock: the plan reads the state as it is now."""
     info = backend.held_lock()
