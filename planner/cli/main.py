@@ -368,7 +368,7 @@ def _plan_apply(cmds: _Commands) -> None:
         type=float,
         default=o.DEFAULT_POLL_INTERVAL_S,
         metavar="S",
-        help=f"never poll task status more often than this (seconds, default {o.DEFAULT_POLL_INTERVAL_S:g})",
+        help=f"never poll task status more often than this (seconds of the cloud's clock, default {o.DEFAULT_POLL_INTERVAL_S:g})",
     )
 
 
