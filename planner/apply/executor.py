@@ -45,6 +45,7 @@ from planner.cloud.errors import CloudAPIError, CloudError, CloudTransportError
 from planner.cloud.models import OperationLog
 from planner.cloud.parse import Json, restore_backup_id
 from planner.config.spec import DependencyRef
+from planner.defaults import DEFAULT_PARALLELISM, DEFAULT_POLL_INTERVAL_S
 from planner.errors import UserError
 from planner.graph import RestoreGraph
 from planner.graph.analysis import remaining_path
@@ -167,8 +168,8 @@ class Executor:
         runlog: RunLogLike,
         clock: Clock,
         *,
-        parallelism: int = 10,
-        poll_interval: float = 5.0,
+        parallelism: int = DEFAULT_PARALLELISM,
+        poll_interval: float = DEFAULT_POLL_INTERVAL_S,
         sinks: Sequence[Sink] = (),
         priority: PriorityPolicy = remaining_path,
     ) -> None:

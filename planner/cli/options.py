@@ -16,8 +16,9 @@ import typing
 from dataclasses import dataclass
 from typing import Any, TypeVar, Union
 
-DEFAULT_PARALLELISM = 10  # restores in flight
-DEFAULT_POLL_INTERVAL_S = 5.0  # never poll task status more often than this
+from planner.defaults import DEFAULT_PARALLELISM as DEFAULT_PARALLELISM
+from planner.defaults import DEFAULT_POLL_INTERVAL_S as DEFAULT_POLL_INTERVAL_S
+
 DEFAULT_PATH = "."  # plan file or directory
 
 

@@ -13,6 +13,8 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from planner.defaults import DEFAULT_PARALLELISM
+
 ActionKind = Literal["restore", "re-restore", "unchanged", "reconcile", "forget"]
 ACTION_SYMBOLS: dict[str, str] = {
     "restore": "+",
@@ -115,7 +117,7 @@ class Estimate(_Model):
     total_work_s: float = 0.0
     critical_path_s: float = 0.0
     critical_path: list[str] = Field(default_factory=list)
-    parallelism: int = 10
+    parallelism: int = DEFAULT_PARALLELISM
     restore_overhead_s: float = 60.0
     throughput_gb_per_min: float = 4.0
 
