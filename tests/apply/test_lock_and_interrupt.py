@@ -8,6 +8,7 @@ finishes the rest without restoring anything twice.
 
 from __future__ import annotations
 
+import json
 import signal
 import time
 from pathlib import Path
@@ -65,3 +66,53 @@ def test_second_apply_names_the_holder_and_ctrl_c_finishes_in_flight(tmp_path: P
         stop(sim)
     assert duplicates({"restores": final}) == []
     assert sorted(r["target_id"] for r in final) == sorted(drill.target.values())
+
+
+def test_a_second_ctrl_c_ends_the_apply_at_once_and_the_next_apply_reconciles(tmp_path: Path) -> None:
+    """Real signals: restores of hours at 60x run minutes of wall time; after the second
+    SIGINT the process is gone within seconds, what the cloud accepted stays "started",
+    and the next apply looks those tasks up instead of sending them again."""
+    drill = make_drill(4, seed=5, levels=1)
+    inventory, plan = write_drill(drill, tmp_path)
+    args = [str(plan), "--auto-approve", "--no-color", "--parallelism", "4"]
+    sim, env = start_sim(inventory, "", 5, 60.0)
+    first = start_apply(args, env)
+    try:
+        assert first.stdout is not None
+        accepted = 0
+        while accepted < len(drill.target):
+            line = first.stdout.readline()
+            assert line, "the apply ended before its restores were accepted"
+            accepted += "accepted, task" in line
+        first.send_signal(signal.SIGINT)
+        time.sleep(0.3)
+        first.send_signal(signal.SIGINT)
+        began = time.monotonic()
+        _out, err = first.communicate(timeout=30)
+        took = time.monotonic() - began
+        assert first.returncode == 130, err
+        assert took < 5.0, f"the apply took {took:.1f} s to end after the second Ctrl-C"
+        assert "Interrupted again: no longer tracking" in err
+        recorded = read_state(tmp_path / ".restore-planner" / "state.json")["restores"]
+        sent = {r["job_id"] for r in ledger(env)["restores"]}
+        assert {r["status"] for r in recorded.values()} == {"started"}
+        assert {r["task_id"] for r in recorded.values()} == sent  # exactly what the cloud accepted
+
+        again = start_apply([*args, "--format", "json"], env)
+        adopted: set[str] = set()
+        try:
+            assert again.stdout is not None
+            while len(adopted) < len(drill.target):  # the restores take minutes: adopting is enough
+                line = again.stdout.readline()
+                assert line, "the next apply ended before adopting every restore"
+                event = json.loads(line)
+                if event.get("kind") == "restore_started":
+                    assert event.get("adopted") is True, event
+                    adopted.add(event["address"])
+        finally:
+            stop(again)
+        final = ledger(env)["restores"]
+    finally:
+        stop(first)
+        stop(sim)
+    assert duplicates({"restores": final}) == [] and len(final) == len(drill.target)
