@@ -94,7 +94,7 @@ ROWS = [
     Row("near-instant (snapshot)", {}, restore_mode="snapshot", target=1.10),
     # restores of seconds: how soon an end is seen is --poll-interval's to bound (a 5 s
     # floor idles each slot for longer than the restore itself)
-    Row("near-instant, --poll-interval 1", {}, restore_mode="snapshot", target=1.10, poll_interval=1.0),
+    Row("near-instant, --poll-interval 0.5", {}, restore_mode="snapshot", target=1.10, poll_interval=0.5),
 ]
 
 
