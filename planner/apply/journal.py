@@ -89,6 +89,11 @@ def fold(
     return open_, lines
 
 
+def journal_line(obj: dict[str, Any]) -> str:
+    """One journal event as its line (the file journal and the PostgreSQL one alike)."""
+    return json.dumps(obj, separators=(",", ":"))
+
+
 def intent_event(
     run_id: str,
     address: Address,
@@ -119,7 +124,7 @@ class Journal:
         return self._file
 
     def _append(self, obj: dict[str, Any], sync: bool = True) -> None:
-        self._open().write(json.dumps(obj, separators=(",", ":")).encode() + b"\n", sync=sync)
+        self._open().write(journal_line(obj).encode() + b"\n", sync=sync)
 
     def intent(
         self,
@@ -169,7 +174,7 @@ class Journal:
         """Drop every finished restore's events (call once their outcome is in state)."""
         _, lines = self._fold()
         keep = sorted((i for items in lines.values() for i in items), key=lambda i: i[0])
-        data = b"".join(json.dumps(o, separators=(",", ":")).encode() + b"\n" for _, o in keep)
+        data = b"".join(journal_line(o).encode() + b"\n" for _, o in keep)
         self.close()
         self.path.parent.mkdir(parents=True, exist_ok=True)
         tmp = self.path.with_name(f".{self.path.name}.tmp-{os.getpid()}")

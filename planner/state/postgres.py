@@ -39,7 +39,7 @@ from typing import TYPE_CHECKING, Any
 
 from planner import __version__
 from planner.apply.events import Event
-from planner.apply.journal import JournalEntry, fold, intent_event
+from planner.apply.journal import JournalEntry, fold, intent_event, journal_line
 from planner.apply.runlog import check_run_id, event_of, new_run_id, stamp
 from planner.clock import Clock, WallClock
 from planner.errors import StateLockedError, UserError
@@ -578,10 +578,6 @@ class PgJournal:
     def __init__(self, backend: PostgresBackend) -> None:
         self.b = backend
 
-    @staticmethod
-    def _line(obj: dict[str, Any]) -> str:
-        return json.dumps(obj, separators=(",", ":"))
-
     def intent(
         self,
         run_id: str,
@@ -593,7 +589,7 @@ class PgJournal:
         sync: bool = True,
     ) -> None:
         self.b._journal_rows.append(
-            self._line(intent_event(run_id, address, backup_id, target_id, body_digest, at))
+            journal_line(intent_event(run_id, address, backup_id, target_id, body_digest, at))
         )
         if sync:
             self.sync()
@@ -604,7 +600,7 @@ class PgJournal:
 
     def accepted(self, address: Any, task_id: str, at: datetime | float) -> None:
         self.b._journal_rows.append(
-            self._line(
+            journal_line(
                 {
                     "event": "accepted",
                     "address": str(address),
@@ -616,7 +612,7 @@ class PgJournal:
 
     def finished(self, address: Any, status: str, at: datetime | float) -> None:
         self.b._journal_rows.append(
-            self._line(
+            journal_line(
                 {
                     "event": "finished",
                     "address": str(address),

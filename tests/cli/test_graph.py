@@ -7,6 +7,7 @@ import pathlib
 import pytest
 
 from planner.cli.main import main
+from tests.cli.plans import CYCLE
 
 PLAN = """\
 version: 1
@@ -21,18 +22,6 @@ restores:
     depends_on: [db]
 """
 
-CYCLE = """\
-version: 1
-restores:
-  db:
-    server: 94eba8b2-acc9-4d82-badc-127144cc5526
-    backup: a5200268-74a5-4806-acc6-95793ab0228b
-    depends_on: [app]
-  app:
-    server: 94eba8b2-acc9-4d82-badc-127144cc5527
-    backup: a5200268-74a5-4806-acc6-95793ab0228c
-    depends_on: [db]
-"""
 
 
 def test_prints_mermaid(tmp_path: pathlib.Path, capsys: pytest.CaptureFixture[str]) -> None:

@@ -14,19 +14,7 @@ import httpx
 import pytest
 
 from planner.cli.main import main
-
-CYCLE = """\
-version: 1
-restores:
-  db:
-    server: 94eba8b2-acc9-4d82-badc-127144cc5526
-    backup: a5200268-74a5-4806-acc6-95793ab0228b
-    depends_on: [app]
-  app:
-    server: 94eba8b2-acc9-4d82-badc-127144cc5527
-    backup: a5200268-74a5-4806-acc6-95793ab0228c
-    depends_on: [db]
-"""
+from tests.cli.plans import CYCLE
 
 # a block that does not evaluate (undefined variable) and a cycle among the others:
 # graph used to stop at the first, plan at the first too, validate reported both
