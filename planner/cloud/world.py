@@ -18,16 +18,29 @@ Strategy, per kind (page = 1000 items):
   the choice, so ``complete_backups_for`` still holds); explicit backup ids not
   seen in a listing -> GET each (or, when many, one unfiltered listing).
 - children: a listing may show a server backup with ``"children": []`` (the documented
-  ListBackups example does; ShowBackup fills them, cbr-facts section 15). Only the
-  server backups a plan can use (pinned, or the one each selector would choose) that
-  came without children are fetched again, one ShowBackup each.
+  ListBackups example does; ShowBackup fills them, cbr-facts section 15), and may or may
+  not list each disk backup as a top-level item too (``parent_id`` set; UNCONFIRMED).
+  Only the server backups a plan can use (pinned, or the one each selector would choose)
+  that came without children are completed, in this order:
+  (a) child rows the listings above showed anyway, where one of them listed every backup
+      around the parent's time (the unfiltered listing of pinned ids);
+  (b) when more than CHILDREN_SHOW_FEW lack them: one paged listing of
+      ``resource_type=OS::Cinder::Volume`` per cluster of their creation times (the
+      cluster's span +- CHILDREN_MARGIN, its vault when shared), read to the end and
+      grouped by ``parent_id`` (a nightly policy is one cluster: N*disks/1000 pages);
+  (c) ShowBackup, one each, for every parent still without children (all of them with
+      the documented shape, where no listing shows children).
+  A child row is never kept as a backup of its volume (a selector or RP346 would misread
+  it), unless it is a pinned backup id.
 - vaults: few -> ShowVault each (one request, no paging), else one listing.
 """
 
 from __future__ import annotations
 
 import asyncio
+import bisect
 import fnmatch
+import itertools
 import math
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
@@ -35,8 +48,18 @@ from datetime import datetime, timedelta
 from typing import Literal, TypeVar
 
 from planner.clock import to_datetime
+from planner.cloud import parse
 from planner.cloud.client import VOLUME_IDS_CHUNK, CloudClient
-from planner.cloud.models import SERVER_BACKUP, Backup, Server, Vault, Volume, World
+from planner.cloud.models import (
+    SERVER_BACKUP,
+    VOLUME_BACKUP,
+    Backup,
+    BackupChild,
+    Server,
+    Vault,
+    Volume,
+    World,
+)
 from planner.cloud.parse import Json
 from planner.config.spec import BackupSelector, PlanConfig, RestoreSpec, SelectRef
 from planner.resolve import SELECTABLE_STATUSES as SELECTABLE
@@ -59,6 +82,13 @@ SELECTABLE_STATUSES = tuple(sorted(SELECTABLE))
 LISTED_STATUSES = (*SELECTABLE_STATUSES, "protecting")
 BACKUP_IDS_FEW = 16
 VAULT_IDS_FEW = 3
+# server backups lacking children: up to this many (or this many in one time cluster)
+# are read with ShowBackup, one each; more take a listing of disk backups
+CHILDREN_SHOW_FEW = 8
+# how far from its server backup's created_at a disk backup may be created: the disk
+# backups of one restore point are made with it (same checkpoint_id); an assumption,
+# the documentation says nothing of their times
+CHILDREN_MARGIN = timedelta(hours=1)
 
 
 @dataclass(frozen=True)
@@ -118,6 +148,68 @@ class RefreshNeeds:
     def add_source(self, resource_id: str, window: Window) -> None:
         old = self.backup_sources.get(resource_id)
         self.backup_sources[resource_id] = window if old is None else old.union(window)
+
+
+@dataclass
+class Listed:
+    """What backup listings showed beside the backups refresh keeps.
+
+    ``children``: disk backups listed as top-level items (a ``parent_id`` set), by parent
+    id; ``checkpoints``: each listed server backup's restore point; ``covered``: windows
+    (vault, start, end; None = unbounded) some listing read to the end with no other
+    filter, so that every disk backup created in them was seen.
+    """
+
+    children: dict[str, dict[str, Json]] = field(default_factory=dict)
+    checkpoints: dict[str, str] = field(default_factory=dict)
+    covered: list[tuple[str | None, datetime | None, datetime | None]] = field(default_factory=list)
+
+    def keep(
+        self,
+        pinned: Iterable[str] = (),
+        then: Callable[[Json], bool] | None = None,
+        parents: set[str] | None = None,
+    ) -> Callable[[Json], bool]:
+        """A ``keep`` for client listings: child rows (of ``parents``, if given) are
+        recorded and dropped unless pinned; other rows go to ``then`` (default: kept)."""
+        wanted = set(pinned)
+
+        def keep(row: Json) -> bool:
+            bid = str(row.get("id") or "")
+            parent = row.get("parent_id")
+            if parent:
+                if parents is None or parent in parents:
+                    self.children.setdefault(str(parent), {})[bid] = row
+                # a disk backup is its server backup's, not one a selector of its volume
+                # may choose, nor one that makes the volume look busy (RP346)
+                return bid in wanted
+            checkpoint = row.get("checkpoint_id")
+            if checkpoint:
+                self.checkpoints[bid] = str(checkpoint)
+            return then is None or then(row)
+
+        return keep
+
+    def covers(self, b: Backup) -> bool:
+        lo, hi = b.created_at - CHILDREN_MARGIN, b.created_at + CHILDREN_MARGIN
+        return any(
+            vault in (None, b.vault_id)
+            and (start is None or start <= lo)
+            and (end is None or hi <= end)
+            for vault, start, end in self.covered
+        )
+
+    def children_of(self, b: Backup) -> tuple[BackupChild, ...]:
+        """The listed disk backups of ``b`` of its restore point, by id."""
+        mine = self.checkpoints.get(b.id)
+        rows = [
+            row
+            for _, row in sorted(self.children.get(b.id, {}).items())
+            if not (mine and row.get("checkpoint_id") and row.get("checkpoint_id") != mine)
+        ]
+        # parse's reader of child backups (extend_info.bootable / system_disk), through
+        # its public entry
+        return parse.parse_backup({"children": rows}).children if rows else ()
 
 
 def needs_for(config: PlanConfig) -> RefreshNeeds:
@@ -256,9 +348,14 @@ def _chosen(b: Backup, w: Window) -> bool:
 
 
 async def _backups(
-    client: CloudClient, needs: RefreshNeeds, sources: dict[str, Window], server_ids: set[str]
+    client: CloudClient,
+    needs: RefreshNeeds,
+    sources: dict[str, Window],
+    server_ids: set[str],
+    listed: Listed,
 ) -> tuple[dict[str, Backup], frozenset[str]]:
     found: dict[str, Backup] = {}
+    keep = listed.keep(needs.backup_ids)
     if len(sources) > BACKUP_SOURCES_FEW:
         union: Window | None = None
         for w in sources.values():
@@ -273,6 +370,7 @@ async def _backups(
             start_time=union.not_before.replace(microsecond=0) if union.not_before else None,
             end_time=_end(union.before),
             sort="created_at:desc",
+            keep=keep,
         ):
             for b in page:
                 if b.resource_id in sources or b.id in needs.backup_ids:
@@ -293,6 +391,7 @@ async def _backups(
                     vault_id=w.vault,
                     start_time=w.not_before.replace(microsecond=0) if w.not_before else None,
                     end_time=_end(w.before),
+                    keep=keep,
                 )
             )
             for rid, w in items
@@ -303,13 +402,17 @@ async def _backups(
         wanted = set(missing)
         targets = needs.server_ids | needs.volume_ids
 
-        def keep(row: Json) -> bool:
+        def pinned_or_busy(row: Json) -> bool:
             # the pinned backups, and any backup being taken of a target (RP346)
             if str(row.get("id")) in wanted:
                 return True
             return row.get("status") == "protecting" and str(row.get("resource_id")) in targets
 
-        found.update((b.id, b) for b in await client.list_backups(keep=keep))
+        found.update(
+            (b.id, b)
+            for b in await client.list_backups(keep=listed.keep(wanted, then=pinned_or_busy))
+        )
+        listed.covered.append((None, None, None))  # every backup, read to the end
     elif missing:
         got = await _bounded((lambda bid=bid: client.get_backup(bid)) for bid in missing)  # type: ignore[misc]
         found.update((b.id, b) for b in got if b is not None)
@@ -338,16 +441,98 @@ def _usable(
     return list(out.values())
 
 
-async def _children(client: CloudClient, found: dict[str, Backup], usable: list[Backup]) -> None:
-    """ShowBackup for each usable server backup listed without children (in place).
+async def _children(
+    client: CloudClient,
+    found: dict[str, Backup],
+    usable: list[Backup],
+    listed: Listed,
+    servers: dict[str, Server],
+) -> None:
+    """Complete each usable server backup listed without children (in place): rows
+    listings showed (a), a listing of disk backups per time cluster (b), ShowBackup (c).
 
-    One request each: no bulk call is documented (``parent_id=`` takes one parent;
-    whether children appear as top-level list items is UNCONFIRMED). A backup still
-    without children after ShowBackup stays so, and the rules say so (RP339).
+    A backup still without children after ShowBackup stays so, and the rules say so (RP339).
     """
-    lacking = sorted(b.id for b in usable if b.resource_type == SERVER_BACKUP and not b.children)
-    got = await _bounded((lambda bid=bid: client.get_backup(bid)) for bid in lacking)  # type: ignore[misc]
+    lacking = {b.id: b for b in usable if b.resource_type == SERVER_BACKUP and not b.children}
+    _take_listed(found, lacking, listed)
+    if len(lacking) > CHILDREN_SHOW_FEW:
+        pages = _pages_estimate(found, servers)
+        groups = [
+            g
+            for g in _clusters(lacking.values())
+            if len(g) > CHILDREN_SHOW_FEW and pages(g) < len(g)
+        ]
+        groups.sort(key=len, reverse=True)
+        # the largest cluster first: a cloud that lists no child as a top-level item
+        # (the documented shape) then costs one listing here, not one per cluster
+        if groups and await _list_children(client, groups[0], listed):
+            await _bounded((lambda g=g: _list_children(client, g, listed)) for g in groups[1:])  # type: ignore[misc]
+        _take_listed(found, lacking, listed)
+    got = await _bounded((lambda bid=bid: client.get_backup(bid)) for bid in sorted(lacking))  # type: ignore[misc]
     found.update((b.id, b) for b in got if b is not None)
+
+
+def _take_listed(found: dict[str, Backup], lacking: dict[str, Backup], listed: Listed) -> None:
+    """Parents whose disk backups a listing read in full (and showed): done."""
+    for bid, b in list(lacking.items()):
+        if not listed.covers(b):
+            continue
+        children = listed.children_of(b)
+        if children:
+            found[bid] = b.model_copy(update={"children": children})
+            del lacking[bid]
+
+
+def _clusters(parents: Iterable[Backup]) -> list[list[Backup]]:
+    """Parents by creation time, split where two are far apart: a few old picks (a night
+    whose backup failed) then cost a listing of their own night, not of every night between."""
+    groups: list[list[Backup]] = []
+    for b in sorted(parents, key=lambda b: (b.created_at, b.id)):
+        if groups and b.created_at - groups[-1][-1].created_at <= 2 * CHILDREN_MARGIN:
+            groups[-1].append(b)
+        else:
+            groups.append([b])
+    return groups
+
+
+def _pages_estimate(
+    found: dict[str, Backup], servers: dict[str, Server]
+) -> Callable[[list[Backup]], int]:
+    """At least how many pages a listing of the disk backups around a group reads: one row
+    per disk (the server's attached volumes) of every server backup refresh saw made in
+    that window. A listing that would cost as many requests as ShowBackup for each is not made."""
+    made = sorted(
+        (b.created_at, len(servers[b.resource_id].volumes) if b.resource_id in servers else 1)
+        for b in found.values()
+        if b.resource_type == SERVER_BACKUP
+    )
+    times = [t for t, _ in made]
+    rows = [0, *itertools.accumulate(n for _, n in made)]
+
+    def pages(group: list[Backup]) -> int:
+        lo = bisect.bisect_left(times, group[0].created_at - CHILDREN_MARGIN)
+        hi = bisect.bisect_right(times, group[-1].created_at + CHILDREN_MARGIN)
+        return max(1, math.ceil((rows[hi] - rows[lo]) / CloudClient.page_limit))
+
+    return pages
+
+
+async def _list_children(client: CloudClient, group: list[Backup], listed: Listed) -> bool:
+    """Every disk backup created around ``group``'s parents, to the last page: a window
+    read in full is what makes a parent's listed children all of them. True when it
+    showed a child of one of them."""
+    vaults = {b.vault_id for b in group}
+    vault = vaults.pop() if len(vaults) == 1 and group[0].vault_id else None
+    start = (group[0].created_at - CHILDREN_MARGIN).replace(microsecond=0)
+    end = _end(group[-1].created_at + CHILDREN_MARGIN)
+    parents = {b.id for b in group}
+    keep = listed.keep(then=lambda row: False, parents=parents)
+    async for _ in client.backup_pages(
+        resource_type=VOLUME_BACKUP, vault_id=vault, start_time=start, end_time=end, keep=keep
+    ):
+        pass  # keep records the rows; none is parsed
+    listed.covered.append((vault, start, end))
+    return any(bid in listed.children for bid in parents)
 
 
 async def _vaults(client: CloudClient, vault_ids: set[str]) -> dict[str, Vault]:
@@ -362,9 +547,10 @@ async def _vaults(client: CloudClient, vault_ids: set[str]) -> dict[str, Vault]:
 async def refresh(client: CloudClient, needs: RefreshNeeds) -> World:
     servers, volumes = await asyncio.gather(_servers(client, needs), _volumes(client, needs))
     sources = _sources(needs, servers, volumes)
-    backups, complete = await _backups(client, needs, sources, set(servers))
+    listed = Listed()
+    backups, complete = await _backups(client, needs, sources, set(servers), listed)
     usable = [b for b in _usable(backups, needs, sources) if b.id not in needs.children_known]
-    await _children(client, backups, usable)
+    await _children(client, backups, usable, listed, servers)
     vault_ids = needs.vault_ids | {b.vault_id for b in backups.values() if b.vault_id}
     vaults = await _vaults(client, vault_ids)
     return World(

@@ -23,7 +23,7 @@ from planner.sim.listing import (
     time_param,
 )
 from planner.sim.rules import ApiError, check_restore
-from planner.sim.state import BackupRec
+from planner.sim.state import BackupRec, SimState
 from planner.sim.tasks import Task
 
 if TYPE_CHECKING:
@@ -104,7 +104,7 @@ def list_backups(sim: Simulator, req: SimRequest, _: list[str]) -> SimResponse:
     ids = (
         st.backups[parent].children
         if parent and parent in st.backups
-        else ([] if parent else st.top_backups)
+        else ([] if parent else _listed(st))
     )
     exact = {
         k: req.param(k)
@@ -139,7 +139,8 @@ def list_backups(sim: Simulator, req: SimRequest, _: list[str]) -> SimResponse:
         return _cbr_bad(exc.message)
     page = record_page(rest, offset, limit)
     # a server backup's children: as the documented example ("children": []) unless the
-    # inventory says listings fill them; a parent_id= listing lists the children themselves
+    # inventory says listings fill them ("nested"); a parent_id= listing, and with "flat"
+    # any listing, lists the children themselves
     nested = st.rules.listed_children == "nested"
     return SimResponse(
         200,
@@ -150,6 +151,14 @@ def list_backups(sim: Simulator, req: SimRequest, _: list[str]) -> SimResponse:
             "limit": limit,
         },
     )
+
+
+def _listed(st: SimState) -> list[str]:
+    """The backups an unfiltered listing shows: the top-level ones, and with
+    ``listed_children: flat`` each one's children right after it (same created_at)."""
+    if st.rules.listed_children != "flat":
+        return st.top_backups
+    return [x for bid in st.top_backups for x in (bid, *st.backups[bid].children)]
 
 
 def _exact_field(sim: Simulator, b: BackupRec, key: str) -> str:

@@ -104,8 +104,10 @@ class Rules(_Strict):
     # every time the simulator returns is this far ahead of its clock (ten years at most)
     clock_skew_s: float = Field(default=0.0, ge=-315_360_000, le=315_360_000, allow_inf_nan=False)
     # ListBackups: "empty" shows a server backup with "children": [] as the documented
-    # example does (ShowBackup and parent_id= listings fill them); "nested" fills them
-    listed_children: Literal["empty", "nested"] = "empty"
+    # example does (ShowBackup and parent_id= listings fill them); "nested" fills them;
+    # "flat" shows "children": [] and lists every child as a top-level item too (whether
+    # the real cloud does is UNCONFIRMED, cbr-facts 3.3)
+    listed_children: Literal["empty", "nested", "flat"] = "empty"
 
     @field_validator("pace_spread", "protecting_s")
     @classmethod
