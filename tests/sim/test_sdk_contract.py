@@ -159,6 +159,12 @@ def _answers() -> Iterator[tuple[str, Any, type]]:
     yield "restore queued", queued.json(), cbr.RestoreBackupResponse
     yield "list backups", call(sim, "GET", "/v3/{p}/backups").json(), cbr.ListBackupsResponse
     yield "list children", call(sim, "GET", "/v3/{p}/backups", params={"parent_id": "bk-a"}).json(), cbr.ListBackupsResponse
+    flat = make_sim(listed_children="flat")
+    yield "list backups flat", call(flat, "GET", "/v3/{p}/backups").json(), cbr.ListBackupsResponse
+    disks = call(flat, "GET", "/v3/{p}/backups", params={"resource_type": "OS::Cinder::Volume"}).json()
+    assert "ch-a-boot" in {b["id"] for b in disks["backups"]}
+    yield "list disk backups flat", disks, cbr.ListBackupsResponse
+    yield "list backups nested", call(make_sim(listed_children="nested"), "GET", "/v3/{p}/backups").json(), cbr.ListBackupsResponse
     for bid in ("bk-a", "bk-vol", "ch-a-boot"):
         yield f"show backup {bid}", call(sim, "GET", f"/v3/{{p}}/backups/{bid}").json(), cbr.ShowBackupResponse
     yield "list vaults", call(sim, "GET", "/v3/{p}/vaults").json(), cbr.ListVaultResponse
@@ -207,10 +213,20 @@ def test_vault_status_is_billing_status_in_the_sdk_enum() -> None:
 
 @pytest.fixture(scope="module")
 def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, str]]:
+    yield from _serve(tmp_path_factory, INVENTORY)
+
+
+@pytest.fixture(scope="module")
+def served_flat(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, str]]:
+    """``sim serve`` listing every disk backup as a top-level item too (``listed_children: flat``)."""
+    yield from _serve(tmp_path_factory, {**INVENTORY, "rules": {**INVENTORY["rules"], "listed_children": "flat"}})
+
+
+def _serve(tmp_path_factory: pytest.TempPathFactory, inventory: dict[str, Any]) -> Iterator[dict[str, str]]:
     import yaml
 
     tmp = tmp_path_factory.mktemp("sdk")
-    (tmp / "inv.yaml").write_text(yaml.safe_dump(INVENTORY))
+    (tmp / "inv.yaml").write_text(yaml.safe_dump(inventory))
     proc = subprocess.Popen(
         [sys.executable, "-m", "planner", "sim", "serve", "--inventory", str(tmp / "inv.yaml"),
          "--host", "127.0.0.1", "--port", "0"],
@@ -290,6 +306,25 @@ def test_sdk_reads_every_answer_over_http(served: dict[str, str]) -> None:
     with pytest.raises(core_exceptions.ClientRequestException) as no_log:
         c.show_op_log(cbr.ShowOpLogRequest(operation_log_id="no-such"))
     assert (no_log.value.status_code, no_log.value.error_code) == (404, "BackupService.6500")
+
+
+def test_sdk_reads_the_flat_listing_over_http(served_flat: dict[str, str]) -> None:
+    c = _client(cbr, "CbrClient", served_flat)
+    listed = c.list_backups(cbr.ListBackupsRequest(limit=1000, offset=0))
+    assert_fits(_raw(listed), cbr.ListBackupsResponse)
+    by_id = {b.id: b for b in listed.backups}
+    assert by_id["bk-a"].children == []
+    assert (by_id["ch-a-data"].parent_id, by_id["ch-a-data"].resource_id) == ("bk-a", "va-data")
+    assert by_id["ch-a-data"].checkpoint_id == by_id["bk-a"].checkpoint_id
+    disks = c.list_backups(cbr.ListBackupsRequest(resource_type="OS::Cinder::Volume", vault_id="vault-1",
+                                                  status="available", limit=2, offset=0))
+    assert_fits(_raw(disks), cbr.ListBackupsResponse)
+    assert len(disks.backups) == 2 and all(b.resource_type == "OS::Cinder::Volume" for b in disks.backups)
+    rest = c.list_backups(cbr.ListBackupsRequest(resource_type="OS::Cinder::Volume", vault_id="vault-1",
+                                                 status="available", limit=1000, offset=2))
+    every = {b.id for b in disks.backups} | {b.id for b in rest.backups}
+    assert disks.count == len(every) and {"ch-a-boot", "ch-a-data", "bk-vol"} <= every
+    assert "ch-f" not in every  # its vault is vault-frozen
 
 
 def test_sdk_ecs_and_evs_over_http(served: dict[str, str]) -> None:
