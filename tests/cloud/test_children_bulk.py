@@ -118,9 +118,9 @@ class Cloud(httpx.AsyncBaseTransport):
                 if r.url.path.endswith("/backups") and r.url.params.get("resource_type") == "OS::Cinder::Volume"]
 
 
-def _plan(tmp_path: Path, capsys: pytest.CaptureFixture[str], shape: str,
-          hide: frozenset[str] = frozenset()) -> tuple[dict[str, Any], Cloud, int]:
-    (tmp_path / "plan.yaml").write_text(PLAN)
+def _plan(tmp_path: Path, capsys: pytest.CaptureFixture[str], shape: str, hide: frozenset[str] = frozenset(),
+          text: str = PLAN, expected: dict[str, Any] = EXPECTED) -> tuple[dict[str, Any], Cloud, int]:
+    (tmp_path / "plan.yaml").write_text(text)
     sim = Simulator(parse_inventory(_inventory(shape)), clock=VirtualClock(T0))
     cloud = Cloud(sim, hide)
     with connected(sim, sim.clock, transport=cloud):
@@ -131,7 +131,7 @@ def _plan(tmp_path: Path, capsys: pytest.CaptureFixture[str], shape: str,
     plan = json.loads(out.out)
     got = {a["address"]: (a["backup"]["id"], [(d["backup_id"], d["volume_id"]) for d in a["disks"]])
            for a in plan["actions"]}
-    assert got == EXPECTED
+    assert got == expected
     assert plan["warnings"] == []
     requests: int = sim.ledger()["requests"]
     assert requests == len(cloud.seen)
@@ -176,17 +176,15 @@ def test_children_listed_for_some_parents_only(tmp_path: Path, capsys: pytest.Ca
     assert requests <= BUDGET
 
 
+def _pinned_plan(addresses: list[str], backup: str) -> str:
+    return "version: 1\nrestores:\n" + "".join(
+        f"  {a}:\n    server: srv-{a[4:]}\n    backup: {backup.format(a[4:])}\n" for a in addresses)
+
+
 def test_few_lacking_read_with_show_backup_directly(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    global PLAN, EXPECTED
-    saved = PLAN, EXPECTED
     few = [f"app-{i:03d}" for i in range(8)]
-    PLAN = "version: 1\nrestores:\n" + "".join(
-        f"  {a}:\n    server: srv-{a[4:]}\n    backup: {{before: \"2100-01-01T00:00:00Z\"}}\n" for a in few)
-    EXPECTED = {a: saved[1][a] for a in few}
-    try:
-        _, cloud, _ = _plan(tmp_path, capsys, "flat")
-    finally:
-        PLAN, EXPECTED = saved
+    text = _pinned_plan(few, '{{before: "2100-01-01T00:00:00Z"}}')
+    _, cloud, _ = _plan(tmp_path, capsys, "flat", text=text, expected={a: EXPECTED[a] for a in few})
     assert cloud.child_listings() == []
     assert cloud.shown() == sorted(_picked(i) for i in range(8))
 
@@ -237,3 +235,14 @@ def test_flat_listing_filters_children_like_any_backup() -> None:
     page = call(sim, "GET", "/v3/{p}/backups", params={"limit": 3, "offset": 3}).json()
     assert (page["count"], [b["id"] for b in page["backups"]]) == (len(every), [b["id"] for b in every[3:6]])
     assert _ids(sim, limit=3, marker=every[2]["id"]) == [b["id"] for b in every[3:6]]
+
+
+def test_pinned_backups_take_children_from_the_listing_that_found_them(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    pinned = [f"app-{i:03d}" for i in range(20) if i != FAILED]  # more than 16: one unfiltered listing
+    text = _pinned_plan(pinned, "bk-{}-n1")
+    _, cloud, requests = _plan(tmp_path, capsys, "flat", text=text, expected={a: EXPECTED[a] for a in pinned})
+    # that listing read every backup: the children it showed are all of them (a)
+    assert cloud.shown() == [] and cloud.child_listings() == []
+    assert requests <= BUDGET
