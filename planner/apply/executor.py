@@ -36,7 +36,7 @@ from typing import Any
 from planner.addresses import Address
 from planner.apply import events as ev
 from planner.apply.body import body_digest, restore_body
-from planner.apply.policy import PaceModel, TaskHistory, look_window, next_poll
+from planner.apply.policy import PaceModel, Prediction, TaskHistory, look_window, next_poll
 from planner.apply.progress import JsonSink, RichSink
 from planner.clock import Clock, VirtualClock, to_datetime
 from planner.cloud.client import CloudClient
@@ -133,6 +133,7 @@ class Flight:
     intent_open: bool = False  # a journal intent without its outcome
     window: tuple[float, float] = (0.0, 0.0)  # the policy's last answer for it ...
     window_key: tuple[int, int, int] = (-1, -1, -1)  # ... and what it was computed from
+    prediction: Prediction | None = None  # the pace model's, for window_key's pace version
 
     @property
     def holds_slot(self) -> bool:
@@ -317,6 +318,7 @@ class Executor:
         delay = at - self.clock.now()
         if delay <= 0:
             return
+        self.runlog.flush()  # what happened so far is on disk before we wait
         base = self.clock.base if isinstance(self.clock, CloudClock) else self.clock
         if isinstance(base, VirtualClock):
             # simulated time passes at once: nothing can come in between (tests, bench)
@@ -363,8 +365,9 @@ class Executor:
         assert f.history is not None
         key = (f.history.version, self.pace.version, id(f.history))
         if f.window_key != key:
-            pred = self.pace.predict(f.estimate_s, float(f.restore.size_gb))
-            f.window = look_window(f.history, pred, self.poll_interval)
+            if f.prediction is None or f.window_key[1] != self.pace.version:
+                f.prediction = self.pace.predict(f.estimate_s, float(f.restore.size_gb))
+            f.window = look_window(f.history, f.prediction, self.poll_interval)
             f.window_key = key
         return f.window
 

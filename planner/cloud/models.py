@@ -8,6 +8,7 @@ pure pipeline stages (resolve, validate, diff) read.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 from functools import cached_property
 
@@ -94,8 +95,12 @@ class Vault(_Model):
         return self.status in ("available", "lock")
 
 
-class OperationLog(_Model):
-    """A CBR task (operation log); restores are tracked through these."""
+@dataclass(frozen=True, slots=True)
+class OperationLog:
+    """A CBR task (operation log); restores are tracked through these.
+
+    A plain dataclass, not a model: every poll builds one per task in flight, and
+    ``planner.cloud.parse`` has normalized every field already."""
 
     id: str
     operation_type: str

@@ -194,9 +194,8 @@ def parse_operation_log(data: Json) -> OperationLog:
     common = as_map(extra.get("common"))
     restore = as_map(extra.get("restore"))
     err = as_map(data.get("error_info"))
-    # every field is normalized here, so the model is built without validating it
-    # again (a poll parses every task in flight)
-    return OperationLog.model_construct(
+    # every field is normalized here (a poll parses every task in flight)
+    return OperationLog(
         id=_str(data.get("id")),
         operation_type=_str(data.get("operation_type")),
         status=_str(data.get("status")) or "waiting",

@@ -712,6 +712,9 @@ class PgRunLog:
     def event(self, kind: str, **fields: Any) -> Event:
         return self.record(event_of(self._clock, kind, fields))
 
+    def flush(self) -> None:
+        """Nothing to do: the lines go with the next transaction (or ``close``)."""
+
     def close(self) -> None:
         if not self._closed:
             self._closed = True

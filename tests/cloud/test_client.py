@@ -286,3 +286,23 @@ def test_aksk_debug_log_redacts(fake: Any, make_client: Any, caplog: pytest.LogC
     auth = fake.requests[0].headers["Authorization"]
     assert auth.startswith("SDK-HMAC-SHA256 Access=AK-ID-1, SignedHeaders=host;x-language;x-project-id;x-sdk-date,")
     assert "SK-SECRET-1" not in caplog.text and auth not in caplog.text
+
+
+def test_a_cookie_the_cloud_sets_is_never_sent_back(fake: Any, make_client: Any) -> None:
+    """The API authenticates by header; a cookie an endpoint sets (a proxy, a hostile
+    host) must not ride along on later requests. The client keeps no cookie jar."""
+    fake.faults = [
+        httpx.Response(
+            200,
+            json={"vault": {"id": "vault-1", "name": "v", "billing": {"status": "available"}}},
+            headers={"Set-Cookie": "session=stolen; Path=/"},
+        )
+    ]
+
+    async def twice(c: CloudClient) -> None:
+        await c.get_vault("vault-1")
+        await c.get_vault("vault-1")
+
+    run(make_client(), twice)
+    assert len(fake.requests) == 2
+    assert "cookie" not in fake.requests[1].headers
