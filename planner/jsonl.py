@@ -56,12 +56,29 @@ class Appender:
         if self._fd is not None:
             os.fsync(self._fd)
 
+    def names(self, path: Path) -> bool:
+        """Whether ``path`` still names the file this appends to (not replaced or removed
+        since it was opened): a writer keeping it open checks this before each write."""
+        if self._fd is None:
+            return False
+        try:
+            there = os.stat(path)
+        except FileNotFoundError:
+            return False
+        mine = os.fstat(self._fd)
+        return (there.st_dev, there.st_ino) == (mine.st_dev, mine.st_ino)
+
     def close(self, *, sync: bool = False) -> None:
         if self._fd is not None:
             if sync:
                 os.fsync(self._fd)
             os.close(self._fd)
             self._fd = None
+
+    def __del__(self) -> None:
+        # a writer that keeps its file open for a process's lifetime (the state log)
+        if getattr(self, "_fd", None) is not None:
+            self.close()
 
     def __enter__(self) -> Appender:
         return self

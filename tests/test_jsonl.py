@@ -69,3 +69,17 @@ def test_reads_are_bounded(tmp_path: Path) -> None:
     big.write_bytes(b'{"a":1}\n' * 1000)
     with pytest.raises(UserError, match="is larger than 0 MiB"):
         jsonl.read_objects(big, "run log", limit=4096)
+
+
+def test_an_appender_knows_when_its_path_names_another_file(tmp_path: Path) -> None:
+    path = tmp_path / "log"
+    log = jsonl.Appender(path)
+    assert log.names(path)
+    other = tmp_path / "other"
+    other.write_bytes(b"")
+    os.replace(other, path)  # another writer replaced it: appending to the old file would be lost
+    assert not log.names(path)
+    path.unlink()
+    assert not log.names(path)
+    log.close()
+    assert not log.names(tmp_path / "log")

@@ -2,9 +2,10 @@
 
 An append-only JSON-lines file beside the state (``state.json.journal``). Apply
 writes ``intent`` before each restore POST, ``accepted`` with the task id after
-it, and ``finished`` once the outcome is in the state file. Each event is one
-``os.write`` of one line followed by ``fsync`` (about one disk flush per event:
-cheap next to a restore, and the only way the intent survives a power cut).
+it, and ``finished`` once the outcome is in the state file. Intents are fsynced
+before any POST leaves (one flush per batch: cheap next to a restore, and the
+only way an intent survives a power cut); ``accepted`` and ``finished`` lines
+are not, and wait to be written with the next intent (``Journal``).
 
 On the next apply, ``pending()`` lists intents with no ``finished``: their POST
 may have reached the cloud, so apply must look their task up before anything
@@ -113,10 +114,19 @@ def intent_event(
     }
 
 
+BUFFERED_LINES = 64  # unsynced lines held before they are written anyway
+
+
 class Journal:
+    """Lines that need no fsync (``accepted``, ``finished``, batched intents) wait in
+    memory and go out with the next line that does, or at ``BUFFERED_LINES``, or when
+    the journal is read or closed: one ``os.write`` for several. A crash loses only
+    such lines, and the next apply then looks the task up instead."""
+
     def __init__(self, path: Path) -> None:
         self.path = Path(path)
         self._file: jsonl.Appender | None = None
+        self._buffered: list[bytes] = []
 
     def _open(self) -> jsonl.Appender:
         if self._file is None:
@@ -124,7 +134,18 @@ class Journal:
         return self._file
 
     def _append(self, obj: dict[str, Any], sync: bool = True) -> None:
-        self._open().write(journal_line(obj).encode() + b"\n", sync=sync)
+        self._buffered.append(journal_line(obj).encode() + b"\n")
+        if sync:
+            self._write(sync=True)
+        elif len(self._buffered) >= BUFFERED_LINES:
+            self._write(sync=False)
+
+    def _write(self, *, sync: bool) -> None:
+        data, self._buffered = b"".join(self._buffered), []
+        if data:
+            self._open().write(data, sync=sync)
+        elif sync:
+            self._open().sync()
 
     def intent(
         self,
@@ -141,7 +162,7 @@ class Journal:
         self._append(intent_event(run_id, address, backup_id, target_id, body_digest, at), sync)
 
     def sync(self) -> None:
-        self._open().sync()
+        self._write(sync=True)
 
     def accepted(self, address: Address, task_id: str, at: datetime | float) -> None:
         self._append(
@@ -163,6 +184,8 @@ class Journal:
         )
 
     def _fold(self) -> tuple[dict[str, JournalEntry], dict[str, list[tuple[int, dict[str, Any]]]]]:
+        if self._buffered:
+            self._write(sync=False)
         return fold(jsonl.read_objects(self.path, "journal"), str(self.path))
 
     def pending(self) -> list[JournalEntry]:
@@ -183,6 +206,8 @@ class Journal:
         fsync_dir(self.path.parent)
 
     def close(self) -> None:
+        if self._buffered:
+            self._write(sync=False)
         if self._file is not None:
             self._file.close()
             self._file = None

@@ -101,6 +101,9 @@ class StateStore:
         self._log_lines = 0  # log lines on top of the snapshot
         self.log_path = self.path.with_name(self.path.name + ".log")
         self._log_seen: tuple[int, int, int, int] | None = None
+        # the log stays open between appends (an apply appends once per launch);
+        # reopened whenever its path names another file
+        self._log: jsonl.Appender | None = None
 
     @property
     def backup_path(self) -> Path:
@@ -234,6 +237,7 @@ class StateStore:
             raise
         fsync_dir(directory)
         # the snapshot holds everything now; older log lines would be skipped anyway
+        self._close_log()
         if self.log_path.exists():
             self.log_path.unlink()
             fsync_dir(directory)
@@ -242,6 +246,11 @@ class StateStore:
         state.serial = serial
         self._seen = (_fingerprint(os.stat(self.path)), state.lineage, serial)
         return state
+
+    def _close_log(self) -> None:
+        if self._log is not None:
+            self._log.close()
+            self._log = None
 
     def compact(self, state: State) -> State:
         """Fold the log into a new snapshot (a clean end of apply leaves one file)."""
@@ -260,8 +269,11 @@ class StateStore:
         serial = state.serial + 1
         head = b'{"serial":%d,"lineage":%s,"record":' % (serial, json.dumps(state.lineage).encode())
         data = b"".join(head + rec.model_dump_json().encode() + b"}\n" for rec in changed)
-        with jsonl.Appender(self.log_path) as log:
-            log.write(data, sync=True)
+        log = self._log
+        if log is None or not log.names(self.log_path):
+            self._close_log()
+            log = self._log = jsonl.Appender(self.log_path)
+        log.write(data, sync=True)
         self._log_lines += len(changed)
         self._log_seen = _fingerprint(os.stat(self.log_path))
         state.serial = serial

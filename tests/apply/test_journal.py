@@ -100,7 +100,26 @@ def test_torn_only_line(tmp_path: Path) -> None:
     assert Journal(path).pending() == []
     j = Journal(path)
     j.finished(DB, "failed", T)
+    j.close()  # an unsynced line is written by then at the latest
     assert path.read_text().count("\n") == 1
+
+
+def test_unsynced_lines_go_out_with_the_next_intent_in_order(tmp_path: Path) -> None:
+    path = tmp_path / "j"
+    j = Journal(path)
+    j.intent("r1", DB, "b-db", "s-db", "d1", T)
+    j.accepted(DB, "task-1", T)
+    j.finished(DB, "succeeded", T)
+    assert [json.loads(x)["event"] for x in path.read_text().splitlines()] == ["intent"]
+    j.intent("r1", APP, "b-app", "s-app", "d2", T)  # synced: everything before it is on disk
+    events = [json.loads(x) for x in path.read_text().splitlines()]
+    assert [(e["event"], e["address"]) for e in events] == [
+        ("intent", "db"),
+        ("accepted", "db"),
+        ("finished", "db"),
+        ("intent", str(APP)),
+    ]
+    assert [e.address for e in Journal(path).pending()] == [APP]
 
 
 def test_damage_before_the_last_line_is_refused(tmp_path: Path) -> None:
