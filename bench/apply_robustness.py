@@ -227,9 +227,10 @@ def main_bench(argv: list[str] | None = None) -> int:
     ap.add_argument("--clock-skew", type=float, default=1800.0, help="the simulator's clock ahead of the client's, s")
     ap.add_argument("--rows", default="", help="only rows whose name contains this text")
     ap.add_argument(
-        "--listed-children", choices=("nested", "empty"), default="nested",
+        "--listed-children", choices=("nested", "empty", "flat"), default="nested",
         help="how the simulator's ListBackups shows a server backup's disk backups: nested (refresh "
-        "reads no more) or empty, as the documented example (refresh reads each again: ShowBackup)",
+        "reads no more), empty, as the documented example (refresh reads each again: ShowBackup), "
+        "or flat (children: [] and each disk backup listed as its own item: one listing of them)",
     )
     args = ap.parse_args(argv)
     rows = [r for r in ROWS if args.rows in r.name]

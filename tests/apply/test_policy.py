@@ -8,6 +8,7 @@ and look no more often than it needs to.
 from __future__ import annotations
 
 import math
+from collections.abc import Iterable
 
 import pytest
 
@@ -124,3 +125,30 @@ def test_a_spread_pace_widens_the_plausible_range() -> None:
 
 def test_end_share_leaves_room_under_the_five_percent_target() -> None:
     assert END_SHARE < 0.05 and not math.isnan(END_SHARE)
+
+
+def test_the_pace_model_refits_every_sixteenth_of_its_samples() -> None:
+    """Each refit makes every task in flight recompute its window: while few restores
+    finished each one refits, then every n/16 new ones do, and from that refit on the
+    prediction is the one of a model fitted afresh on the same samples."""
+
+    def fresh(samples: Iterable[tuple[float, float, float]]) -> float:
+        model = PaceModel()
+        for sample in samples:
+            model.learn(*sample)
+        return model.predict(1000.0, 120.0).duration_s
+
+    pace = PaceModel()
+    for i in range(4):
+        pace.learn(1000.0, 100.0 + i, 10.0 * (100.0 + i))
+    assert pace.version == 4  # few samples: every one counts at once
+    while len(pace.samples) < 256 or pace._unfitted:  # a full window, just refitted
+        pace.learn(1000.0, 100.0 + len(pace.samples) % 50, 10.0 * (100.0 + len(pace.samples) % 50))
+    before, stale = pace.version, pace.predict(1000.0, 120.0).duration_s
+    for i in range(15):  # the cloud turned 3x slower
+        pace.learn(1000.0, 100.0 + 3 * i, 30.0 * (100.0 + 3 * i))
+        assert pace.predict(1000.0, 120.0).duration_s == stale  # 15 < 256 / 16: not yet
+    assert pace.version == before and fresh(pace.samples) > stale
+    pace.learn(1000.0, 145.0, 30.0 * 145.0)
+    assert pace.version == before + 1
+    assert pace.predict(1000.0, 120.0).duration_s == fresh(pace.samples) > stale
