@@ -55,7 +55,9 @@ def ledger_durations(drill: Drill, ledger: dict[str, Any]) -> dict[str, tuple[fl
     done: dict[str, tuple[float, float]] = {}
     for e in ledger["restores"]:
         if e["status"] == "success" and e["target_id"] in block_of:
-            done[block_of[e["target_id"]]] = (_ts(e["started_at"]), _ts(e["ended_at"]))
+            # to the millisecond where the simulator says (its API answers in whole seconds)
+            start, end = e.get("started_at_ms") or e["started_at"], e.get("ended_at_ms") or e["ended_at"]
+            done[block_of[e["target_id"]]] = (_ts(start), _ts(end))
     if len(done) != len(drill.target):
         raise SystemExit(f"only {len(done)} of {len(drill.target)} restores succeeded")
     return done
@@ -135,7 +137,7 @@ def run_once(
     if rc != 0:
         raise SystemExit(f"apply failed with exit code {rc}")
     ledger = sim.ledger()
-    ends = [_ts(r["ended_at"]) for r in ledger["restores"]]
+    ends = [_ts(r.get("ended_at_ms") or r["ended_at"]) for r in ledger["restores"]]
     # the bound of the dependency DAG (waves are a stricter order of the same restores)
     bound, path, work = lower_bound(bound_drill or drill, ledger)
     return {

@@ -14,15 +14,18 @@ Per row, for the executor's policy ("ours") and for a baseline that GETs each
 task every 10 s after a 10 s delay (bench/tf_poller.py, what the Terraform
 provider's huaweicloud_cbr_restore does; no refresh):
 - makespan / lower bound; lower bound = max(critical path, total work / quota)
-  from the ledger's actual task durations (started_at..ended_at);
+  from the ledger's actual task durations (started_at_ms..ended_at_ms: the
+  simulator's own times to the millisecond; its API answers in whole seconds);
 - API requests per restore (ours: plan and apply, refresh and polling included);
 - p50/p95 lateness of noticing a finished task: ours from the run log's
   restore_succeeded time (the client's model of the cloud's clock, planner.cli.apply)
-  minus the ledger's ended_at (the cloud's clock); the baseline's from the
-  simulator's clock when its GET saw the end. Ledger times are whole seconds, so
-  a lateness may read up to 1 s high;
+  minus the ledger's ended_at_ms (the cloud's clock); the baseline's from the
+  simulator's clock when its GET saw the end;
 - "p95 ok": the 95th percentile of lateness / allowance, allowance =
-  max(--poll-interval 5 s, 5% of that restore's duration), must be <= 1.
+  max(--poll-interval, 5% of that restore's duration), must be <= 1; without a
+  --poll-interval, its documented default of 5 s. The near-instant row at the
+  default also prints the stricter ratio against the floor apply's default put
+  in force (a tenth of a restore's length, down to 0.5 s: policy.poll_floor).
 Targets beside each row: makespan <= 1.05x (1.10x near-instant), <= 3 requests
 per restore, p95 ok. Client CPU per 1,000 restores (ours; simulator CPU
 excluded) is printed per row. The baseline polls a lot (a 1-hour restore costs
@@ -49,6 +52,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench.apply_makespan import _sim_cpu, ledger_durations, lower_bound
 from bench.tf_poller import Job, drive
+from planner.apply.policy import poll_floor
 from planner.cli.main import main
 from planner.cloud.client import CloudClient
 from planner.cloud.settings import CloudSettings
@@ -75,7 +79,7 @@ class Row:
     rules: dict[str, Any]
     restore_mode: str | None = None
     target: float = 1.05
-    poll_interval: float = POLL_INTERVAL_S
+    poll_interval: float | None = None  # None: apply's default (policy.poll_floor)
 
 
 # Exact paces give whole-second durations that are multiples of 10 s from 2x on (120 s +
@@ -91,9 +95,11 @@ def _pace(p: float) -> dict[str, Any]:
 ROWS = [
     *(Row(f"pace {p:g}x of estimate", _pace(p)) for p in PACES),
     Row("pace 1x, spread 0.5x-2x", {**estimator_pace(1.0), "pace_spread": [0.5, 2.0]}),
+    # restores of seconds: how soon an end is seen is the poll interval's to bound. By
+    # default apply shortens it to a tenth of the shortest restore in flight (>= 0.5 s);
+    # a --poll-interval of 5 s idles each slot for longer than the restore itself
     Row("near-instant (snapshot)", {}, restore_mode="snapshot", target=1.10),
-    # restores of seconds: how soon an end is seen is --poll-interval's to bound (a 5 s
-    # floor idles each slot for longer than the restore itself)
+    Row("near-instant, --poll-interval 5", {}, restore_mode="snapshot", target=1.10, poll_interval=5.0),
     Row("near-instant, --poll-interval 0.5", {}, restore_mode="snapshot", target=1.10, poll_interval=0.5),
 ]
 
@@ -108,6 +114,7 @@ class Measured:
     requests: float
     lateness: list[float] = field(default_factory=list)
     late_ratio: list[float] = field(default_factory=list)  # lateness / allowance
+    late_floor_ratio: list[float] = field(default_factory=list)  # lateness / max(floor, 5 %)
     client_cpu: float = float("nan")
 
     @property
@@ -129,7 +136,7 @@ def pct(values: list[float], q: float) -> float:
 
 def measure(
     drill: Drill, ledger: dict[str, Any], t0_cloud: float, noticed: dict[str, float],
-    poll_interval: float = POLL_INTERVAL_S,
+    poll_interval: float | None = None,
 ) -> Measured:
     """Everything from the ledger (the cloud's own record); ``noticed`` maps a block to
     the cloud time at which the client saw its task end."""
@@ -142,7 +149,13 @@ def measure(
         if b in noticed:
             late = noticed[b] - end
             m.lateness.append(late)
-            m.late_ratio.append(late / max(poll_interval, 0.05 * dur[b]))
+            # the issue's allowance: max(--poll-interval, 5 % of the duration), with the
+            # documented default 5 s when none is given; and, stricter, against the floor
+            # apply's default put in force for a restore this long (policy.poll_floor)
+            given = POLL_INTERVAL_S if poll_interval is None else poll_interval
+            m.late_ratio.append(late / max(given, 0.05 * dur[b]))
+            floor = poll_floor(poll_interval, (dur[b],), POLL_INTERVAL_S)
+            m.late_floor_ratio.append(late / max(floor, 0.05 * dur[b]))
     return m
 
 
@@ -153,7 +166,7 @@ def _quiet() -> contextlib.ExitStack:
     return stack
 
 
-def run_ours(drill: Drill, workdir: Path, skew: float, poll_interval: float = POLL_INTERVAL_S) -> Measured:
+def run_ours(drill: Drill, workdir: Path, skew: float, poll_interval: float | None = None) -> Measured:
     _inv, plan_yaml = write_drill(drill, workdir)
     sim, clock = simulator(drill, clock_skew_s=skew)
     saved = workdir / "drill.plan"
@@ -162,10 +175,11 @@ def run_ours(drill: Drill, workdir: Path, skew: float, poll_interval: float = PO
         if rc not in (0, 2):
             raise SystemExit(f"plan failed with exit code {rc}")
         t0 = sim.clock.now()
+        interval = [] if poll_interval is None else ["--poll-interval", str(poll_interval)]
         with _sim_cpu(sim) as spent:
             cpu = time.process_time()
             rc = main(["apply", str(saved), "--auto-approve", "--parallelism", str(PARALLELISM),
-                       "--poll-interval", str(poll_interval), "--format", "json"])
+                       *interval, "--format", "json"])
             cpu = time.process_time() - cpu
     if rc != 0:
         raise SystemExit(f"apply failed with exit code {rc}")
@@ -210,7 +224,7 @@ def run_baseline(drill: Drill, skew: float) -> Measured:
 
     t0 = sim.clock.now()
     noticed = asyncio.run(go())
-    return measure(drill, sim.ledger(), t0, noticed)
+    return measure(drill, sim.ledger(), t0, noticed, POLL_INTERVAL_S)
 
 
 def _fmt(m: Measured) -> str:
@@ -257,6 +271,9 @@ def main_bench(argv: list[str] | None = None) -> int:
         cpu = ours.client_cpu / ours.restores * 1000
         print(f"{row.name:<26} | ours {_fmt(ours)} {cpu:>8.2f} | baseline {base:<38} | "
               f"<= {row.target:.2f}x, <= 3, p95ok <= 1: {'met' if ok else 'MISSED'}")
+        if row.poll_interval is None and row.restore_mode == "snapshot":
+            print(f"  {'':<24} p95 of lateness / max(the 0.5-5 s floor apply's default chose, 5 %): "
+                  f"{pct(ours.late_floor_ratio, 0.95):.2f}")
         if ours.lateness and min(ours.lateness) < -2.0:
             print(f"  note: a restore was noticed {-min(ours.lateness):.1f} s before the ledger's end: "
                   "is the run log still on the cloud's clock?")

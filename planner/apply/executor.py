@@ -36,7 +36,14 @@ from typing import Any
 from planner.addresses import Address
 from planner.apply import events as ev
 from planner.apply.body import body_digest, restore_body
-from planner.apply.policy import PaceModel, Prediction, TaskHistory, look_window, next_poll
+from planner.apply.policy import (
+    PaceModel,
+    Prediction,
+    TaskHistory,
+    look_window,
+    next_poll,
+    poll_floor,
+)
 from planner.apply.progress import JsonSink, RichSink
 from planner.clock import Clock, VirtualClock, to_datetime
 from planner.cloud.client import CloudClient
@@ -132,7 +139,7 @@ class Flight:
     previous: RestoreRecord | None = None  # the state record before this apply started it
     intent_open: bool = False  # a journal intent without its outcome
     window: tuple[float, float] = (0.0, 0.0)  # the policy's last answer for it ...
-    window_key: tuple[int, int, int] = (-1, -1, -1)  # ... and what it was computed from
+    window_key: tuple[int, int, int, float] = (-1, -1, -1, 0.0)  # ... and what it came from
     prediction: Prediction | None = None  # the pace model's, for window_key's pace version
 
     @property
@@ -170,7 +177,7 @@ class Executor:
         clock: Clock,
         *,
         parallelism: int = DEFAULT_PARALLELISM,
-        poll_interval: float = DEFAULT_POLL_INTERVAL_S,
+        poll_interval: float | None = None,
         sinks: Sequence[Sink] = (),
         priority: PriorityPolicy = remaining_path,
     ) -> None:
@@ -182,7 +189,10 @@ class Executor:
         self.runlog = runlog
         self.clock = clock
         self.parallelism = max(1, parallelism)
-        self.poll_interval = max(0.0, poll_interval)
+        # --poll-interval when given, else None: the floor between listings then follows
+        # the restores in flight (policy.poll_floor); poll_interval is the current floor
+        self._explicit_interval = None if poll_interval is None else max(0.0, poll_interval)
+        self.poll_interval = poll_floor(self._explicit_interval, (), DEFAULT_POLL_INTERVAL_S)
         self.sinks = list(sinks)
         # displays that show every percentage, not only the run log's steps
         self._live = [s.live for s in self.sinks if isinstance(s, RichSink)]
@@ -341,6 +351,16 @@ class Executor:
         tracking = [f for f in self._flights.values() if f.phase is Phase.TRACKING]
         candidates = [f.due for f in self._flights.values() if f.phase in (Phase.RETRY, Phase.LOST)]
         if tracking:
+            if self._explicit_interval is None:
+                self.poll_interval = poll_floor(
+                    None,
+                    (
+                        f.prediction.duration_s
+                        for f in tracking
+                        if f.prediction and f.prediction.known
+                    ),
+                    DEFAULT_POLL_INTERVAL_S,
+                )
             windows = [self._window(f) for f in tracking]
             self._poll_at = next_poll(windows, now, self._last_poll, self.poll_interval)
             candidates.append(self._poll_at)
@@ -363,7 +383,7 @@ class Executor:
         """The policy's look window for f, recomputed only when what it depends on moved
         (every wake asks for every task in flight; most did not change since the last)."""
         assert f.history is not None
-        key = (f.history.version, self.pace.version, id(f.history))
+        key = (f.history.version, self.pace.version, id(f.history), self.poll_interval)
         if f.window_key != key:
             if f.prediction is None or f.window_key[1] != self.pace.version:
                 f.prediction = self.pace.predict(f.estimate_s, float(f.restore.size_gb))

@@ -39,6 +39,8 @@ UNKNOWN_PACE_LOW = 0.1  # before anything finished: a task may take 10x less tha
 PROBE_S = 2.0  # ... or far less (a snapshot-mode restore takes seconds): look this soon, then
 # at doubling intervals, until a first restore finished or the task shows progress
 MIN_PROGRESS_SPAN = 20  # progress points between two listings before their rate is trusted
+AUTO_POLL_MIN_S = 0.5  # no --poll-interval: the shortest wait between listings (poll_floor) ...
+AUTO_POLL_SHARE = 0.1  # ... a tenth of the shortest restore the pace model expects in flight
 MIN_FIT_SAMPLES = 4
 SAMPLES = 256
 REFIT_SHARE = 16  # refit after this share of the samples is new (see PaceModel)
@@ -206,6 +208,21 @@ def look_window(task: TaskHistory, pred: Prediction, poll_interval: float) -> tu
         ideal = min(ideal, task.last_seen + max(poll_interval, PROBE_S, since))
     latest = ideal + COALESCE_SHARE * max(ideal - start, 0.0)
     return ideal, latest
+
+
+def poll_floor(explicit: float | None, expected_s: Iterable[float], default: float) -> float:
+    """The least time between two listings: ``--poll-interval`` when one was given.
+
+    Otherwise the default, shortened to a tenth of the shortest duration the pace
+    model expects of a task in flight, but never below ``AUTO_POLL_MIN_S``: restores
+    of a few seconds (``snapshot`` mode) are not left waiting for a listing every
+    5 s (1.34x the lower bound in ``bench/apply_robustness.py``), while restores of
+    minutes or hours poll exactly as before. Only known paces count (``Prediction.known``).
+    """
+    if explicit is not None:
+        return max(0.0, explicit)
+    shortest = min(expected_s, default=math.inf)
+    return min(default, max(AUTO_POLL_MIN_S, AUTO_POLL_SHARE * shortest))
 
 
 def next_poll(

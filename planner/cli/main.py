@@ -366,9 +366,11 @@ def _plan_apply(cmds: _Commands) -> None:
     p.add_argument(
         "--poll-interval",
         type=float,
-        default=o.DEFAULT_POLL_INTERVAL_S,
+        default=None,
         metavar="S",
-        help=f"never poll task status more often than this (seconds of the cloud's clock, default {o.DEFAULT_POLL_INTERVAL_S:g})",
+        help="never poll task status more often than this (seconds of the cloud's clock); "
+        f"default {o.DEFAULT_POLL_INTERVAL_S:g}, shortened to a tenth of the shortest restore "
+        "expected in flight, down to 0.5 (restores of seconds are seen in time)",
     )
 
 

@@ -97,7 +97,7 @@ class ApplyOptions:
     format: str = "text"
     auto_approve: bool = False
     require_digest: str | None = None
-    poll_interval: float = DEFAULT_POLL_INTERVAL_S
+    poll_interval: float | None = None  # None: policy.poll_floor follows the restores in flight
 
 
 @dataclass(frozen=True)

@@ -29,6 +29,7 @@ SNAP_RATE = 0.02  # |rate - 1| below this: the cloud runs at our pace, only offs
 MIN_SPAN_CLOUD_S = 20.0  # fit a rate only over this much of the cloud's time ...
 MIN_SPAN_CLIENT_S = 0.05  # ... and this much of ours (in-process, no time passes between calls)
 MAX_RATE = 1e5
+BOUNDARY_S = 0.5  # two answers this close on our clock that straddle a second: read it there
 
 
 _MONTHS = {
@@ -69,6 +70,8 @@ class CloudClock:
         self._st = self._sc = self._stt = self._stc = 0.0
         self._last_now = float("-inf")
         self._last_date: str | None = None
+        self._last_ts: float | None = None  # the last header's second, read ...
+        self._in_last = 0.0  # ... and when we sent the latest answer dated with it
 
     # -- learning ---------------------------------------------------------------
 
@@ -76,8 +79,9 @@ class CloudClock:
         """A response's ``Date`` header; ``sent``/``received`` on the client's clock."""
         if not header:
             return
-        if header == self._last_date and self._n > 0:
-            # same second as the last answer: it only narrows the fit, at a cost per request
+        if header == self._last_date:
+            # the same second as the last answer: only remember how late it still was
+            self._in_last = max(self._in_last, sent)
             return
         ts = _imf_fixdate(header)
         if ts is None:
@@ -88,10 +92,18 @@ class CloudClock:
             if dt.tzinfo is None:
                 return
             ts = dt.timestamp()
-        self._last_date = header
-        # the header is the whole second in which the cloud answered, somewhere between
-        # our send and receive: the middle of both intervals
-        self.observe(ts + 0.5, (sent + received) / 2.0)
+        before, in_before = self._last_ts, self._in_last
+        self._last_date, self._last_ts, self._in_last = header, ts, sent
+        if before is not None and ts == before + 1.0 and received - in_before <= BOUNDARY_S:
+            # The second turned between the latest answer still dated the one before (sent
+            # at in_before) and this one: while answers come often, that pins the cloud's
+            # time to a fraction of a second. Taking only the first answer of each second
+            # at its middle instead read the cloud's clock up to half a second ahead.
+            self.observe(ts, (in_before + received) / 2.0)
+        else:
+            # the header is the whole second in which the cloud answered, somewhere
+            # between our send and receive: the middle of both intervals
+            self.observe(ts + 0.5, (sent + received) / 2.0)
 
     def observe(self, cloud: float, client: float) -> None:
         if self._t0 is None:

@@ -54,7 +54,9 @@ def test_defaults_are_defined_once() -> None:
     ns = build_parser().parse_args(["apply"])
     opts = o.from_namespace(o.ApplyOptions, ns)
     assert opts.planning.parallelism == o.DEFAULT_PARALLELISM == 10
-    assert opts.poll_interval == o.DEFAULT_POLL_INTERVAL_S == 5.0
+    # no --poll-interval: apply's floor starts at the default and follows the restores
+    # in flight (planner.apply.policy.poll_floor)
+    assert opts.poll_interval is None and o.DEFAULT_POLL_INTERVAL_S == 5.0
     assert opts.path == o.DEFAULT_PATH
     plan = o.from_namespace(o.PlanOptions, build_parser().parse_args(["plan"]))
     assert plan.planning == o.Planning()

@@ -77,3 +77,16 @@ def test_a_bad_date_header_is_ignored() -> None:
     for bad in ("", "yesterday", "Mon, 99 Foo 2026 99:99:99 GMT", "Tue, 01 Dec 2026 10:00:00"):
         cc.observe_date(bad, client.now(), client.now())
     assert cc.observations == 0 and cc.now() == client.now()
+
+
+@pytest.mark.parametrize("skew", [1800.37, -0.81, 12.5])
+def test_frequent_answers_read_the_cloud_clock_to_a_fraction_of_a_second(skew: float) -> None:
+    """Answers every 0.2 s: the turn of each second pins the cloud's time. Taking only
+    the first answer of each second at its middle read it 0.4 s ahead (restores of a
+    few seconds then looked half a second later than they were seen)."""
+    client = VirtualClock(1_800_000_000.05)
+    cc = CloudClock(client)
+    for _ in range(300):
+        _observe(cc, client, client.now() + skew)
+        client.advance(0.2)
+    assert cc.now() - client.now() == pytest.approx(skew, abs=0.12)

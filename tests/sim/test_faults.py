@@ -95,10 +95,12 @@ def test_ledger_shape() -> None:
     ledger = call(sim, "GET", "/_sim/ledger").json()
     assert set(ledger) == {"restores", "requests"} and ledger["requests"] == 2
     keys = {"job_id", "backup_id", "target_kind", "target_id", "mappings", "power_on", "accepted_at",
-            "started_at", "ended_at", "status"}
+            "started_at", "ended_at", "started_at_ms", "ended_at_ms", "status"}
     for entry in ledger["restores"]:
         assert set(entry) == keys
         assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ", entry["accepted_at"])
+        if entry["ended_at"] is not None:
+            assert entry["ended_at_ms"].startswith(entry["ended_at"][:-1] + ".")
     assert ledger["restores"][0]["mappings"] == [{"backup_id": "ch-a-boot", "volume_id": "va-boot"},
                                                  {"backup_id": "ch-a-data", "volume_id": "va-data"}]
     assert ledger["restores"][0]["power_on"] is False
