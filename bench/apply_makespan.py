@@ -159,9 +159,18 @@ def main_bench(argv: list[str] | None = None) -> int:
     ap.add_argument("--repeat", type=int, default=3, help="runs of our policy; the least CPU is reported")
     ap.add_argument("--pace", type=float, default=0.0,
                     help="the simulator's pace as a multiple of the client's estimate (default: its own pace)")
+    ap.add_argument(
+        "--listed-children", choices=("nested", "flat", "empty"), default="nested",
+        help="how the simulator lists a server backup's disk backups (bench/refresh_cost.py "
+        "measures what each costs plan); empty, the documented example, adds a ShowBackup "
+        "per restore to the plan's requests",
+    )
     args = ap.parse_args(argv)
     n = args.restores
-    rules = estimator_pace(args.pace) if args.pace > 0 else None
+    rules = {
+        **(estimator_pace(args.pace) if args.pace > 0 else {}),
+        "listed_children": args.listed_children,
+    }
     drill = make_drill(n, seed=args.seed, quota=QUOTA, rules=rules)
     rows: list[tuple[str, dict[str, float]]] = []
     cpus: list[float] = []
@@ -184,7 +193,7 @@ def main_bench(argv: list[str] | None = None) -> int:
     restores = len(drill.size_gb)
     pace = f"{args.pace:g}x the estimate" if args.pace > 0 else "the simulator's own (seeded spread)"
     print(f"apply makespan: {restores} restores, 4 levels, quota {QUOTA}, --parallelism 20 (virtual clock), "
-          f"cloud pace {pace}")
+          f"cloud pace {pace}, listed children {args.listed_children}")
     ours = rows[0][1]
     bound = ours["bound"]
     print(f"lower bound {bound:.0f} s = max(critical path {ours['path']:.0f} s, work/quota {ours['work']:.0f} s)"
