@@ -260,8 +260,10 @@ SELECTABLE_STATUSES = frozenset({"available", "restoring", "waiting_restore"})
 
 
 def selectable(b: Backup) -> bool:
-    """Whether a backup selector may choose ``b``."""
-    return b.status in SELECTABLE_STATUSES and b.restore_mode != "na"
+    """Whether a backup selector may choose ``b``. Never a disk backup that is part of
+    a server backup: refresh keeps those out of its listings, and one fetched because
+    another restore pins it must not change what a selector picks."""
+    return b.status in SELECTABLE_STATUSES and b.restore_mode != "na" and not b.parent_id
 
 
 def _select_backup(

@@ -77,6 +77,8 @@ class Backup(_Model):
     created_at: datetime
     restore_mode: str | None = None  # extend_info.supported_restore_mode: backup|snapshot|na
     children: tuple[BackupChild, ...] = ()
+    # set on a disk backup that is part of a server backup (fetched by id when pinned)
+    parent_id: str = ""
 
     @property
     def restorable(self) -> bool:

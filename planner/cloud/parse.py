@@ -134,7 +134,9 @@ def parse_volume(data: Json) -> Volume:
     )
 
 
-def _child(data: Json) -> BackupChild:
+def parse_child(data: Json) -> BackupChild:
+    """One disk backup of a server backup: a ``children`` item, or the same backup
+    listed as its own item (``parent_id`` set)."""
     ext = as_map(data.get("extend_info"))
     bootable = _bool(ext.get("bootable"))
     if bootable is None:
@@ -165,8 +167,9 @@ def parse_backup(data: Json) -> Backup:
         created_at=created or datetime.fromtimestamp(0, tz=UTC),
         restore_mode=mode if isinstance(mode, str) and mode else None,
         children=tuple(
-            _child(c) for c in map(as_map, as_list(data.get("children"))) if c.get("id")
+            parse_child(c) for c in map(as_map, as_list(data.get("children"))) if c.get("id")
         ),
+        parent_id=_str(data.get("parent_id")),
     )
 
 

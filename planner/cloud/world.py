@@ -207,9 +207,7 @@ class Listed:
             for _, row in sorted(self.children.get(b.id, {}).items())
             if not (mine and row.get("checkpoint_id") and row.get("checkpoint_id") != mine)
         ]
-        # parse's reader of child backups (extend_info.bootable / system_disk), through
-        # its public entry
-        return parse.parse_backup({"children": rows}).children if rows else ()
+        return tuple(parse.parse_child(row) for row in rows if row.get("id"))
 
 
 def needs_for(config: PlanConfig) -> RefreshNeeds:

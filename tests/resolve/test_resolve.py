@@ -95,3 +95,20 @@ def test_server_or_disk_backup_onto_a_resource_is_refused() -> None:
         "RP320 backup b1 is a OS::Nova::Server backup; a resource target needs a backup of that resource",
         "RP320 backup d1 is a OS::Cinder::Volume backup; a resource target needs a backup of that resource",
     ]
+
+
+def test_a_volume_selector_never_picks_a_disk_backup_of_a_server_backup() -> None:
+    """A server backup's disk backup is in the world when another restore pins it (it is
+    fetched by id); what a volume selector picks must not depend on that."""
+    child = Backup(
+        id="b9-v9", status="available", resource_id="v9", resource_type="OS::Cinder::Volume",
+        created_at=T0 - timedelta(minutes=5), size_gb=10, vault_id="vault1", parent_id="b9",
+    )  # fmt: skip
+    world = make_world()
+    world = world.model_copy(update={"backups": {**world.backups, "b9-v9": child}})
+    cfg = PlanConfig(
+        files=("plan.yaml",),
+        restores=(make_spec("logs", TargetRef("volume", id="v9"), BackupSelector(before=T0)),),
+    )
+    resolved, _ = resolve(cfg, world)
+    assert [r.restore.backup.id for r in resolved] == ["d1"]  # the volume's own, though older
