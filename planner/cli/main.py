@@ -95,6 +95,22 @@ def _vars(p: argparse.ArgumentParser) -> None:
     )
 
 
+MAX_POLL_INTERVAL_S = 3600.0
+
+
+def _poll_interval(text: str) -> float:
+    # inf or nan would never poll again (the apply waits forever), a negative one means nothing
+    try:
+        s = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"invalid number: {text!r}") from None
+    if not 0.0 <= s <= MAX_POLL_INTERVAL_S:  # also false for nan
+        raise argparse.ArgumentTypeError(
+            f"must be between 0 and {MAX_POLL_INTERVAL_S:g} seconds, got {text}"
+        )
+    return s
+
+
 def _positive_int(text: str) -> int:
     # 0 would start nothing and wait forever; a negative count means nothing
     try:
@@ -365,7 +381,7 @@ def _plan_apply(cmds: _Commands) -> None:
     )
     p.add_argument(
         "--poll-interval",
-        type=float,
+        type=_poll_interval,
         default=None,
         metavar="S",
         help="never poll task status more often than this (seconds of the cloud's clock); "

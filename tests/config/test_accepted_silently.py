@@ -19,3 +19,16 @@ def test_parallelism_below_one_is_a_usage_error(
         main([command, str(tmp_path / "p.yaml"), f"--parallelism={value}", "--no-color"])
     assert info.value.code == 1  # this CLI exits 1 on usage errors, like every user error
     assert f"error: argument --parallelism: {why}" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("value", ["inf", "nan", "-1", "1e9", "soon"])
+def test_a_poll_interval_that_would_never_poll_is_a_usage_error(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], value: str
+) -> None:
+    """inf (or nan) as the floor between listings would never look again: the apply
+    would wait forever for restores it started."""
+    (tmp_path / "p.yaml").write_text("version: 1\nrestores:\n  db: {server: s1, backup: b1}\n")
+    with pytest.raises(SystemExit) as info:
+        main(["apply", str(tmp_path / "p.yaml"), f"--poll-interval={value}", "--no-color"])
+    assert info.value.code == 1
+    assert "error: argument --poll-interval: " in capsys.readouterr().err
