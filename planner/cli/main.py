@@ -111,6 +111,20 @@ def _poll_interval(text: str) -> float:
     return s
 
 
+MAX_TIME_SCALE = 1e7  # simulated seconds per real second: a year in about 3 s
+
+
+def _time_scale(text: str) -> float:
+    # inf or nan overflow the simulated clock; 0 is "pick one" for the demo only
+    try:
+        x = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"invalid number: {text!r}") from None
+    if not 0.0 <= x <= MAX_TIME_SCALE:  # also false for nan
+        raise argparse.ArgumentTypeError(f"must be between 0 and {MAX_TIME_SCALE:g}, got {text}")
+    return x
+
+
 def _positive_int(text: str) -> int:
     # 0 would start nothing and wait forever; a negative count means nothing
     try:
@@ -273,7 +287,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument(
         "--time-scale",
-        type=float,
+        type=_time_scale,
         default=0.0,
         metavar="X",
         help="simulated seconds per real second; 0 picks one that takes about a minute",
@@ -576,7 +590,7 @@ def _sim(cmds: _Commands) -> None:
     sp.add_argument("--port", type=int, default=0, help="0 picks a free port (default)")
     sp.add_argument(
         "--time-scale",
-        type=float,
+        type=_time_scale,
         default=1.0,
         metavar="X",
         help="simulated seconds per real second (default 1: restores take their real time)",
