@@ -35,7 +35,7 @@ def test_a_poll_interval_that_would_never_poll_is_a_usage_error(
 
 
 @pytest.mark.parametrize("command", [["demo"], ["sim", "serve", "--inventory", "inv.yaml"]])
-@pytest.mark.parametrize("value", ["inf", "nan", "-2", "1e12"])
+@pytest.mark.parametrize("value", ["inf", "nan", "1e12"])
 def test_a_time_scale_the_simulated_clock_cannot_run_at_is_a_usage_error(
     capsys: pytest.CaptureFixture[str], command: list[str], value: str
 ) -> None:
@@ -43,4 +43,4 @@ def test_a_time_scale_the_simulated_clock_cannot_run_at_is_a_usage_error(
     with pytest.raises(SystemExit) as info:
         main([*command, f"--time-scale={value}", "--no-color"])
     assert info.value.code == 1
-    assert "error: argument --time-scale: must be between 0 and 1e+07" in capsys.readouterr().err
+    assert "error: argument --time-scale: must be at most 1e+07" in capsys.readouterr().err
