@@ -98,12 +98,16 @@ def _vars(p: argparse.ArgumentParser) -> None:
 MAX_POLL_INTERVAL_S = 3600.0
 
 
-def _poll_interval(text: str) -> float:
-    # inf or nan would never poll again (the apply waits forever), a negative one means nothing
+def _number(text: str) -> float:
     try:
-        s = float(text)
+        return float(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"invalid number: {text!r}") from None
+
+
+def _poll_interval(text: str) -> float:
+    # inf or nan would never poll again (the apply waits forever), a negative one means nothing
+    s = _number(text)
     if not 0.0 <= s <= MAX_POLL_INTERVAL_S:  # also false for nan
         raise argparse.ArgumentTypeError(
             f"must be between 0 and {MAX_POLL_INTERVAL_S:g} seconds, got {text}"
@@ -117,10 +121,7 @@ MAX_TIME_SCALE = 1e7  # simulated seconds per real second: a year in about 3 s
 def _time_scale(text: str) -> float:
     # inf or nan overflow the simulated clock; a value <= 0 is each command's to judge
     # (the demo picks one for 0)
-    try:
-        x = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"invalid number: {text!r}") from None
+    x = _number(text)
     if not x <= MAX_TIME_SCALE:  # also true for nan
         raise argparse.ArgumentTypeError(f"must be at most {MAX_TIME_SCALE:g}, got {text}")
     return x
