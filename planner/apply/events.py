@@ -226,7 +226,9 @@ def encode(event: Event) -> str:
     """The event's JSON line (no newline): ``ts`` and ``kind`` first, every field present."""
     if event.ts is None:
         raise ValueError(f"{event.kind} event without a time")
-    return json.dumps(event.model_dump(mode="json"), ensure_ascii=False)
+    # pydantic-core writes the JSON itself: a third of what dumping to a dict and
+    # json.dumps cost, thousands of times per drill (compact separators, UTF-8)
+    return event.model_dump_json()
 
 
 def decode(obj: object) -> Event | None:

@@ -25,6 +25,7 @@ from planner.cli.output import color_enabled
 from planner.cli.plan import render
 from planner.cloud.client import CloudClient
 from planner.errors import UserError
+from planner.gcpolicy import lean_gc
 from planner.plan import planfile
 from planner.plan.model import ExecutionPlan
 from planner.plan.pipeline import load_config, make_plan
@@ -56,7 +57,7 @@ def run(opts: ApplyOptions, ctx: Context) -> int:
             planfile.check_backend(
                 saved, backend.kind, str(path) if backend.kind == "local" else backend.ref
             )
-        with backend.lock("apply"):
+        with backend.lock("apply"), lean_gc():
             return asyncio.run(_apply(opts, ctx, saved, path, backend))
     finally:
         backend.close()

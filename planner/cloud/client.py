@@ -16,6 +16,7 @@ from typing import Any, Final
 from urllib.parse import urlencode
 
 import httpx
+import orjson
 import pydantic_core
 
 from planner.clock import Clock, WallClock
@@ -80,6 +81,21 @@ def _count(body: parse.Json) -> int | None:
 
 def time_param(when: datetime) -> str:
     return rfc3339_s(when)
+
+
+def _json(response: httpx.Response) -> Any:
+    """An answer's JSON. orjson reads a poll's listing in half the time pydantic-core's
+    parser takes (a third of json.loads'); what it refuses but JSON allows (integers
+    past 64 bits, escaped lone surrogates) is read by pydantic-core's instead."""
+    content = response.content
+    try:
+        return orjson.loads(content)
+    except orjson.JSONDecodeError:
+        pass
+    try:
+        return pydantic_core.from_json(content)
+    except ValueError as exc:
+        raise CloudAPIError(response.status_code, "", "answer is not JSON") from exc
 
 
 class _NoCookies(httpx.Cookies):
@@ -224,11 +240,7 @@ class CloudClient:
     async def _get(self, url: str, params: Params | None = None) -> Any:
         async def once() -> Any:
             response = await self._send("GET", url, params or [])
-            try:
-                # pydantic's parser: a third cheaper than json.loads on a poll's listing
-                return pydantic_core.from_json(response.content)
-            except ValueError as exc:
-                raise CloudAPIError(response.status_code, "", "answer is not JSON") from exc
+            return _json(response)
 
         return await self._retry.call(once)
 

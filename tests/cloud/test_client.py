@@ -306,3 +306,28 @@ def test_a_cookie_the_cloud_sets_is_never_sent_back(fake: Any, make_client: Any)
     run(make_client(), twice)
     assert len(fake.requests) == 2
     assert "cookie" not in fake.requests[1].headers
+
+
+@pytest.mark.parametrize(
+    ("content", "expected"),
+    [
+        (b'{"count": 2, "items": [1, "x"]}', {"count": 2, "items": [1, "x"]}),
+        # refused by the fast parser, read as before by pydantic-core's
+        (b'{"progress": NaN}', "nan"),
+    ],
+)
+def test_answers_are_read_by_either_parser(content: bytes, expected: object) -> None:
+    from planner.cloud.client import _json
+
+    got = _json(httpx.Response(200, content=content))
+    if expected == "nan":
+        assert got["progress"] != got["progress"]  # NaN, as pydantic-core read it before
+    else:
+        assert got == expected
+
+
+def test_an_answer_that_is_not_json_is_an_api_error() -> None:
+    from planner.cloud.client import _json
+
+    with pytest.raises(CloudAPIError, match="not JSON"):
+        _json(httpx.Response(502, content=b"<html>Bad Gateway</html>"))
