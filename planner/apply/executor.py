@@ -348,19 +348,21 @@ class Executor:
 
     def _next_wake(self) -> float:
         now = self.clock.now()
-        tracking = [f for f in self._flights.values() if f.phase is Phase.TRACKING]
-        candidates = [f.due for f in self._flights.values() if f.phase in (Phase.RETRY, Phase.LOST)]
+        # one pass over the flights (every wake makes it, thousands per drill)
+        tracking: list[Flight] = []
+        candidates: list[float] = []
+        expected: list[float] = []
+        for f in self._flights.values():
+            phase = f.phase
+            if phase is Phase.TRACKING:
+                tracking.append(f)
+                if f.prediction is not None and f.prediction.known:
+                    expected.append(f.prediction.duration_s)
+            elif phase is Phase.RETRY or phase is Phase.LOST:
+                candidates.append(f.due)
         if tracking:
             if self._explicit_interval is None:
-                self.poll_interval = poll_floor(
-                    None,
-                    (
-                        f.prediction.duration_s
-                        for f in tracking
-                        if f.prediction and f.prediction.known
-                    ),
-                    DEFAULT_POLL_INTERVAL_S,
-                )
+                self.poll_interval = poll_floor(None, expected, DEFAULT_POLL_INTERVAL_S)
             windows = [self._window(f) for f in tracking]
             self._poll_at = next_poll(windows, now, self._last_poll, self.poll_interval)
             candidates.append(self._poll_at)
@@ -779,7 +781,9 @@ class Executor:
                 )
 
     def _apply_log(self, f: Flight, log: OperationLog, seen: float) -> None:
-        if log.progress // PROGRESS_STEP != f.progress // PROGRESS_STEP:
+        if log.status == "success" or log.status in _TERMINAL_FAIL:
+            pass  # its outcome's event follows at once (a progress event would say less)
+        elif log.progress // PROGRESS_STEP != f.progress // PROGRESS_STEP:
             # every poll sees every task: one event per step, not per poll, keeps
             # the run log and the client's CPU in proportion to the restores
             self._emit(ev.RestoreProgress(address=str(f.addr), progress=log.progress))
@@ -960,7 +964,8 @@ class Executor:
                 self.result.abandoned.append(str(f.addr))
         self._flush_state()
         self.state = self.store.compact(self.state)
-        if not self._flights and not self.journal.pending():
+        if not self._flights:
+            # keeps the events of any intent still open (one read of the journal, not two)
             self.journal.compact()
         r = self.result
         self._emit(

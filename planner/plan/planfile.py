@@ -187,14 +187,29 @@ def load(path: str) -> ExecutionPlan:
     """The saved plan at ``path``, refused unless it is intact and complete."""
     text = _read_bounded(path)
     try:
-        plan = plan_from_json(text)
+        data = _json_of(text)
+        plan = plan_from_dict(data)
     except UserError as exc:
         raise UserError(
             f"{path} is not a saved plan ({exc.message})",
             exc.hint or "a saved plan is the file written by `restore-planner plan --out FILE`",
         ) from None
-    verify(plan, path)
+    verify(plan, path, _raw_digest(data))
     return plan
+
+
+def _raw_digest(data: Any) -> str | None:
+    """The digest of the file's own content (what ``plan --out`` wrote is the plan's public
+    view, so for an intact file it is the plan's digest), without rebuilding that view from
+    the model: a third of what loading a plan of 1,000 restores cost. None when it cannot be
+    computed; ``verify`` then compares against the model's view as before."""
+    if not isinstance(data, dict):
+        return None
+    view = {k: v for k, v in data.items() if k != "digest"}
+    try:
+        return DIGEST_PREFIX + hashlib.sha256(canonical_json(view)).hexdigest()
+    except (TypeError, ValueError):  # NaN or infinity read from the file
+        return None
 
 
 def _read_bounded(path: str) -> str:
@@ -237,11 +252,15 @@ def _read_bounded(path: str) -> str:
         ) from None
 
 
-def verify(plan: ExecutionPlan, path: str) -> None:
-    """Refuse a plan whose content is not what ``plan`` made, or that cannot be checked."""
+def verify(plan: ExecutionPlan, path: str, file_digest: str | None = None) -> None:
+    """Refuse a plan whose content is not what ``plan`` made, or that cannot be checked.
+
+    ``file_digest``: the digest of the file it was read from (``_raw_digest``); when it
+    matches, the model's view need not be rebuilt to compare (the model is read from
+    exactly that content)."""
     if not plan.digest:
         raise UserError(f"{path} is not a saved plan (it has no digest)", _INVALID_HINT)
-    if digest_of(plan) != plan.digest:
+    if file_digest != plan.digest and digest_of(plan) != plan.digest:
         raise UserError(
             f"the plan file {path} was modified after it was made: its content does not match "
             f"its digest {plan.digest}",
@@ -261,8 +280,12 @@ def verify(plan: ExecutionPlan, path: str) -> None:
 
 
 def plan_from_json(text: str) -> ExecutionPlan:
+    return plan_from_dict(_json_of(text))
+
+
+def _json_of(text: str) -> Any:
     try:
-        data = json.loads(text)
+        return json.loads(text)
     except json.JSONDecodeError as exc:
         raise UserError(
             f"not a restore plan: invalid JSON at line {exc.lineno} column {exc.colno}: {exc.msg}",
@@ -270,7 +293,6 @@ def plan_from_json(text: str) -> ExecutionPlan:
         ) from exc
     except RecursionError:
         raise UserError("not a restore plan: JSON nested too deeply", _INVALID_HINT) from None
-    return plan_from_dict(data)
 
 
 def plan_from_dict(data: Any) -> ExecutionPlan:

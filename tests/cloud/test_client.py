@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
@@ -331,3 +332,39 @@ def test_an_answer_that_is_not_json_is_an_api_error() -> None:
 
     with pytest.raises(CloudAPIError, match="not JSON"):
         _json(httpx.Response(502, content=b"<html>Bad Gateway</html>"))
+
+
+def test_every_request_carries_the_clients_timeouts_headers_and_token(fake: Any, make_client: Any) -> None:
+    """The client sends through its transport itself (CloudClient._exchange): what
+    AsyncClient.request would set must still be on every request, timeouts first (without
+    them a cloud that stops answering holds an apply forever)."""
+
+    async def go(c: CloudClient) -> None:
+        await c.list_servers()
+        await c.restore("bk-1", {"server_id": "srv-1"})
+
+    run(make_client(), go)
+    assert [r.method for r in fake.requests] == ["GET", "POST"]
+    for r in fake.requests:
+        assert r.extensions["timeout"] == {"connect": 30.0, "read": 120.0, "write": 120.0, "pool": 120.0}
+        assert r.headers["accept"] == "application/json" and r.headers["x-language"] == "en-us"
+        assert r.headers["user-agent"].startswith("restore-planner/")
+        assert r.headers["x-auth-token"] and r.headers["host"] == "127.0.0.1:9"
+    post = fake.requests[1]
+    assert post.headers["content-type"] == "application/json"
+    assert json.loads(post.content) == {"restore": {"server_id": "srv-1"}}
+
+
+def test_requests_go_through_a_mounted_transport(fake: Any, make_client: Any) -> None:
+    """A proxy from the environment is a mount of the client: the request goes through it."""
+    seen: list[str] = []
+
+    async def via(request: httpx.Request) -> httpx.Response:
+        seen.append(str(request.url))
+        response: httpx.Response = fake.handle(request)
+        return response
+
+    client = make_client()
+    client._http._mounts = {httpx._utils.URLPattern("all://127.0.0.1"): httpx.MockTransport(via)}
+    run(client, lambda c: c.list_servers())
+    assert seen and seen[0].startswith("http://127.0.0.1:9/v1/")

@@ -119,3 +119,21 @@ def test_require_digest_parsing() -> None:
     for bad in ("", "sha256:", hexd[:-1], hexd + "0", "g" * 64, "md5:" + hexd):
         with pytest.raises(UserError, match="is not a plan digest"):
             planfile.parse_digest(bad)
+
+
+def test_the_file_digest_of_a_saved_plan_is_its_digest(tmp_path: Path) -> None:
+    """load compares the file's own digest (no rebuild of the public view): for what
+    `plan --out` wrote it is the plan's digest, and any byte of content moved changes it."""
+    plan = _sealed(tmp_path)
+    out = tmp_path / "p.plan"
+    planfile.save(plan, out)
+    data = json.loads(out.read_text())
+    assert planfile._raw_digest(data) == plan.digest == planfile.digest_of(planfile.load(str(out)))
+    data["actions"][0]["address"] += "x"
+    assert planfile._raw_digest(data) != plan.digest
+    out.write_text(json.dumps(data))
+    with pytest.raises(UserError, match="modified after it was made"):
+        planfile.load(str(out))
+    data = json.loads(out.read_text())
+    data["estimate"] = {"makespan_s": float("nan")}
+    assert planfile._raw_digest(data) is None  # not comparable: the model's view decides
