@@ -10,10 +10,11 @@ from __future__ import annotations
 import json
 import re
 from dataclasses import dataclass, field
-from functools import total_ordering
+from functools import lru_cache, total_ordering
 
 _NAME = r"[A-Za-z_][A-Za-z0-9_-]*"
 NAME_RE = re.compile(rf"^{_NAME}$")
+_CACHED_MAX = 256  # longer texts (a plan file can hold anything) are parsed each time
 _ADDR_RE = re.compile(rf'^(?P<name>{_NAME})(?:\[(?P<key>"(?:[^"\\]|\\.)*")\])?$')
 
 
@@ -41,6 +42,14 @@ class Address:
 
     @classmethod
     def parse(cls, text: str) -> Address:
+        # an apply parses the same few thousand addresses many times (plan, state,
+        # journal, graph): an address is immutable, so each text is parsed once
+        if cls is Address and len(text) <= _CACHED_MAX:
+            return _parse(text)
+        return cls._parse_text(text)
+
+    @classmethod
+    def _parse_text(cls, text: str) -> Address:
         m = _ADDR_RE.match(text.strip())
         if not m:
             raise AddressError(
@@ -74,3 +83,8 @@ class Address:
         if not isinstance(other, Address):
             return NotImplemented
         return self._sort_key() < other._sort_key()
+
+
+@lru_cache(maxsize=1 << 16)
+def _parse(text: str) -> Address:
+    return Address._parse_text(text)
