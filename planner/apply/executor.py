@@ -397,9 +397,9 @@ class Executor:
         waiting = [f for f in self._flights.values() if f.phase is Phase.VERIFYING]
         if not waiting:
             return None
-        needed = [f.due for f in waiting if not f.marked and self._unblocks(f)]
-        if needed:
-            return max(min(needed), self._last_verify + self.poll_interval)
+        urgent = [f for f in waiting if not f.marked and self._unblocks(f)]
+        if urgent and self._check_pays(urgent):
+            return max(min(f.due for f in urgent), self._last_verify + self.poll_interval)
         others = any(f.phase is not Phase.VERIFYING for f in self._flights.values())
         if not others or len(waiting) >= VERIFY_BATCH:
             return max(now, self._last_verify + self.poll_interval)
@@ -840,10 +840,17 @@ class Executor:
     def _unblocks(self, f: Flight) -> bool:
         """Would confirming f let a restore start (every other dependency done or only
         waiting for its own check)?"""
+        return bool(self._unblocked(f))
+
+    def _unblocked(self, f: Flight) -> list[Address | None]:
+        """The restores confirming f would make ready (None: one behind a join, which
+        is not followed here and counts as the most urgent)."""
         dag = self._graph.dag
+        found: list[Address | None] = []
         for s in dag.successors(f.addr):
             if self._graph.is_join(s):
-                return True
+                found.append(None)
+                continue
             if self._scheduler.outcome(s) != "pending":
                 continue
             if all(
@@ -853,8 +860,27 @@ class Executor:
                 or (p in self._flights and self._flights[p].phase is Phase.VERIFYING)
                 for p in dag.predecessors(s)
             ):
-                return True
-        return False
+                found.append(s)
+        return found
+
+    def _check_pays(self, urgent: list[Flight]) -> bool:
+        """Would a power-on check now start something sooner? Only if a slot is free and
+        what the check unblocks would take it: the ready restores do not fill the free
+        slots, or one it unblocks comes before them (the scheduler's priority). Else
+        every slot is busy or goes to restores already ready, and the check waits to be
+        made with others (``VERIFY_BATCH``, ``VERIFY_MAX_WAIT_S``) or until it pays."""
+        free = self.parallelism - self._in_flight()
+        if free <= 0 or self._stopping:
+            return False
+        ready = self._scheduler.ready(limit=free)
+        if len(ready) < free:
+            return True
+        floor = min(self._scheduler.priority(a) for a in ready)
+        return any(
+            d is None or self._scheduler.priority(d) > floor
+            for f in urgent
+            for d in self._unblocked(f)
+        )
 
     async def _check_power_on(self) -> None:
         waiting = [f for f in self._flights.values() if f.phase is Phase.VERIFYING]

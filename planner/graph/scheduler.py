@@ -85,6 +85,10 @@ class Scheduler:
             raise KeyError(f"{addr} is not in the graph")
         return self._state[addr]
 
+    def priority(self, addr: Address) -> float:
+        """The order ``ready`` offers restores in: higher first."""
+        return self._priority.get(addr, 0.0)
+
     def ready(self, limit: int | None = None) -> list[Address]:
         """What may start now, best first. Read-only: call ``started`` for each one
         actually started; the rest stay ready for the next call."""
