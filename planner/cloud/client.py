@@ -270,7 +270,11 @@ class CloudClient:
         for hook in hooks["request"]:
             await hook(request)
         transport = http._transport_for_url(request.url)
-        response = await transport.handle_async_request(request)
+        try:
+            response = await transport.handle_async_request(request)
+        except httpx.RequestError as exc:
+            exc.request = request  # as AsyncClient does: whoever reads it finds the request
+            raise
         response.request = request
         try:
             await response.aread()

@@ -368,3 +368,19 @@ def test_requests_go_through_a_mounted_transport(fake: Any, make_client: Any) ->
     client._http._mounts = {httpx._utils.URLPattern("all://127.0.0.1"): httpx.MockTransport(via)}
     run(client, lambda c: c.list_servers())
     assert seen and seen[0].startswith("http://127.0.0.1:9/v1/")
+
+
+def test_a_transport_error_names_its_request(fake: Any, make_client: Any) -> None:
+    """A network error raised by the transport (httpcore's, mapped, carries no request)
+    gets the request, as AsyncClient would set it, and is not sent twice."""
+    fake.faults.append(httpx.ConnectError("connection refused"))
+
+    async def go(c: CloudClient) -> None:
+        await c.restore("bk-1", {"server_id": "srv-1"})
+
+    with pytest.raises(CloudTransportError) as info:
+        run(make_client(), go)
+    assert info.value.maybe_sent is False
+    cause = info.value.__cause__
+    assert isinstance(cause, httpx.ConnectError) and cause.request.method == "POST"
+    assert [r.method for r in fake.requests] == ["POST"]
