@@ -1,4 +1,4 @@
-"""Garbage collection tuned for one long command (plan, apply).
+"""Garbage collection tuned for apply, one long command.
 
 CPython's cyclic collector runs a young collection every 700 net allocations of
 container objects, and every few of those an older one that walks the whole heap,

@@ -397,9 +397,10 @@ class Executor:
         waiting = [f for f in self._flights.values() if f.phase is Phase.VERIFYING]
         if not waiting:
             return None
-        urgent = [f for f in waiting if not f.marked and self._unblocks(f)]
+        # each check waited for, with what confirming it would make ready
+        urgent = [(f, found) for f in waiting if not f.marked and (found := self._unblocked(f))]
         if urgent and self._check_pays(urgent):
-            return max(min(f.due for f in urgent), self._last_verify + self.poll_interval)
+            return max(min(f.due for f, _ in urgent), self._last_verify + self.poll_interval)
         others = any(f.phase is not Phase.VERIFYING for f in self._flights.values())
         if not others or len(waiting) >= VERIFY_BATCH:
             return max(now, self._last_verify + self.poll_interval)
@@ -837,14 +838,10 @@ class Executor:
         else:
             self._scheduler.release_slot(f.addr)
 
-    def _unblocks(self, f: Flight) -> bool:
-        """Would confirming f let a restore start (every other dependency done or only
-        waiting for its own check)?"""
-        return bool(self._unblocked(f))
-
     def _unblocked(self, f: Flight) -> list[Address | None]:
-        """The restores confirming f would make ready (None: one behind a join, which
-        is not followed here and counts as the most urgent)."""
+        """The restores confirming f would make ready: every other dependency of theirs
+        is done or only waiting for its own check (None: one behind a join, which is not
+        followed here and counts as the most urgent)."""
         dag = self._graph.dag
         found: list[Address | None] = []
         for s in dag.successors(f.addr):
@@ -863,7 +860,7 @@ class Executor:
                 found.append(s)
         return found
 
-    def _check_pays(self, urgent: list[Flight]) -> bool:
+    def _check_pays(self, urgent: list[tuple[Flight, list[Address | None]]]) -> bool:
         """Would a power-on check now start something sooner? Only if a slot is free and
         what the check unblocks would take it: the ready restores do not fill the free
         slots, or one it unblocks comes before them (the scheduler's priority). Else
@@ -878,8 +875,8 @@ class Executor:
         floor = min(self._scheduler.priority(a) for a in ready)
         return any(
             d is None or self._scheduler.priority(d) > floor
-            for f in urgent
-            for d in self._unblocked(f)
+            for _f, found in urgent
+            for d in found
         )
 
     async def _check_power_on(self) -> None:

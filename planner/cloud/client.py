@@ -85,8 +85,8 @@ def time_param(when: datetime) -> str:
 
 def _json(response: httpx.Response) -> Any:
     """An answer's JSON. orjson reads a poll's listing in half the time pydantic-core's
-    parser takes (a third of json.loads'); what it refuses but JSON allows (integers
-    past 64 bits, escaped lone surrogates) is read by pydantic-core's instead."""
+    parser takes; what it refuses and pydantic-core's read before (NaN, Infinity) is
+    read by pydantic-core's still. (orjson reads an integer past 64 bits as a float.)"""
     content = response.content
     try:
         return orjson.loads(content)
