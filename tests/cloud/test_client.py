@@ -6,11 +6,14 @@ import logging
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from typing import Any, TypeVar
+from urllib.parse import urlencode
 
 import httpx
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-from planner.cloud.client import CloudClient
+from planner.cloud.client import CloudClient, _Urls
 from planner.cloud.errors import CloudAPIError, CloudAuthError, CloudTransportError
 
 T = TypeVar("T")
@@ -384,3 +387,66 @@ def test_a_transport_error_names_its_request(fake: Any, make_client: Any) -> Non
     cause = info.value.__cause__
     assert isinstance(cause, httpx.ConnectError) and cause.request.method == "POST"
     assert [r.method for r in fake.requests] == ["POST"]
+
+
+_BASES = (
+    "https://cbr.ap-southeast-1.myhuaweicloud.com/v3/0123456789abcdef0123456789abcdef",
+    "http://127.0.0.1:8443/v1/f56379a043665059cd85a853f1b17e2d",
+    "https://ecs.example.com:8443/prefix/v2/p%20q",
+)
+_URL_CHARS = st.sampled_from(list("abcXYZ019-_.~/%?#&= :@!$'()*+,;\u00e9\\\t\x00"))
+
+
+@settings(max_examples=400, deadline=None)
+@given(
+    base=st.sampled_from(_BASES),
+    tail=st.lists(st.text(_URL_CHARS, max_size=12), max_size=4).map(
+        lambda s: "".join("/" + x for x in s)
+    ),
+    query=st.one_of(
+        st.lists(st.tuples(st.text(max_size=8), st.text(max_size=12)), max_size=4).map(urlencode),
+        st.text(_URL_CHARS, max_size=12),  # not urlencode's: parsed by httpx
+    ),
+)
+def test_request_urls_are_what_httpxs_parser_makes(base: str, tail: str, query: str) -> None:
+    # the client builds URLs under its API bases without parsing each; what it builds
+    # must be exactly the URL httpx would parse from the text (or its error)
+    text = f"{base}{tail}?{query}" if query else base + tail
+    try:
+        want: httpx.URL | None = httpx.URL(text)
+    except httpx.InvalidURL:
+        want = None
+    try:
+        got: httpx.URL | None = _Urls(_BASES).url(base + tail, query)
+    except httpx.InvalidURL:
+        got = None
+    if want is None:
+        assert got is None
+        return
+    assert got is not None
+    assert str(got) == str(want) and got.raw_path == want.raw_path and got == want
+    assert (got.scheme, got.host, got.port, got.path, got.query) == (
+        want.scheme,
+        want.host,
+        want.port,
+        want.path,
+        want.query,
+    )
+
+
+def test_plain_urls_under_a_base_are_built_without_parsing(monkeypatch: pytest.MonkeyPatch) -> None:
+    urls = _Urls(_BASES)
+    parsed: list[str] = []
+    real = httpx.URL.__init__
+
+    def counting(self: httpx.URL, url: Any = "", **kw: Any) -> None:
+        parsed.append(str(url))
+        real(self, url, **kw)
+
+    monkeypatch.setattr(httpx.URL, "__init__", counting)
+    got = urls.url(_BASES[0] + "/operation-logs", "operation_type=restore&limit=1000&offset=0")
+    assert parsed == [] and got.params["limit"] == "1000"
+    # a dot segment, an escape or a URL under no base is parsed as before
+    for url in (_BASES[0] + "/backups/../vaults", _BASES[0] + "/a%2Fb", "https://iam.example.com/v3/projects"):
+        urls.url(url, "")
+    assert len(parsed) == 3
