@@ -8,9 +8,9 @@ pure pipeline stages (resolve, validate, diff) read.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime
 from functools import cached_property
+from typing import NamedTuple
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -97,11 +97,11 @@ class Vault(_Model):
         return self.status in ("available", "lock")
 
 
-@dataclass(frozen=True, slots=True)
-class OperationLog:
+class OperationLog(NamedTuple):
     """A CBR task (operation log); restores are tracked through these.
 
-    A plain dataclass, not a model: every poll builds one per task in flight, and
+    An immutable tuple, not a model or a frozen dataclass: every poll builds one per
+    task in flight (a frozen dataclass's ``__init__`` cost four times as much), and
     ``planner.cloud.parse`` has normalized every field already."""
 
     id: str
