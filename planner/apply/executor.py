@@ -3,10 +3,11 @@
 Owns the safety-critical loop: never two restores of one target, never a
 restore twice. The order of writes around every restore POST is
 
-    state "started" (batched) -> journal intent (fsync) -> POST -> journal accepted
+    state "started" (fsync, one per batch) -> journal intent (written) -> POST -> accepted
 
 so a kill at any point leaves enough on disk for the next apply to look the task
-up instead of sending the restore again. A POST the cloud refused created
+up instead of sending the restore again; a power cut too, by the state's record
+alone (the next plan shows it as reconcile; ``planner.apply.journal``). A POST the cloud refused created
 nothing: its intent is closed ("void") and its state record put back, so state
 says exactly what the cloud accepted.
 
@@ -560,7 +561,9 @@ class Executor:
         )
 
     async def _post_all(self, flights: list[Flight]) -> None:
-        """Every intent is durable (one fsync for the lot) before any POST leaves."""
+        """Every intent is written (one write for the lot) before any POST leaves; each
+        restore's state record says "started" on disk already (fsynced: ``_launch_ready``,
+        or the first attempt's for a retry), which is what a power cut cannot take."""
         if self._stopping:
             return
         bodies = []
@@ -577,7 +580,7 @@ class Executor:
             )
             f.intent_open = True
             bodies.append(body)
-        self.journal.sync()
+        self.journal.flush()
         if len(flights) == 1:  # most launches fill one freed slot: no task to make for it
             await self._post(flights[0], bodies[0])
             return

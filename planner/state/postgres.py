@@ -14,10 +14,10 @@ one state (one per environment). Modelled on Terraform's pg backend:
   decides (PostgreSQL frees it when the connection dies, so a killed apply
   frees it by itself); the row only describes, and a row whose advisory lock is
   free was left by a dead holder and is replaced.
-- Journal events and run log lines are rows. Events the file journal writes
-  without fsync (accepted, finished, run log lines) wait in memory and go out
-  with the next transaction: the intent, the one that must be durable before a
-  POST, is always committed before ``sync()``/``intent(sync=True)`` returns.
+- Journal events and run log lines are rows. Events the file journal holds in
+  memory (accepted, finished, run log lines) wait in memory and go out with the
+  next transaction; intents are committed before ``flush()``, ``sync()`` or
+  ``intent(sync=True)`` returns (a row in memory would die with the process).
 
 The connection string (``PG_CONN_STR``) is held by the connection only: never
 stored, logged or put into an error message.
@@ -596,6 +596,10 @@ class PgJournal:
 
     def sync(self) -> None:
         """Commit every waiting event: after this, a POST may leave."""
+        self.b.flush()
+
+    def flush(self) -> None:
+        """A row waiting in memory dies with the process: ``flush`` commits, as ``sync``."""
         self.b.flush()
 
     def accepted(self, address: Any, task_id: str, at: datetime | float) -> None:
