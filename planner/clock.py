@@ -21,8 +21,18 @@ class Clock(Protocol):
     async def sleep(self, seconds: float) -> None: ...
 
 
+_last: tuple[float, datetime] = (float("nan"), datetime.min)  # datetimes are immutable: shared
+
+
 def to_datetime(ts: float) -> datetime:
-    return datetime.fromtimestamp(ts, tz=UTC)
+    """The UTC datetime of epoch seconds; the last one is kept, since the events and
+    records of one moment of an apply all ask for the same."""
+    global _last
+    if ts == _last[0]:
+        return _last[1]
+    dt = datetime.fromtimestamp(ts, tz=UTC)
+    _last = (ts, dt)
+    return dt
 
 
 class WallClock:

@@ -19,6 +19,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 _second: tuple[datetime | None, str] = (None, "")  # the last whole second formatted, and its text
+_last_ms: tuple[datetime | float | None, str] = (None, "")  # the last time formatted, and its text
 
 
 def _utc(at: datetime | float) -> datetime:
@@ -43,15 +44,21 @@ def rfc3339_ms(at: datetime | float) -> str:
     """Milliseconds (truncated): ``2026-11-28T12:00:01.500Z``.
 
     Every event and journal line carries one, so the text of the current second is
-    reused rather than formatted again.
+    reused rather than formatted again, and the last text as it is: the events of
+    one moment of an apply (a poll's outcomes) all carry the same time.
     """
-    global _second
+    global _second, _last_ms
+    last = _last_ms
+    if at == last[0]:
+        return last[1]
     dt = _utc(at)
     whole = dt.replace(microsecond=0)
     cached = _second
     if whole != cached[0]:
         cached = _second = (whole, whole.strftime("%Y-%m-%dT%H:%M:%S."))
-    return f"{cached[1]}{dt.microsecond // 1000:03d}Z"
+    text = f"{cached[1]}{dt.microsecond // 1000:03d}Z"
+    _last_ms = (at, text)
+    return text
 
 
 def compact(at: datetime | float) -> str:

@@ -7,6 +7,7 @@ from datetime import UTC, datetime, timedelta, timezone
 import pytest
 
 from planner import timefmt
+from planner.clock import to_datetime
 
 T = 1_795_867_201.5  # 2026-11-28T12:00:01.5Z
 CST = timezone(timedelta(hours=8))
@@ -44,3 +45,31 @@ def test_parse_reads_back_what_is_written() -> None:
     assert timefmt.parse_or_none("yesterday") is None
     assert timefmt.parse_or_none(12) is None
     assert timefmt.parse_or_none("") is None
+
+
+def test_the_last_time_formatted_is_reused_only_for_the_same_time() -> None:
+    at = datetime(2026, 11, 28, 12, 0, 1, 500_999, tzinfo=UTC)
+    # the same instant in every form the cache could confuse with it, in turn
+    forms: list[datetime | float] = [
+        at,
+        at.timestamp(),
+        at.replace(tzinfo=None),  # naive: UTC
+        at.astimezone(timezone(timedelta(hours=-3))),
+        at + timedelta(milliseconds=1),
+        (at + timedelta(milliseconds=1)).timestamp(),
+        at.replace(tzinfo=None) + timedelta(hours=3),  # naive, another time
+    ]
+    want = [
+        *["2026-11-28T12:00:01.500Z"] * 4,
+        *["2026-11-28T12:00:01.501Z"] * 2,
+        "2026-11-28T15:00:01.500Z",
+    ]
+    for _ in range(2):
+        assert [timefmt.rfc3339_ms(f) for f in forms] == want
+        assert [timefmt.rfc3339_ms(f) for f in reversed(forms)] == list(reversed(want))
+
+
+def test_to_datetime_reuses_only_the_same_seconds() -> None:
+    a, b = 1_795_000_000.25, 1_795_000_000.5
+    assert [to_datetime(x).timestamp() for x in (a, a, b, a, b, b)] == [a, a, b, a, b, b]
+    assert to_datetime(a).tzinfo is UTC
