@@ -123,10 +123,11 @@ BUFFERED_LINES = 64  # unsynced lines held before they are written anyway
 
 
 class Journal:
-    """Lines that need no fsync (``accepted``, ``finished``, batched intents) wait in
-    memory and go out with the next line that does, or at ``BUFFERED_LINES``, or when
-    the journal is read or closed: one ``os.write`` for several. A crash loses only
-    such lines, and the next apply then looks the task up instead."""
+    """Lines wait in memory and go out together: at ``flush`` (apply's, before a batch
+    of POSTs), at an intent written with ``sync=True``, at ``BUFFERED_LINES``, or when
+    the journal is read or closed: one ``os.write`` for several. A kill loses only
+    ``accepted`` and ``finished`` lines; the next apply then looks the task up instead.
+    Only ``sync()`` and ``intent(sync=True)`` fsync."""
 
     def __init__(self, path: Path) -> None:
         self.path = Path(path)

@@ -6,8 +6,8 @@ holds is ``planner.apply.events`` (``specs/run-log.schema.json``), and
 Clock, so a simulated drill logs simulated time. Events are appended with
 ``planner.jsonl`` one ``os.write`` per batch (``RunLog.flush``; a crash loses at
 most the events not yet flushed, and readers drop a torn last line) and not
-fsynced one by one: the run log is a report, the journal and state are the
-records that must survive.
+fsynced one by one: the run log is a report, the state is the record that must
+survive (``planner.apply.journal`` says why the journal is not fsynced either).
 
 Run ids are ``YYYYMMDDTHHMMSSZ-xxxx`` (UTC start time, 4 random hex digits), so
 sorting them sorts runs by start time.
