@@ -160,7 +160,11 @@ class CloudClient:
         self.cloud_clock = CloudClock(self.clock)
         self.request_count = 0
         self._limiter = RateLimiter(max_rps, self.clock)
-        self._retry = RetryPolicy(self.clock)
+        self._retry = (
+            RetryPolicy(self.clock)
+            if settings.max_retries is None
+            else RetryPolicy(self.clock, max_attempts=settings.max_retries + 1)
+        )
         # the debug hooks only log: a run without --debug does not pay for them per request
         hooks = (
             debug_event_hooks()

@@ -105,6 +105,10 @@ class CloudSettings:
     # HW_PROJECT_NAME without HW_PROJECT_ID: the client asks IAM for the id before any
     # other request (project_id is "" until then), as the Terraform provider does
     project_name: str | None = None
+    # HW_MAX_RETRIES (as the Terraform provider): how often a read that failed for a
+    # reason worth retrying (429, 5xx, the network) is sent again; None: the default
+    # of planner.cloud.retry. A restore POST is never sent again whatever this says.
+    max_retries: int | None = None
 
     @property
     def auth_method(self) -> AuthMethod:
@@ -220,7 +224,22 @@ class CloudSettings:
             domain_name=domain,
             enterprise_project_id=get("HW_ENTERPRISE_PROJECT_ID") or "",
             project_name=project_name if by_name else None,
+            max_retries=_max_retries(get("HW_MAX_RETRIES")),
         )
+
+
+MAX_RETRIES_LIMIT = 20  # past this, backoff (capped at 30 s apart) waits longer than any read should
+
+
+def _max_retries(text: str | None) -> int | None:
+    if text is None:
+        return None
+    if not text.isascii() or not text.isdigit() or int(text) > MAX_RETRIES_LIMIT:
+        raise UserError(
+            f"HW_MAX_RETRIES {text[:40]!r} is not a number of retries from 0 to {MAX_RETRIES_LIMIT}",
+            hint="e.g. HW_MAX_RETRIES=5; 0 sends every read once (a restore POST never twice)",
+        )
+    return int(text)
 
 
 # KooCLI's profile fields (as hcloud writes ~/.hcloud/config.json) -> our variables,

@@ -71,7 +71,9 @@ def test_a_profiles_secret_never_reaches_output(home: Path, tmp_path: Path) -> N
     (tmp_path / "plan.yaml").write_text("version: 1\nrestores:\n  db:\n    server: {name: db-01}\n"
                                         "    backup: {before: \"2026-11-20T00:00:00Z\"}\n")
     env = {k: v for k, v in os.environ.items() if not k.startswith("HW_")}
-    env.update({"HOME": str(home), "HW_PROFILE": "drill", "HW_ENDPOINT": "http://127.0.0.1:9"})
+    # nothing listens there; a read is not retried for half a minute (HW_MAX_RETRIES)
+    env.update({"HOME": str(home), "HW_PROFILE": "drill", "HW_ENDPOINT": "http://127.0.0.1:9",
+                "HW_MAX_RETRIES": "0"})
     out = subprocess.run([sys.executable, "-m", "planner", "plan", ".", "--debug"], capture_output=True,
                          text=True, cwd=tmp_path, env=env, timeout=120)
     assert out.returncode == 1

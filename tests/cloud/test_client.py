@@ -258,6 +258,22 @@ def test_reads_give_up_after_bounded_attempts(fake: Any, make_client: Any) -> No
     assert info.value.status == 503 and len(fake.requests) == 8
 
 
+@pytest.mark.parametrize("retries", ["0", "2", "12"])
+def test_hw_max_retries_bounds_the_retries_of_a_read_never_a_post(
+    fake: Any, make_client: Any, kit: Any, retries: str
+) -> None:
+    down = httpx.Response(503, json={"error_code": "X", "error_msg": "down"})
+    fake.faults = [down] * 50
+    client = make_client(HW_AUTH_TOKEN=kit.TOKEN, HW_MAX_RETRIES=retries)
+    with pytest.raises(CloudAPIError):
+        run(client, lambda c: c.list_vaults())
+    assert len(fake.requests) == int(retries) + 1
+    fake.requests.clear()
+    with pytest.raises(CloudAPIError):
+        run(client, lambda c: c.restore("b-1", {"volume_id": "v-1"}))
+    assert len(fake.requests) == 1
+
+
 def test_client_errors_not_retried(fake: Any, make_client: Any) -> None:
     fake.faults = [httpx.Response(400, json={"error_code": "BackupService.9900", "error_msg": "bad"})]
     with pytest.raises(CloudAPIError):

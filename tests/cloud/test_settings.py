@@ -133,6 +133,19 @@ def test_bad_cloud_suffix_is_refused() -> None:
     assert info.value.message == "HW_CLOUD 'x@evil.com/' is not a domain name"
 
 
+def test_hw_max_retries_is_a_small_count() -> None:
+    base = {"HW_REGION_NAME": "r", "HW_PROJECT_ID": P, "HW_AUTH_TOKEN": "t"}
+    assert CloudSettings.from_env(base).max_retries is None  # the retry policy's default
+    assert CloudSettings.from_env({**base, "HW_MAX_RETRIES": "0"}).max_retries == 0
+    assert CloudSettings.from_env({**base, "HW_MAX_RETRIES": " 20 "}).max_retries == 20
+    for bad in ("-1", "21", "3.5", "five", "\uff13", "1e3"):
+        with pytest.raises(UserError) as info:
+            CloudSettings.from_env({**base, "HW_MAX_RETRIES": bad})
+        assert info.value.message == (
+            f"HW_MAX_RETRIES {bad!r} is not a number of retries from 0 to 20"
+        )
+
+
 def test_urls_come_from_the_url_library() -> None:
     assert service_url("iam", "ap-southeast-1", "myhuaweicloud.com") == "https://iam.ap-southeast-1.myhuaweicloud.com"
     assert api_base("https://cbr.r.example.com", "v3", P) == f"https://cbr.r.example.com/v3/{P}"
