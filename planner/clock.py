@@ -28,8 +28,9 @@ def to_datetime(ts: float) -> datetime:
     """The UTC datetime of epoch seconds; the last one is kept, since the events and
     records of one moment of an apply all ask for the same."""
     global _last
-    if ts == _last[0]:
-        return _last[1]
+    last = _last  # one read: a thread may replace it meanwhile (the tuple, never half of it)
+    if ts == last[0]:
+        return last[1]
     dt = datetime.fromtimestamp(ts, tz=UTC)
     _last = (ts, dt)
     return dt

@@ -6,10 +6,10 @@ restore twice. The order of writes around every restore POST is
     state "started" (fsync, one per batch) -> journal intent (written) -> POST -> accepted
 
 so a kill at any point leaves enough on disk for the next apply to look the task
-up instead of sending the restore again; a power cut too, by the state's record
-alone (the next plan shows it as reconcile; ``planner.apply.journal``). A POST the cloud refused created
-nothing: its intent is closed ("void") and its state record put back, so state
-says exactly what the cloud accepted.
+up instead of sending the restore again, and so does a power cut, by the state's
+record alone (the next plan shows it as reconcile; ``planner.apply.journal``).
+A POST the cloud refused created nothing: its intent is closed ("void") and its
+state record put back, so state says exactly what the cloud accepted.
 
 Every restore the executor has started is in one table, ``_flights``, with one
 ``Phase``; scheduling decisions belong to ``planner.graph.scheduler`` and the

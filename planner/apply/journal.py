@@ -8,9 +8,10 @@ leaves them in the file; they are not fsynced. What survives a power cut is the
 state's ``started`` record of the same restore, which apply fsyncs before the
 POST (``planner.apply.executor``): the next plan shows it as ``reconcile``, and
 apply looks its task up by backup, target and time, with or without an intent
-(``tests/apply/test_power_loss.py``). A second fsync per launch for the intent
-bought nothing and cost a tenth of apply's CPU. ``accepted`` and ``finished``
-lines wait in memory and go out with the next intent (``Journal``).
+(``tests/apply/test_power_loss.py``). A second fsync per launch, for the intent,
+added nothing to that and cost about a twentieth of apply's client CPU
+(``bench/apply_makespan.py``). ``accepted`` and ``finished`` lines wait in memory
+and go out with the next intent (``Journal``).
 
 On the next apply, ``pending()`` lists intents with no ``finished``: their POST
 may have reached the cloud, so apply must look their task up before anything

@@ -14,10 +14,10 @@ one state (one per environment). Modelled on Terraform's pg backend:
   decides (PostgreSQL frees it when the connection dies, so a killed apply
   frees it by itself); the row only describes, and a row whose advisory lock is
   free was left by a dead holder and is replaced.
-- Journal events and run log lines are rows. Events the file journal holds in
-  memory (accepted, finished, run log lines) wait in memory and go out with the
-  next transaction; intents are committed before ``flush()``, ``sync()`` or
-  ``intent(sync=True)`` returns (a row in memory would die with the process).
+- Journal events and run log lines are rows. They wait in memory and go out with
+  the next transaction, but intents are committed before ``flush()``, ``sync()``
+  or ``intent(sync=True)`` returns: a row still in memory would die with the
+  process, where the file journal's written line survives a kill.
 
 The connection string (``PG_CONN_STR``) is held by the connection only: never
 stored, logged or put into an error message.
