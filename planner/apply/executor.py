@@ -880,9 +880,7 @@ class Executor:
             return True
         floor = min(self._scheduler.priority(a) for a in ready)
         return any(
-            d is None or self._scheduler.priority(d) > floor
-            for _f, found in urgent
-            for d in found
+            d is None or self._scheduler.priority(d) > floor for _f, found in urgent for d in found
         )
 
     async def _check_power_on(self) -> None:

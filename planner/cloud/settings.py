@@ -228,7 +228,8 @@ class CloudSettings:
         )
 
 
-MAX_RETRIES_LIMIT = 20  # past this, backoff (capped at 30 s apart) waits longer than any read should
+# past this, backoff (capped at 30 s apart) waits longer than any read should
+MAX_RETRIES_LIMIT = 20
 
 
 def _max_retries(text: str | None) -> int | None:
