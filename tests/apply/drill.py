@@ -10,7 +10,7 @@ Also the in-process harness: the CLI against a Simulator on a VirtualClock.
 from __future__ import annotations
 
 import random
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -19,7 +19,9 @@ from typing import Any
 
 import httpx
 
+import planner.apply.executor as ex
 from planner.addresses import Address
+from planner.apply.events import Event
 from planner.cli.context import Connection
 from planner.clock import VirtualClock
 from planner.demo.cloud import connected
@@ -160,3 +162,26 @@ def in_process(
 
 def addr(block: str) -> str:
     return str(Address.parse(block))
+
+
+@contextmanager
+def abandoned_once_accepted(count: int, at_cut: Callable[[], None] | None = None) -> Iterator[None]:
+    """While it lasts, an apply lets go (a second Ctrl-C: what is in flight stays
+    "started") once the cloud accepted ``count`` restores, calling ``at_cut`` first."""
+    original = ex.Executor._emit
+    seen: list[str] = []
+
+    def emit(self: ex.Executor, event: Event) -> None:
+        original(self, event)
+        if event.kind == "restore_accepted":
+            seen.append(event.kind)
+            if len(seen) == count:
+                if at_cut is not None:
+                    at_cut()
+                self.abandon()
+
+    ex.Executor._emit = emit  # type: ignore[method-assign]
+    try:
+        yield
+    finally:
+        ex.Executor._emit = original  # type: ignore[method-assign]

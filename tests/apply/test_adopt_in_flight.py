@@ -12,35 +12,21 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-import planner.apply.executor as ex
-from planner.apply.events import Event
 from planner.cli.main import main
 from tests.apply.checks import duplicates, read_state
-from tests.apply.drill import addr, in_process, make_drill, simulator, write_drill
-
-
-def _abandon_once_accepted(count: int) -> Any:
-    original = ex.Executor._emit
-    seen: list[int] = []
-
-    def emit(self: ex.Executor, event: Event) -> None:
-        original(self, event)
-        if event.kind == "restore_accepted":
-            seen.append(1)
-            if len(seen) == count:
-                self.abandon()  # a second Ctrl-C: in-flight restores stay "started"
-
-    return emit
+from tests.apply.drill import (
+    abandoned_once_accepted,
+    addr,
+    in_process,
+    make_drill,
+    simulator,
+    write_drill,
+)
 
 
 def _leave_running(tmp_path: Path, plan: Path, sim: Any, clock: Any, count: int, *args: str) -> None:
-    original = ex.Executor._emit
-    ex.Executor._emit = _abandon_once_accepted(count)  # type: ignore[method-assign]
-    try:
-        with in_process(sim, clock):
-            assert main(["apply", str(plan), "--auto-approve", "--no-color", *args]) == 130
-    finally:
-        ex.Executor._emit = original  # type: ignore[method-assign]
+    with in_process(sim, clock), abandoned_once_accepted(count):
+        assert main(["apply", str(plan), "--auto-approve", "--no-color", *args]) == 130
 
 
 def test_more_restores_in_flight_than_the_parallelism_are_all_adopted(tmp_path: Path) -> None:

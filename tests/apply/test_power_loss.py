@@ -17,18 +17,21 @@ import json
 import os
 import shutil
 import stat
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
 
-import planner.apply.executor as ex
-from planner.apply.events import Event
 from planner.cli.main import main
 from planner.state.store import StateStore
 from tests.apply.checks import duplicates
-from tests.apply.drill import addr, in_process, make_drill, simulator, write_drill
+from tests.apply.drill import (
+    abandoned_once_accepted,
+    addr,
+    in_process,
+    make_drill,
+    simulator,
+    write_drill,
+)
 
 ARGS = ["--auto-approve", "--no-color", "--parallelism", "4"]
 
@@ -67,30 +70,6 @@ def _put_back(root: Path, image: dict[Path, bytes]) -> None:
         path.write_bytes(data)
 
 
-@contextmanager
-def _cut_once_accepted(
-    count: int, disk: Disk, root: Path, taken: list[dict[Path, bytes]]
-) -> Iterator[None]:
-    """At the ``count``-th restore_accepted event: take the image a power cut would
-    leave, and let go at once (a second Ctrl-C), so nothing after it matters."""
-    original = ex.Executor._emit
-    seen: list[str] = []
-
-    def emit(self: ex.Executor, event: Event) -> None:
-        original(self, event)
-        if event.kind == "restore_accepted":
-            seen.append(event.kind)
-            if len(seen) == count:
-                taken.append(disk.image(root))
-                self.abandon()
-
-    ex.Executor._emit = emit  # type: ignore[method-assign]
-    try:
-        yield
-    finally:
-        ex.Executor._emit = original  # type: ignore[method-assign]
-
-
 def test_a_power_cut_after_the_posts_restores_nothing_twice(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -107,7 +86,8 @@ def test_a_power_cut_after_the_posts_restores_nothing_twice(
         # a state that exists already: the records of the next apply are appended to its log
         targets = [a for b in done for a in ("--target", b)]
         assert main(["apply", str(plan), *ARGS, *targets]) == 0
-        with _cut_once_accepted(len(cut), disk, root, taken):
+        # the cut: at the last accept, the image a power cut would leave; then let go
+        with abandoned_once_accepted(len(cut), lambda: taken.append(disk.image(root))):
             assert main(["apply", str(plan), *ARGS]) == 130
     assert sorted(r["target_id"] for r in sim.ledger()["restores"]) == sorted(drill.target.values())
 

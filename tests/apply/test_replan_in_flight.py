@@ -8,41 +8,24 @@ nothing to do. The simulator's ledger is the witness."""
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
 
-import planner.apply.executor as ex
-from planner.apply.events import Event
 from planner.cli.main import main
 from planner.state.store import StateStore
 from tests.apply.checks import duplicates
-from tests.apply.drill import addr, in_process, make_drill, simulator, write_drill
+from tests.apply.drill import (
+    abandoned_once_accepted,
+    addr,
+    in_process,
+    make_drill,
+    simulator,
+    write_drill,
+)
 
 BEFORE = "2026-11-25T00:00:00Z"
 ARGS = ["--auto-approve", "--no-color", "--parallelism", "4"]
-
-
-@contextmanager
-def _abandoned_once_accepted(count: int) -> Iterator[None]:
-    """The apply lets go (a second Ctrl-C) once the cloud accepted ``count`` restores."""
-    original = ex.Executor._emit
-    seen: list[int] = []
-
-    def emit(self: ex.Executor, event: Event) -> None:
-        original(self, event)
-        if event.kind == "restore_accepted":
-            seen.append(1)
-            if len(seen) == count:
-                self.abandon()
-
-    ex.Executor._emit = emit  # type: ignore[method-assign]
-    try:
-        yield
-    finally:
-        ex.Executor._emit = original  # type: ignore[method-assign]
 
 
 def test_replan_while_restores_run_keeps_the_backup_sent_and_restores_nothing_twice(
@@ -53,7 +36,7 @@ def test_replan_while_restores_run_keeps_the_backup_sent_and_restores_nothing_tw
     state = tmp_path / ".restore-planner" / "state.json"
     saved = tmp_path / "again.plan"
     sim, clock = simulator(drill)
-    with in_process(sim, clock), _abandoned_once_accepted(len(drill.target)):
+    with in_process(sim, clock), abandoned_once_accepted(len(drill.target)):
         assert main(["apply", str(plan), *ARGS]) == 130
     sent = {r["target_id"]: r["backup_id"] for r in sim.ledger()["restores"]}
     assert len(sent) == len(drill.target)
