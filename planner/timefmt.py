@@ -18,7 +18,6 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-_second: tuple[datetime | None, str] = (None, "")  # the last whole second formatted, and its text
 _last_ms: tuple[datetime | float | None, str] = (None, "")  # the last time formatted, and its text
 
 
@@ -43,20 +42,16 @@ def rfc3339_s(at: datetime | float | None) -> str:
 def rfc3339_ms(at: datetime | float) -> str:
     """Milliseconds (truncated): ``2026-11-28T12:00:01.500Z``.
 
-    Every event and journal line carries one, so the text of the current second is
-    reused rather than formatted again, and the last text as it is: the events of
-    one moment of an apply (a poll's outcomes) all carry the same time.
+    Every event and journal line carries one, so the last text is reused as it is
+    (the events of one moment of an apply, a poll's outcomes, carry the same time),
+    and a new one is ``isoformat``'s, which truncates to milliseconds as this always
+    did, in half the time ``strftime`` took.
     """
-    global _second, _last_ms
-    last = _last_ms
+    global _last_ms
+    last = _last_ms  # one read: a thread may replace it meanwhile
     if at == last[0]:
         return last[1]
-    dt = _utc(at)
-    whole = dt.replace(microsecond=0)
-    cached = _second
-    if whole != cached[0]:
-        cached = _second = (whole, whole.strftime("%Y-%m-%dT%H:%M:%S."))
-    text = f"{cached[1]}{dt.microsecond // 1000:03d}Z"
+    text = _utc(at).isoformat(timespec="milliseconds")[:-6] + "Z"  # less "+00:00"
     _last_ms = (at, text)
     return text
 

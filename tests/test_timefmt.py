@@ -5,6 +5,8 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from planner import timefmt
 from planner.clock import to_datetime
@@ -33,6 +35,25 @@ def test_the_cached_second_never_leaks_into_the_next() -> None:
     assert timefmt.rfc3339_ms(T) == "2026-11-28T12:00:01.500Z"
     assert timefmt.rfc3339_ms(T + 0.6) == "2026-11-28T12:00:02.100Z"
     assert timefmt.rfc3339_ms(T - 86_400) == "2026-11-27T12:00:01.500Z"
+
+
+@settings(max_examples=400, deadline=None)
+@given(
+    st.one_of(
+        st.floats(min_value=-62_135_596_800.0, max_value=253_402_300_799.0),
+        st.datetimes(timezones=st.sampled_from([None, UTC, CST, timezone(timedelta(hours=-9))])),
+    )
+)
+def test_milliseconds_are_truncated_field_by_field(at: datetime | float) -> None:
+    # the reference spells every field out (strftime's %Y drops a year's zeros on glibc)
+    dt = datetime.fromtimestamp(at, tz=UTC) if isinstance(at, float) else at
+    dt = dt.replace(tzinfo=UTC) if dt.tzinfo is None else dt.astimezone(UTC)
+    want = (
+        f"{dt.year:04d}-{dt.month:02d}-{dt.day:02d}T{dt.hour:02d}:{dt.minute:02d}:"
+        f"{dt.second:02d}.{dt.microsecond // 1000:03d}Z"
+    )
+    assert timefmt.rfc3339_ms(at) == want
+    assert timefmt.rfc3339_ms(at) == want  # and again, from the last-value cache
 
 
 def test_parse_reads_back_what_is_written() -> None:

@@ -247,6 +247,18 @@ class Executor:
             if a.restore is not None
         }
         self._leaves = {n for n in graph.nodes() if graph.dag.out_degree(n) == 0}
+        # what comes after each restore, with what else each waits for (joins left out;
+        # None: a join): asked for every restore awaiting its check, at every wake
+        dag = graph.dag
+        self._after: dict[Address, list[tuple[Address, tuple[Address, ...] | None]]] = {
+            n: [
+                (s, None)
+                if graph.is_join(s)
+                else (s, tuple(p for p in dag.predecessors(s) if not graph.is_join(p)))
+                for s in dag.successors(n)
+            ]
+            for n in graph.nodes()
+        }
         self._graph = graph
         sched = Scheduler(graph, self._priority(graph, weights), exclusive, self.parallelism)
         done = [Address.parse(a.address) for a in runnable if a.action == "unchanged"]
@@ -277,6 +289,11 @@ class Executor:
                 sink.line(self.runlog.last_line)
             else:
                 sink(event)
+
+    def _ts(self) -> datetime:
+        """Now as an event's time: the run log would stamp it so (same clock), but an
+        event made with its time needs no copy (thousands per drill)."""
+        return to_datetime(self.clock.now())
 
     def _cloud_s(self, client_seconds: float) -> float:
         """A wait the client's side dictates (Retry-After, backoff) in cloud seconds."""
@@ -489,7 +506,7 @@ class Executor:
             if rec is None or rec.backup.id != restore.backup.id or rec.task_id != log.id:
                 self._record(restore, "started", task_id=log.id, started=self.clock.now())
             self._emit(self._start_event(a, adopted=True, restore=restore))
-            self._emit(ev.RestoreAccepted(address=a.address, task_id=log.id))
+            self._emit(ev.RestoreAccepted(address=a.address, task_id=log.id, ts=self._ts()))
             self._apply_log(flight, log, self.clock.now())
         self._flush_state()
 
@@ -558,6 +575,7 @@ class Executor:
             depends_on=r.depends_on,
             size_gb=r.size_gb,
             adopted=adopted,
+            ts=self._ts(),
         )
 
     async def _post_all(self, flights: list[Flight]) -> None:
@@ -645,7 +663,7 @@ class Executor:
             size_gb=float(f.restore.size_gb),
             last_seen=f.posted_at,
         )
-        self._emit(ev.RestoreAccepted(address=str(f.addr), task_id=task_id))
+        self._emit(ev.RestoreAccepted(address=str(f.addr), task_id=task_id, ts=self._ts()))
 
     def _lost(self, f: Flight, grace: float = LOST_GRACE_S) -> None:
         f.phase = Phase.LOST
@@ -793,7 +811,9 @@ class Executor:
         elif log.progress // PROGRESS_STEP != f.progress // PROGRESS_STEP:
             # every poll sees every task: one event per step, not per poll, keeps
             # the run log and the client's CPU in proportion to the restores
-            self._emit(ev.RestoreProgress(address=str(f.addr), progress=log.progress))
+            self._emit(
+                ev.RestoreProgress(address=str(f.addr), progress=log.progress, ts=self._ts())
+            )
         elif log.progress != f.progress:
             for live in self._live:
                 live(str(f.addr), log.progress)
@@ -848,20 +868,19 @@ class Executor:
         """The restores confirming f would make ready: every other dependency of theirs
         is done or only waiting for its own check (None: one behind a join, which is not
         followed here and counts as the most urgent)."""
-        dag = self._graph.dag
         found: list[Address | None] = []
-        for s in dag.successors(f.addr):
-            if self._graph.is_join(s):
+        outcome, flights = self._scheduler.outcome, self._flights
+        for s, before in self._after[f.addr]:
+            if before is None:
                 found.append(None)
                 continue
-            if self._scheduler.outcome(s) != "pending":
+            if outcome(s) != "pending":
                 continue
             if all(
                 p == f.addr
-                or self._graph.is_join(p)
-                or self._scheduler.outcome(p) == "succeeded"
-                or (p in self._flights and self._flights[p].phase is Phase.VERIFYING)
-                for p in dag.predecessors(s)
+                or outcome(p) == "succeeded"
+                or (p in flights and flights[p].phase is Phase.VERIFYING)
+                for p in before
             ):
                 found.append(s)
         return found
@@ -933,6 +952,7 @@ class Executor:
                     f.succeeded_at if f.succeeded_at is not None else self.clock.now()
                 ),
                 size_gb=f.restore.size_gb,
+                ts=self._ts(),
             )
         )
 

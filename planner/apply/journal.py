@@ -34,6 +34,8 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any
 
+import orjson
+
 from planner import jsonl
 from planner.addresses import Address, AddressError
 from planner.errors import UserError
@@ -96,9 +98,18 @@ def fold(
     return open_, lines
 
 
+def journal_bytes(obj: dict[str, Any]) -> bytes:
+    """One journal event as its line, newline included: compact JSON in UTF-8 (orjson,
+    a tenth of ``json.dumps``'s time; three lines per restore)."""
+    try:
+        return orjson.dumps(obj, option=orjson.OPT_APPEND_NEWLINE)
+    except TypeError:  # an integer past 64 bits, in a hand-edited line compact() keeps
+        return json.dumps(obj, separators=(",", ":")).encode() + b"\n"
+
+
 def journal_line(obj: dict[str, Any]) -> str:
     """One journal event as its line (the file journal and the PostgreSQL one alike)."""
-    return json.dumps(obj, separators=(",", ":"))
+    return journal_bytes(obj)[:-1].decode()
 
 
 def intent_event(
@@ -141,7 +152,7 @@ class Journal:
         return self._file
 
     def _append(self, obj: dict[str, Any], sync: bool = True) -> None:
-        self._buffered.append(journal_line(obj).encode() + b"\n")
+        self._buffered.append(journal_bytes(obj))
         if sync:
             self._write(sync=True)
         elif len(self._buffered) >= BUFFERED_LINES:
@@ -208,7 +219,7 @@ class Journal:
         """Drop every finished restore's events (call once their outcome is in state)."""
         _, lines = self._fold()
         keep = sorted((i for items in lines.values() for i in items), key=lambda i: i[0])
-        data = b"".join(journal_line(o).encode() + b"\n" for _, o in keep)
+        data = b"".join(journal_bytes(o) for _, o in keep)
         self.close()
         self.path.parent.mkdir(parents=True, exist_ok=True)
         tmp = self.path.with_name(f".{self.path.name}.tmp-{os.getpid()}")

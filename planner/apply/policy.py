@@ -181,21 +181,22 @@ def predicted_end(task: TaskHistory, pred: Prediction) -> tuple[float, float]:
     elapsed = max(task.last_seen - start, 1e-3)
     p = task.progress
     # linear from the start: p % done means between p and p+1 % of the work is behind it
-    ends = [start + elapsed * 100.0 / (p + 0.5)]
-    lows = [start + elapsed * 100.0 / (p + 1.0)]
+    # (scalars, not lists: every listing recomputes this for every task in flight)
+    end = start + elapsed * 100.0 / (p + 0.5)
+    low = linear_low = start + elapsed * 100.0 / (p + 1.0)
     first = task.first_progress
     if first is not None and p - first[1] >= MIN_PROGRESS_SPAN and task.last_seen > first[0]:
         span = task.last_seen - first[0]
         rate = (p - first[1]) / span
         fastest = (p - first[1] + 1) / span
-        ends.append(task.last_seen + (100.0 - p - 0.5) / rate)
-        lows.append(task.last_seen + (99.0 - p) / fastest)
-    if p < 10 and model_end >= lows[0]:
+        end = min(end, task.last_seen + (100.0 - p - 0.5) / rate)
+        low = min(low, task.last_seen + (99.0 - p) / fastest)
+    if p < 10 and model_end >= linear_low:
         # a few percent say little yet: keep the model's view in the mix, where the
-        # progress seen does not rule it out (at p % it cannot end before lows[0])
-        ends.append(model_end)
-        lows.append(max(model_low, lows[0]))
-    return max(min(ends), task.last_seen), max(min(lows), task.last_seen)
+        # progress seen does not rule it out (at p % it cannot end before linear_low)
+        end = min(end, model_end)
+        low = min(low, max(model_low, linear_low))
+    return max(end, task.last_seen), max(low, task.last_seen)
 
 
 def look_window(task: TaskHistory, pred: Prediction, poll_interval: float) -> tuple[float, float]:

@@ -149,3 +149,25 @@ def test_compact_keeps_only_pending_events_in_order(tmp_path: Path) -> None:
     j.compact()
     assert path.read_bytes() == b""
     assert j.pending() == []
+
+
+def test_lines_are_compact_utf8_json_and_compact_keeps_what_orjson_cannot_write(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "j"
+    j = Journal(path)
+    ward = Address("app", "病房-01")  # a key is any text a plan gives
+    j.intent("r1", ward, "b", "t", "d", T)
+    j.flush()
+    line = path.read_bytes()
+    assert line.endswith(b"\n") and line.count(b"\n") == 1 and b", " not in line
+    assert json.loads(line)["address"] == str(ward)
+    assert "病房".encode() in line  # UTF-8, as the state and the run log write it
+    # a hand-edited line with an integer past 64 bits (valid JSON, which orjson refuses)
+    with path.open("a") as f:
+        f.write('{"event":"intent","run_id":"r0","address":"db","backup_id":"b","target_id":"t",'
+                f'"body_digest":"d","at":"{rfc3339_ms(T)}","note":{2**70}}}\n')  # fmt: skip
+    before = Journal(path).pending()
+    j.compact()
+    assert Journal(path).pending() == before
+    assert f'"note":{2**70}' in path.read_text()
