@@ -36,7 +36,9 @@ def rfc3339(when: datetime | None) -> str:
 
 def rfc3339_s(at: datetime | float | None) -> str:
     """Whole seconds (truncated): ``2026-11-28T12:00:00Z``; ``-`` for None."""
-    return "-" if at is None else _utc(at).strftime("%Y-%m-%dT%H:%M:%SZ")
+    if at is None:
+        return "-"
+    return _utc(at).replace(microsecond=0).isoformat()[:-6] + "Z"  # less "+00:00"
 
 
 def rfc3339_ms(at: datetime | float) -> str:

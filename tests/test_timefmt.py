@@ -44,7 +44,7 @@ def test_the_cached_second_never_leaks_into_the_next() -> None:
         st.datetimes(timezones=st.sampled_from([None, UTC, CST, timezone(timedelta(hours=-9))])),
     )
 )
-def test_milliseconds_are_truncated_field_by_field(at: datetime | float) -> None:
+def test_seconds_and_milliseconds_are_truncated_field_by_field(at: datetime | float) -> None:
     # the reference spells every field out (strftime's %Y drops a year's zeros on glibc)
     dt = datetime.fromtimestamp(at, tz=UTC) if isinstance(at, float) else at
     dt = dt.replace(tzinfo=UTC) if dt.tzinfo is None else dt.astimezone(UTC)
@@ -54,6 +54,7 @@ def test_milliseconds_are_truncated_field_by_field(at: datetime | float) -> None
     )
     assert timefmt.rfc3339_ms(at) == want
     assert timefmt.rfc3339_ms(at) == want  # and again, from the last-value cache
+    assert timefmt.rfc3339_s(at) == want[:19] + "Z"  # whole seconds, truncated
 
 
 def test_parse_reads_back_what_is_written() -> None:

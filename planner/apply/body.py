@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import hashlib
-import json
+
+import orjson
 
 from planner.plan.model import Restore
 
@@ -28,4 +29,6 @@ def restore_body(r: Restore) -> dict[str, object]:
 
 
 def body_digest(body: dict[str, object]) -> str:
-    return hashlib.sha256(json.dumps(body, sort_keys=True).encode()).hexdigest()[:16]
+    """A short digest of the body (the journal's intent carries it, for a reader; nothing
+    decides by it): of its compact JSON with sorted keys."""
+    return hashlib.sha256(orjson.dumps(body, option=orjson.OPT_SORT_KEYS)).hexdigest()[:16]

@@ -171,3 +171,13 @@ def test_lines_are_compact_utf8_json_and_compact_keeps_what_orjson_cannot_write(
     j.compact()
     assert Journal(path).pending() == before
     assert f'"note":{2**70}' in path.read_text()
+
+
+def test_lines_only_json_reads_are_still_read(tmp_path: Path) -> None:
+    # NaN and an integer past 64 bits are JSON to json.loads, not to orjson
+    path = tmp_path / "j"
+    path.write_text(
+        '{"event":"intent","run_id":"r1","address":"db","backup_id":"b","target_id":"t",'
+        f'"body_digest":"d","at":"{rfc3339_ms(T)}","x":NaN,"y":{2**70}}}\n'
+    )
+    assert [e.address for e in Journal(path).pending()] == [DB]
