@@ -81,6 +81,12 @@ PriorityPolicy = Callable[[RestoreGraph, Mapping[Address, float]], Mapping[Addre
 # The operation-log time filter's meaning is UNCONFIRMED: list from this long before
 # the oldest task we track (cloud time), and fetch a task by id when listings miss it.
 CLOCK_SLACK = timedelta(minutes=15)
+# A task the cloud accepted but no listing showed yet was created after its POST left,
+# at a time of ours that is the cloud's as learned from its answers (Date headers, whole
+# seconds): once that clock is settled, this covers its error. A listing from 15 minutes
+# back instead carried every restore of those minutes (490 rows per listing for restores
+# of seconds, most of apply's CPU); a task one still misses is fetched by id.
+ACCEPTED_SLACK = timedelta(seconds=10)
 LOST_GRACE_S = 10.0  # wait this long (cloud time) before looking for the task of a lost POST
 MAX_POST_ATTEMPTS = 5
 # A restore nothing depends on frees its slot when its task succeeds; its server's
@@ -736,14 +742,25 @@ class Executor:
             last_seen=created,
         )
 
+    def _listed_from(self, f: Flight) -> datetime:
+        """Where a listing must start to show f's task: its creation once a listing
+        showed it; before that, its POST less a slack: short for a task the cloud
+        accepted, once the clock is settled; the whole ``CLOCK_SLACK`` for a POST whose
+        answer was lost (it is found by backup, target and time, and a miss there would
+        send it again)."""
+        if f.created_cloud is not None:
+            return f.created_cloud
+        settled = not isinstance(self.clock, CloudClock) or self.clock.confident
+        short = f.phase is Phase.TRACKING and settled
+        return to_datetime(f.posted_at) - (ACCEPTED_SLACK if short else CLOCK_SLACK)
+
     async def _poll(self) -> None:
         watched = [f for f in self._flights.values() if f.phase in (Phase.TRACKING, Phase.LOST)]
         if not watched:
             self._poll_at = float("inf")
             return
-        # from the oldest task in flight: its creation time on the cloud's clock once a
-        # listing showed it, else when we sent it, less the slack for the filter's meaning
-        earliest = min(f.created_cloud or (to_datetime(f.posted_at) - CLOCK_SLACK) for f in watched)
+        # from the oldest task in flight (``_listed_from``)
+        earliest = min(self._listed_from(f) for f in watched)
         try:
             logs = await self._list_logs(earliest, only_tracked=True)
         except CloudError:
