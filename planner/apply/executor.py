@@ -207,6 +207,9 @@ class Executor:
         self.result = ApplyResult()
         self._flights: dict[Address, Flight] = {}  # the one table of started restores
         self._claimed: set[str] = {r.task_id for r in state.restores.values() if r.task_id}
+        # how far the cloud's task times ran behind our time of their POSTs (the gateway's
+        # Date and the service's clock may disagree): listings reach back this much more
+        self._task_lag_s = 0.0
         self.pace = PaceModel()
         self._last_poll = -1e18
         self._poll_at = 0.0
@@ -507,6 +510,7 @@ class Executor:
             flight.previous = rec if rec is not None and rec.status != "started" else None
             flight.intent_open = True
             flight.history = self._history(flight, log)
+            flight.created_cloud = log.created_at  # not ours to time: posted_at is now
             self._scheduler.adopt(addr)
             self._flights[addr] = flight
             if rec is None or rec.backup.id != restore.backup.id or rec.task_id != log.id:
@@ -747,12 +751,15 @@ class Executor:
         showed it; before that, its POST less a slack: short for a task the cloud
         accepted, once the clock is settled; the whole ``CLOCK_SLACK`` for a POST whose
         answer was lost (it is found by backup, target and time, and a miss there would
-        send it again)."""
+        send it again). Both grow by the most a task's creation was seen to precede our
+        time of its POST, so a task clock behind the Date header's costs only the first
+        tasks a lookup by id."""
         if f.created_cloud is not None:
             return f.created_cloud
         settled = not isinstance(self.clock, CloudClock) or self.clock.confident
         short = f.phase is Phase.TRACKING and settled
-        return to_datetime(f.posted_at) - (ACCEPTED_SLACK if short else CLOCK_SLACK)
+        slack = (ACCEPTED_SLACK if short else CLOCK_SLACK) + timedelta(seconds=self._task_lag_s)
+        return to_datetime(f.posted_at) - slack
 
     async def _poll(self) -> None:
         watched = [f for f in self._flights.values() if f.phase in (Phase.TRACKING, Phase.LOST)]
@@ -838,6 +845,7 @@ class Executor:
         f.task_started = log.started_at or f.task_started
         if f.created_cloud is None and log.created_at is not None:
             f.created_cloud = log.created_at
+            self._task_lag_s = max(self._task_lag_s, f.posted_at - log.created_at.timestamp())
             if f.history is not None:
                 f.history.accepted_at = log.created_at.timestamp()
         if log.status == "success":
