@@ -142,6 +142,9 @@ class Flight:
     verify_since: float = 0.0
     succeeded_at: float | None = None  # when the task's success was seen
     created_cloud: datetime | None = None  # the task's created_at
+    # posted_at is when the POST that made its task left (False: a task found by backup,
+    # target and time after an answer was lost may come from an earlier attempt)
+    post_timed: bool = True
     missing: int = 0  # consecutive listings that did not show this task
     previous: RestoreRecord | None = None  # the state record before this apply started it
     intent_open: bool = False  # a journal intent without its outcome
@@ -783,6 +786,7 @@ class Executor:
                     continue
                 log = self._match(f.restore, logs.values(), to_datetime(f.posted_at))
                 if log is not None:
+                    f.post_timed = False
                     self._accepted(f, log.id)
                     self._apply_log(f, log, now)
                 elif self._stopping:
@@ -845,7 +849,9 @@ class Executor:
         f.task_started = log.started_at or f.task_started
         if f.created_cloud is None and log.created_at is not None:
             f.created_cloud = log.created_at
-            self._task_lag_s = max(self._task_lag_s, f.posted_at - log.created_at.timestamp())
+            if f.post_timed:
+                lag = f.posted_at - log.created_at.timestamp()
+                self._task_lag_s = max(self._task_lag_s, lag)
             if f.history is not None:
                 f.history.accepted_at = log.created_at.timestamp()
         if log.status == "success":
