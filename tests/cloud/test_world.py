@@ -80,6 +80,52 @@ def test_explicit_backup_ids_and_volumes(fake: Any, make_client: Any, kit: Any) 
     assert sorted(p.rsplit("/", 1)[1] for p in fake.paths() if "/backups/" in p) == ["bk-00001-04", "missing"]
 
 
+def _pinned_fleet(fake: Any, kit: Any, n: int) -> RefreshNeeds:
+    """n servers with 3 backups each, a saved plan's needs: each server's newest pinned,
+    its disks recorded in the plan's facts."""
+    _fleet(fake, kit, n)
+    pinned = {f"bk-{i:05d}-04" for i in range(n)}
+    return RefreshNeeds(
+        server_ids={f"srv-{i:05d}" for i in range(n)},
+        backup_ids=set(pinned),
+        children_known=set(pinned),
+    )
+
+
+def test_a_saved_plans_pins_are_read_newest_first_until_every_one_is_seen(
+    fake: Any, make_client: Any, kit: Any
+) -> None:
+    needs = _pinned_fleet(fake, kit, 2500)
+    # a backup of a target begun weeks before its pinned one and still being taken
+    busy = {**kit.make_backup(7, 1, status="protecting"), "id": "bk-busy"}
+    busy["created_at"] = "2026-10-20T10:38:34.209782"
+    fake.backups.append(busy)
+    world = _refresh(make_client(), needs)
+    assert needs.backup_ids <= set(world.backups)
+    assert world.backups["bk-busy"].status == "protecting"  # RP346 still sees it
+    listings = [r.url.params for r in fake.requests if r.url.path.endswith("/backups")]
+    # 7,501 backups: the 2,500 newest in 3 pages, then those being taken; not 8 pages
+    assert [p.get("status") for p in listings] == [None, None, None, "protecting"]
+    assert all(p.get("sort") == "created_at:desc" for p in listings[:3])
+
+
+def test_pins_whose_disks_are_unknown_or_gone_are_read_to_the_end(
+    fake: Any, make_client: Any, kit: Any
+) -> None:
+    needs = _pinned_fleet(fake, kit, 1500)
+    gone = RefreshNeeds(
+        server_ids=needs.server_ids,
+        backup_ids=needs.backup_ids | {"bk-deleted"},
+        children_known=needs.children_known | {"bk-deleted"},
+    )
+    for case in (gone, RefreshNeeds(server_ids=needs.server_ids, backup_ids=needs.backup_ids)):
+        fake.requests.clear()
+        world = _refresh(make_client(), case)
+        assert needs.backup_ids <= set(world.backups) and "bk-deleted" not in world.backups
+        listings = [r for r in fake.requests if r.url.path.endswith("/backups")]
+        assert len(listings) == 5  # 4,500 backups, every page: no early stop, no second listing
+
+
 def test_needs_for_plan(kit: Any) -> None:
     sel = BackupSelector(before=BEFORE, vault="vault-1")
     config = PlanConfig(
