@@ -8,9 +8,9 @@ pinned, its disks known from the plan's facts), against the same budget.
 
     .venv/bin/python bench/refresh_cost.py [--servers 10000] [--disks 2] [--listed-children nested|empty|flat|all] [--history DAYS]
 
-``--history DAYS``: each backup of the generated inventory gets DAYS older copies, one
-a day (a project that keeps weeks of nightly backups); apply's check of a saved plan
-then reads its pinned backups newest first, down to the oldest one pinned.
+``--history DAYS``: DAYS more nights of backups for every resource (the generator makes
+3-5; a project that keeps weeks of them); apply's check of a saved plan then reads its
+pinned backups newest first, down to the oldest one pinned.
 
 ``--listed-children``: how the simulated ListBackups shows a server backup's children
 (``all``: one row per shape). ``empty`` is the documented example's shape
@@ -56,9 +56,14 @@ def main() -> None:
 
 
 def _with_history(data: dict[str, Any], days: int) -> None:
-    """``days`` older copies of every backup, one a day before it, with ids of their own."""
-    older: list[dict[str, Any]] = []
+    """``days`` more nights of backups for every resource: copies of its oldest backup,
+    one a day before it, with ids of their own."""
+    oldest: dict[str, dict[str, Any]] = {}
     for b in data["backups"]:
+        if b["resource_id"] not in oldest or b["created_at"] < oldest[b["resource_id"]]["created_at"]:
+            oldest[b["resource_id"]] = b
+    older: list[dict[str, Any]] = []
+    for b in oldest.values():
         created = datetime.fromisoformat(str(b["created_at"]).replace("Z", "+00:00"))
         for k in range(1, days + 1):
             copy = {**b, "id": f"{b['id']}-h{k}", "status": "available",
