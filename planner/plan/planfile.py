@@ -508,8 +508,10 @@ def needs_for(plan: ExecutionPlan) -> RefreshNeeds:
         elif r.target.kind == "volume":
             needs.volume_ids.add(r.target.id)
         needs.volume_ids.update(d.volume_id for d in r.disks)
-        if any(name.endswith(" disks") for name in a.facts):
-            needs.children_known.add(r.backup.id)  # immutable, and recorded in the facts
+        if r.target.kind != "server" or any(name.endswith(" disks") for name in a.facts):
+            # immutable, and recorded in the facts; a volume's or resource's backup has
+            # no disk backups to know
+            needs.children_known.add(r.backup.id)
     return needs
 
 
