@@ -17,10 +17,14 @@ provider's huaweicloud_cbr_restore does; no refresh):
   from the ledger's actual task durations (started_at_ms..ended_at_ms: the
   simulator's own times to the millisecond; its API answers in whole seconds);
 - API requests per restore (ours: plan and apply, refresh and polling included);
-- p50/p95 lateness of noticing a finished task: ours from the run log's
-  restore_succeeded time (the client's model of the cloud's clock, planner.cli.apply)
-  minus the ledger's ended_at_ms (the cloud's clock); the baseline's from the
-  simulator's clock when its GET saw the end;
+- p50/p95 lateness of noticing a finished task, both policies measured alike, on the
+  cloud's clock: when an answer first showed the task ended (the ledger's
+  reported_at_ms: ours, a listing or a lookup; the baseline's, its GET) minus the
+  ledger's ended_at_ms;
+- "clock p95": the 95th percentile of how far our run log's restore_succeeded time
+  (the time the client read for that answer in its model of the cloud's clock,
+  planner.cloud.cloudclock) stands from the ledger's reported_at_ms: the error of
+  that model, in seconds;
 - "p95 ok": the 95th percentile of lateness / allowance, allowance =
   max(--poll-interval, 5% of that restore's duration), must be <= 1; without a
   --poll-interval, its documented default of 5 s. The near-instant row at the
@@ -115,6 +119,7 @@ class Measured:
     lateness: list[float] = field(default_factory=list)
     late_ratio: list[float] = field(default_factory=list)  # lateness / allowance
     late_floor_ratio: list[float] = field(default_factory=list)  # lateness / max(floor, 5 %)
+    clock_error: list[float] = field(default_factory=list)  # |run log's time - ledger's|, s
     client_cpu: float = float("nan")
 
     @property
@@ -183,15 +188,28 @@ def run_ours(drill: Drill, workdir: Path, skew: float, poll_interval: float | No
             cpu = time.process_time() - cpu
     if rc != 0:
         raise SystemExit(f"apply failed with exit code {rc}")
+    ledger = sim.ledger()
+    noticed = reported(drill, ledger)
     block_of = {addr(b): b for b in drill.target}
-    noticed = {
+    logged = {
         block_of[e["address"]]: _ts(e.get("seen_at") or e["ts"])
         for e in run_events(workdir / ".restore-planner")
         if e.get("kind") == "restore_succeeded" and e.get("address") in block_of
     }
-    m = measure(drill, sim.ledger(), t0, noticed, poll_interval)
+    m = measure(drill, ledger, t0, noticed, poll_interval)
+    m.clock_error = [abs(logged[b] - noticed[b]) for b in logged if b in noticed]
     m.client_cpu = cpu - spent[0]
     return m
+
+
+def reported(drill: Drill, ledger: dict[str, Any]) -> dict[str, float]:
+    """Block -> the cloud time an answer first showed its successful task ended."""
+    block_of = {target: block for block, target in drill.target.items()}
+    return {
+        block_of[e["target_id"]]: _ts(e["reported_at_ms"])
+        for e in ledger["restores"]
+        if e["status"] == "success" and e["target_id"] in block_of and e.get("reported_at_ms")
+    }
 
 
 def _jobs(drill: Drill) -> list[Job]:
@@ -223,8 +241,9 @@ def run_baseline(drill: Drill, skew: float) -> Measured:
         return out.noticed
 
     t0 = sim.clock.now()
-    noticed = asyncio.run(go())
-    return measure(drill, sim.ledger(), t0, noticed, POLL_INTERVAL_S)
+    asyncio.run(go())  # what it noticed, and when, is in the ledger (reported_at_ms)
+    ledger = sim.ledger()
+    return measure(drill, ledger, t0, reported(drill, ledger), POLL_INTERVAL_S)
 
 
 def _fmt(m: Measured) -> str:
@@ -250,9 +269,10 @@ def main_bench(argv: list[str] | None = None) -> int:
     rows = [r for r in ROWS if args.rows in r.name]
     print(f"apply robustness: {args.restores} restores (baseline {args.baseline_restores}), 4 levels, "
           f"quota {QUOTA}, --parallelism {PARALLELISM}, simulator clock {args.clock_skew:+g} s from the client's")
-    print("columns: makespan/bound, requests/restore, lateness p50 and p95 (s), p95 of lateness/allowance")
+    print("columns: makespan/bound, requests/restore, lateness p50 and p95 (s), p95 of lateness/allowance; "
+          "ours also: client CPU per 1,000 restores, the run log's clock error p95 (s)")
     head = f"{'ratio':>7} {'req/rst':>8} {'p50 s':>7} {'p95 s':>7} {'p95ok':>6}"
-    print(f"{'row':<26} | ours {head} {'CPU s/1k':>8} | baseline {head} | targets")
+    print(f"{'row':<26} | ours {head} {'CPU s/1k':>8} {'clock p95':>9} | baseline {head} | targets")
     missed = 0
     for row in rows:
         with tempfile.TemporaryDirectory() as tmp:
@@ -269,14 +289,15 @@ def main_bench(argv: list[str] | None = None) -> int:
               and pct(ours.late_ratio, 0.95) <= 1.0)
         missed += not ok
         cpu = ours.client_cpu / ours.restores * 1000
-        print(f"{row.name:<26} | ours {_fmt(ours)} {cpu:>8.2f} | baseline {base:<38} | "
+        clock = pct(ours.clock_error, 0.95)
+        print(f"{row.name:<26} | ours {_fmt(ours)} {cpu:>8.2f} {clock:>9.2f} | baseline {base:<38} | "
               f"<= {row.target:.2f}x, <= 3, p95ok <= 1: {'met' if ok else 'MISSED'}")
         if row.poll_interval is None and row.restore_mode == "snapshot":
             print(f"  {'':<24} p95 of lateness / max(the 0.5-5 s floor apply's default chose, 5 %): "
                   f"{pct(ours.late_floor_ratio, 0.95):.2f}")
-        if ours.lateness and min(ours.lateness) < -2.0:
-            print(f"  note: a restore was noticed {-min(ours.lateness):.1f} s before the ledger's end: "
-                  "is the run log still on the cloud's clock?")
+        if clock > 2.0:
+            print(f"  note: the run log's times stand {clock:.1f} s (p95) from the cloud's: "
+                  "is it still on the cloud's clock?")
     print(f"rows within target: {len(rows) - missed} of {len(rows)}; client CPU target < 2 s per 1,000 restores")
     return 0
 

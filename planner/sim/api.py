@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
 from planner.sim import views
@@ -230,6 +230,7 @@ def list_operation_logs(sim: Simulator, req: SimRequest, _: list[str]) -> SimRes
             continue
         out.append(t)
     page = record_page(out, offset, limit)
+    _reported(sim, page, now)
     return SimResponse(
         200,
         {
@@ -246,7 +247,17 @@ def show_operation_log(sim: Simulator, req: SimRequest, args: list[str]) -> SimR
     t = sim.engine.tasks.get(args[1])
     if t is None:
         return cbr_error(404, "BackupService.6500", "Operation log does not exist.")
+    _reported(sim, [t], sim.clock.now())
     return SimResponse(200, {"operation_log": views.operation_log(sim.state, t, sim.clock.now())})
+
+
+def _reported(sim: Simulator, shown: Sequence[Task], now: float) -> None:
+    """The ledger's first time an answer showed each ended task (a lost answer was not seen)."""
+    if sim.pending_faults.lost:
+        return
+    for t in shown:
+        if t.ended_at is not None and t.reported_at is None:
+            t.reported_at = now
 
 
 # ---- CBR vaults (UNCONFIRMED shape, kept minimal) ------------------------------

@@ -84,7 +84,8 @@ class Simulator:
         self._lock = threading.RLock()
         self._app: Starlette | None = None
         self.requests = 0
-        self._pending_faults = Faults()
+        # the faults drawn for the request being handled (its handler reads them)
+        self.pending_faults = Faults()
         self.slow_delay_s = 2.0  # clock seconds a `slow` response is held back
         self.lost_hold_s = 1.0  # real seconds a `lost` HTTP connection is held before closing
 
@@ -143,7 +144,7 @@ class Simulator:
             return api.method_not_allowed(req)
         handler, args = found
         # the restore handler reads this in accept(): task_fail/slow are decided per request
-        self._pending_faults = faults
+        self.pending_faults = faults
         return handler(self, req, args)
 
     # ---- restores ------------------------------------------------------------------
@@ -151,7 +152,7 @@ class Simulator:
     def accept(self, acc: Accepted, req: SimRequest) -> str:
         """Turn an accepted restore into a queued task; returns its job id."""
         rules = self.state.rules
-        faults = self._pending_faults
+        faults = self.pending_faults
         nth = self._restores_of.get(acc.backup.id, 0)
         self._restores_of[acc.backup.id] = nth + 1
         pace = pace_multiplier(rules, self.seed, f"{acc.backup.id}:{acc.target_id}:{nth}")
@@ -241,5 +242,7 @@ def _ledger_entry(t: Task) -> dict[str, Any]:
         # how soon a restore of seconds was seen
         "started_at_ms": rfc3339_ms(t.started_at) if t.started_at is not None else None,
         "ended_at_ms": rfc3339_ms(t.ended_at) if t.ended_at is not None else None,
+        # when an answer (a listing or a lookup) first showed it ended
+        "reported_at_ms": rfc3339_ms(t.reported_at) if t.reported_at is not None else None,
         "status": t.status,
     }

@@ -41,6 +41,9 @@ class Task:
     ended_at: float | None = None
     prev_volume_status: dict[str, str] = field(default_factory=dict)
     step: int = 1  # progress is reported in multiples of this (the cloud's is coarse)
+    # when an answer first showed it ended (the ledger's; benches measure how soon a
+    # client saw an end by it, on this clock, not by the client's model of this clock)
+    reported_at: float | None = None
 
     def progress(self, now: float) -> int:
         if self.status == "success":

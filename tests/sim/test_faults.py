@@ -8,9 +8,11 @@ import re
 import httpx
 import pytest
 
+from planner.clock import VirtualClock
 from planner.errors import UserError
 from planner.sim import Simulator
 from planner.sim.faults import FaultPlan
+from planner.timefmt import rfc3339_ms
 from tests.sim.simkit import FULL_A, PRJ, call, make_sim, restore
 
 
@@ -95,7 +97,7 @@ def test_ledger_shape() -> None:
     ledger = call(sim, "GET", "/_sim/ledger").json()
     assert set(ledger) == {"restores", "requests"} and ledger["requests"] == 2
     keys = {"job_id", "backup_id", "target_kind", "target_id", "mappings", "power_on", "accepted_at",
-            "started_at", "ended_at", "started_at_ms", "ended_at_ms", "status"}
+            "started_at", "ended_at", "started_at_ms", "ended_at_ms", "reported_at_ms", "status"}
     for entry in ledger["restores"]:
         assert set(entry) == keys
         assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ", entry["accepted_at"])
@@ -106,3 +108,32 @@ def test_ledger_shape() -> None:
     assert ledger["restores"][0]["power_on"] is False
     assert call(sim, "GET", "/_sim/health").json()["status"] == "ok"
     assert call(sim, "GET", "/_sim/ledger").json()["requests"] == 2
+
+
+def test_ledger_records_when_an_answer_first_showed_an_end() -> None:
+    """reported_at_ms: the simulator's own time of the first listing or lookup that showed
+    a task ended (benches measure lateness by it), not a lost answer's, nor a later one's."""
+    sim = make_sim()
+    job = restore(sim, "bk-a", {**FULL_A, "power_on": False}).json()["job_id"]
+    assert isinstance(sim.clock, VirtualClock)
+
+    def entry() -> dict[str, object]:
+        first: dict[str, object] = call(sim, "GET", "/_sim/ledger").json()["restores"][0]
+        return first
+
+    call(sim, "GET", "/v3/{p}/operation-logs")
+    assert entry()["reported_at_ms"] is None  # not ended yet
+    sim.clock.advance(7 * 86400)
+    ended = entry()
+    assert ended["ended_at_ms"] is not None and ended["reported_at_ms"] is None  # nobody looked
+    sim.with_faults(lost=1.0)
+    with pytest.raises(httpx.ReadTimeout):
+        call(sim, "GET", f"/v3/{{p}}/operation-logs/{job}")
+    assert entry()["reported_at_ms"] is None  # that answer never arrived
+    sim.with_faults(lost=0.0)
+    sim.clock.advance(12.5)
+    seen = rfc3339_ms(sim.clock.now())
+    call(sim, "GET", "/v3/{p}/operation-logs")
+    sim.clock.advance(60)
+    call(sim, "GET", f"/v3/{{p}}/operation-logs/{job}")
+    assert entry()["reported_at_ms"] == seen  # the first answer's, kept
