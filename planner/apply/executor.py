@@ -29,7 +29,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import enum
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Coroutine, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -107,6 +107,7 @@ LISTING_ERROR_RETRY_S = 5.0
 # seconds per second of ours), sleep at most this long on our clock, then look again:
 # every answer teaches the clock model.
 LEARNING_SLEEP_S = 1.0
+MIN_NAP_S = 1e-6  # the least a sleep asks of its clock (a VirtualClock's least step)
 _TERMINAL_FAIL = ("failed", "timeout", "skipped")
 
 
@@ -355,20 +356,42 @@ class Executor:
         return self.result
 
     async def _sleep_until(self, at: float) -> None:
-        delay = at - self.clock.now()
-        if delay <= 0:
+        """Sleep until ``at`` on the apply's clock, or until woken (a signal).
+
+        It returns with the clock at ``at`` or later (unless woken), so that what was
+        due then is done in this wake. A sleep of ``at - now`` could fall short: the
+        cloud clock's ``now`` never goes back, so after a refit it may stand ahead of
+        the fit's mapping of the base clock (the sleep's), and a float's rounding at
+        epoch magnitudes can leave it a microsecond before. Each short fall cost a
+        wake that did nothing and another right after it, for a third of the wakes
+        of ``bench/apply_makespan.py``.
+        """
+        if at - self.clock.now() <= 0:
             return
         self.runlog.flush()  # what happened so far is on disk before we wait
         base = self.clock.base if isinstance(self.clock, CloudClock) else self.clock
-        if isinstance(base, VirtualClock):
-            # simulated time passes at once: nothing can come in between (tests, bench)
-            await self.clock.sleep(delay)
-            return
+        while (delay := at - self.clock.now()) > 0:
+            if isinstance(self.clock, CloudClock):
+                # on the base clock, to where the cloud clock's fit reads ``at``
+                nap = max(self.clock.to_client(at) - base.now(), MIN_NAP_S)
+                sleep = base.sleep(nap)
+            else:
+                sleep = self.clock.sleep(max(delay, MIN_NAP_S))
+            if isinstance(base, VirtualClock):
+                # simulated time passes at once: nothing can come in between (tests, bench)
+                await sleep
+                continue
+            if await self._sleep_or_wake(sleep):
+                return
+
+    async def _sleep_or_wake(self, sleep: Coroutine[Any, Any, None]) -> bool:
+        """Await ``sleep`` unless woken first; True when woken."""
         self._wake.clear()
-        sleeper = asyncio.ensure_future(self.clock.sleep(delay))
+        sleeper = asyncio.ensure_future(sleep)
         waker = asyncio.ensure_future(self._wake.wait())
         try:
             await asyncio.wait({sleeper, waker}, return_when=asyncio.FIRST_COMPLETED)
+            return waker.done()
         finally:
             for t in (sleeper, waker):
                 if not t.done():
@@ -403,8 +426,11 @@ class Executor:
             candidates.append(verify)
         wake = max(min(candidates), now) if candidates else now + self.poll_interval
         if self._learning() and tracking:
-            # no sleep long on our clock before the cloud's pace is known: poll to learn it
-            self._poll_at = min(self._poll_at, now + self._cloud_s(LEARNING_SLEEP_S))
+            # no sleep long on our clock before the cloud's pace is known: poll to learn it,
+            # yet never more often than a --poll-interval given (read on our clock, the
+            # only one known yet: a cloud found faster is then listed less often, once)
+            nap = max(LEARNING_SLEEP_S, self._explicit_interval or 0.0)
+            self._poll_at = min(self._poll_at, now + self._cloud_s(nap))
             wake = min(wake, self._poll_at)
         return wake
 
