@@ -402,7 +402,8 @@ def _plan_apply(cmds: _Commands) -> None:
         metavar="S",
         help="never poll task status more often than this (seconds of the cloud's clock); "
         f"default {o.DEFAULT_POLL_INTERVAL_S:g}, shortened to a tenth of the shortest restore "
-        "expected in flight, down to 0.5 (restores of seconds are seen in time)",
+        "expected in flight, down to 0.5 (restores of seconds are seen in time), and to "
+        "a second of ours while the cloud's clock is still being learned",
     )
 
 
