@@ -17,6 +17,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
+from planner import jsonl
 from planner.cli.context import Connection, Context
 from planner.cli.options import DemoOptions
 from planner.cli.output import color_enabled
@@ -27,6 +28,8 @@ from planner.demo.cloud import connection
 from planner.errors import UserError
 from planner.plan import planfile
 from planner.render.fmt import duration
+from planner.report.model import build_report
+from planner.report.text import noticing_line
 from planner.sim import Simulator, dump_inventory, load_inventory
 
 TARGET_WALL_S = 60.0  # how long the apply should take on screen
@@ -112,7 +115,8 @@ class _Demo:
             )
             if rc:
                 return self._stopped(rc)
-        self._outro()
+            summary = self._drill_summary()
+        self._outro(summary)
         return 0
 
     # ---- the steps ---------------------------------------------------------------
@@ -194,9 +198,26 @@ class _Demo:
         print(f"\nThe demo stopped: {why}. The files are in {self.root}/.", file=sys.stderr)
         return rc
 
-    def _outro(self) -> None:
+    def _drill_summary(self) -> str:
+        """How long the drill took against its estimate, and how soon apply saw each end
+        (from the run log, as ``report`` reads it)."""
+        runs = sorted(Path(ws_files.STATE_DIR, "runs").glob("*.jsonl"))
+        if not runs:
+            return ""
+        r = build_report(jsonl.read_objects(runs[-1], "run log"))
+        if r.makespan_s is None:
+            return ""
+        line = f"\nThe drill took {duration(r.makespan_s)}"
+        if r.estimated_makespan_s:
+            line += f" against {duration(r.estimated_makespan_s)} estimated"
+        if r.noticing is not None:
+            line += f"; ends were noticed {noticing_line(r)}"
+        return line + ".\n"
+
+    def _outro(self, summary: str = "") -> None:
         d = self.root
         out = sys.stdout
+        out.write(summary)
         out.write("\nReports:\n")
         out.write(
             f"  {d / ws_files.REPORT_HTML}  open it in a browser (self-contained, with a timeline)\n"

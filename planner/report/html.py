@@ -21,6 +21,7 @@ from planner.report.text import (
     clock,
     counts_line,
     dur,
+    noticing_line,
     ratio,
     result,
     result_detail,
@@ -56,6 +57,7 @@ _PAGE = """<!DOCTYPE html>
 <tr><th>Result</th><td>{{ detail }}</td></tr>
 <tr><th>Restores</th><td>{{ counts }}</td></tr>
 <tr><th>Makespan</th><td>{{ dur(r.makespan_s) }} (estimate {{ dur(r.estimated_makespan_s) }}, actual / estimate {{ ratio(r.makespan_ratio) }})</td></tr>
+<tr><th>Ends noticed</th><td>{{ noticing }}</td></tr>
 <tr><th>Started</th><td>{{ clock(r.started_at, True) }}</td></tr>
 <tr><th>Parallelism</th><td>{{ r.parallelism if r.parallelism is not none else "-" }}</td></tr>
 </table>
@@ -111,6 +113,7 @@ def render_html(report: RunReport, cap: int = MAX_ROWS) -> str:
         word=result(report),
         detail=result_detail(report),
         counts=counts_line(report),
+        noticing=noticing_line(report),
         full=spans_days(report),
         outcomes=list(OUTCOME_WORDS),
         words=OUTCOME_WORDS,

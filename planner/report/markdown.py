@@ -12,7 +12,16 @@ import re
 from planner.render.fmt import clean
 from planner.report.gantt import MAX_ROWS, chart_bars
 from planner.report.model import RestoreResult, RunReport
-from planner.report.text import clock, counts_line, dur, ratio, result_detail, spans_days, wave_name
+from planner.report.text import (
+    clock,
+    counts_line,
+    dur,
+    noticing_line,
+    ratio,
+    result_detail,
+    spans_days,
+    wave_name,
+)
 
 LIST_CAP = 50  # rows per failure/skipped/unknown list
 WAVE_ROWS_FULL = 200  # list every restore per wave up to this many restores in the run
@@ -59,6 +68,7 @@ def _summary(r: RunReport, full: bool) -> list[str]:
         f"| Result | {md_text(result_detail(r))} |",
         f"| Restores | {counts_line(r)} |",
         f"| Makespan | {dur(r.makespan_s)} (estimate {dur(est)}, actual / estimate {ratio(r.makespan_ratio)}) |",
+        f"| Ends noticed | {noticing_line(r)} |",
         f"| Started | {clock(r.started_at, True)} |",
         f"| Parallelism | {r.parallelism if r.parallelism is not None else '-'} |",
         "",

@@ -10,10 +10,18 @@ A restore's start is the cloud task's ``started_at`` when the log has it (the
 time the cloud actually began), else the ``restore_started`` event time; its
 end is the task's ``ended_at``. A restore that started but has no outcome in the
 log (the apply was interrupted or killed) is ``unknown``.
+
+How soon apply noticed a task's end (``noticed_after_s``) is the listing that
+showed it (``restore_succeeded``'s ``seen_at``; the event's time in logs from
+before it had one, and for a task the cloud failed) less the task's ``ended_at``:
+both on the cloud's clock. A failure of ours (``RP5xx``: a server not ACTIVE
+after a finished task, a request lost) is no task's end, and is not counted.
 """
 
 from __future__ import annotations
 
+import math
+import re
 from collections.abc import Iterable
 from datetime import UTC, datetime
 from typing import Any, Literal
@@ -26,6 +34,7 @@ Outcome = Literal["succeeded", "failed", "skipped", "unknown"]
 OUTCOMES: tuple[Outcome, ...] = ("succeeded", "failed", "skipped", "unknown")
 # clock skew allowed between the planner's event times and the cloud's task times
 _SKEW_S = 1.0
+_OUR_CODE = re.compile(r"RP\d+\Z")  # planner.errors' codes, not the cloud's
 
 
 class _Model(BaseModel):
@@ -58,6 +67,17 @@ class RestoreResult(_Model):
     error_message: str | None = None
     skipped_because: list[str] = Field(default_factory=list)
     skipped_at: datetime | None = None
+    noticed_after_s: float | None = None  # the task's end -> the listing that showed it
+
+
+class Noticing(_Model):
+    """How soon apply saw the tasks' ends: what polling cost the drill."""
+
+    count: int
+    p50_s: float
+    p95_s: float
+    max_s: float
+    p95_share: float  # of each restore's own duration
 
 
 class WaveSummary(_Model):
@@ -96,6 +116,7 @@ class RunReport(_Model):
     estimated_critical_path: list[str] = Field(default_factory=list)
     critical_path: list[PathStep] = Field(default_factory=list)
     waves: list[WaveSummary] = Field(default_factory=list)
+    noticing: Noticing | None = None  # None: no task end with both times in the log
     restores: list[RestoreResult] = Field(default_factory=list)
 
 
@@ -129,10 +150,12 @@ def _apply_event(rows: dict[str, dict[str, Any]], e: ev.RestoreEvent) -> None:
         row["logged_end"] = e.ts
         if isinstance(e, ev.RestoreSucceeded):
             row["size_gb"] = float(e.size_gb) if e.size_gb is not None else None
+            row["seen"] = e.seen_at or e.ts
         else:
             row["size_gb"] = None
             row["error_code"] = e.error_code or "unknown"
             row["error_message"] = e.error_message
+            row["seen"] = None if _OUR_CODE.match(e.error_code) else e.ts
     elif isinstance(e, ev.RestoreSkipped):
         _take_placement(row, e)
         row["outcome"] = "skipped"
@@ -150,6 +173,12 @@ def _finish_row(raw: dict[str, Any]) -> RestoreResult:
     elif raw["outcome"] == "unknown":
         end = None
     duration = (end - start).total_seconds() if start and end else None
+    seen, cloud_end = raw.get("seen"), raw.get("cloud_end")
+    noticed = None
+    if seen is not None and cloud_end is not None and raw["outcome"] != "unknown":
+        late = (seen - cloud_end).total_seconds()
+        # a little before the end: the two clocks' skew; more: they are not one clock
+        noticed = max(late, 0.0) if late >= -_SKEW_S else None
     est = raw.get("estimate_s")
     fields = {k: v for k, v in raw.items() if k in RestoreResult.model_fields}
     return RestoreResult(
@@ -161,7 +190,31 @@ def _finish_row(raw: dict[str, Any]) -> RestoreResult:
         if duration is not None and est and raw["outcome"] == "succeeded"
         else None,
         timed_by=timed_by if start else "none",
+        noticed_after_s=noticed,
     )
+
+
+def _noticing(restores: list[RestoreResult]) -> Noticing | None:
+    timed = [
+        (r.noticed_after_s, r.duration_s)
+        for r in restores
+        if r.noticed_after_s is not None and r.timed_by == "cloud"
+    ]
+    if not timed:
+        return None
+    late = sorted(n for n, _ in timed)
+    shares = sorted(n / d for n, d in timed if d is not None and d > 0)
+    return Noticing(
+        count=len(late),
+        p50_s=_nearest_rank(late, 0.5),
+        p95_s=_nearest_rank(late, 0.95),
+        max_s=late[-1],
+        p95_share=_nearest_rank(shares, 0.95) if shares else 0.0,
+    )
+
+
+def _nearest_rank(ordered: list[float], q: float) -> float:
+    return ordered[max(0, math.ceil(q * len(ordered)) - 1)]
 
 
 def _wave_key(wave: int | None) -> tuple[int, int]:
@@ -284,5 +337,6 @@ def build_report(lines: Iterable[object]) -> RunReport:
         estimated_critical_path=list(started.critical_path),
         critical_path=_critical_path(restores),
         waves=_waves(restores, run_start),
+        noticing=_noticing(restores),
         restores=restores,
     )

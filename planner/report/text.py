@@ -75,3 +75,14 @@ def result_detail(report: RunReport) -> str:
         return f"{word}: the run log ends without run_finished (the apply was killed?)"
     code = f" (exit code {report.exit_code})" if report.exit_code is not None else ""
     return word + code
+
+
+def noticing_line(report: RunReport) -> str:
+    """How soon apply saw the tasks' ends, or "-" when the log cannot tell."""
+    n = report.noticing
+    if n is None:
+        return "-"
+    return (
+        f"p50 {dur(n.p50_s)}, p95 {dur(n.p95_s)}, max {dur(n.max_s)} after the cloud's end "
+        f"(p95 {n.p95_share * 100:.1f} % of a restore's duration; {n.count:,} ends)"
+    )

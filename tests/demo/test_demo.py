@@ -6,6 +6,7 @@ A 9-server drill at a 100,000x clock so it finishes in about a second.
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -68,6 +69,10 @@ def test_demo_runs_every_step_and_writes_the_reports(
     assert "Wrote html report of run " in out and " to report.html" in out
     assert f"  {d / 'report.html'}  open it in a browser (self-contained, with a timeline)" in lines
     assert "so this takes under a second; the timestamps below are simulated time." in lines
+    # the drill's length against its estimate, and how soon apply saw the ends (its run log)
+    drill = next(x for x in lines if x.startswith("The drill took "))
+    assert " estimated; ends were noticed p50 " in drill
+    assert re.search(r"\(p95 \d+\.\d % of a restore's duration; \d+ ends\)\.$", drill), drill
 
     assert (
         (d / "plans" / "drill.yaml")

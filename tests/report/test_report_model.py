@@ -175,3 +175,35 @@ def test_a_killed_apply_leaves_a_report_without_run_finished() -> None:
 def test_an_empty_log_is_an_empty_report() -> None:
     r = build_report([])
     assert (r.restores, r.waves, r.critical_path, r.makespan_s) == ([], [], [], None)
+
+
+def _end(kind: str, address: str, ended: str, ts: str, **more: Any) -> dict[str, Any]:
+    return {"ts": f"2026-03-01T{ts}.000Z", "kind": kind, "address": address,
+            "started_at": "2026-03-01T02:00:00.000Z", "ended_at": f"2026-03-01T{ended}.000Z", **more}
+
+
+def test_how_soon_ends_were_noticed() -> None:
+    """The listing that showed an end (seen_at) less the task's end, on the cloud's clock;
+    the event's time where a log has no seen_at, and for a task the cloud failed."""
+    lines: list[object] = [
+        {"ts": "2026-03-01T02:00:00.000Z", "kind": "run_started", "run_id": "r1"},
+        # seen 10 s after its end; logged a minute later, after the power-on check
+        _end("restore_succeeded", "a", "02:10:00", "02:11:10", seen_at="2026-03-01T02:10:10.000Z"),
+        _end("restore_succeeded", "b", "02:20:00", "02:20:30"),  # an older log: no seen_at
+        _end("restore_failed", "c", "02:05:00", "02:05:04", error_code="BackupService.2011"),
+        # ours: the task ended well, the server did not come back; no end was late
+        _end("restore_failed", "d", "02:01:00", "02:31:00", error_code="RP503"),
+        # half a second before the end: the clocks' skew, read as at once
+        _end("restore_succeeded", "e", "02:40:00", "02:40:01", seen_at="2026-03-01T02:39:59.500Z"),
+        # a minute before: not one clock, no figure
+        _end("restore_succeeded", "f", "02:50:00", "02:50:01", seen_at="2026-03-01T02:49:00.000Z"),
+    ]
+    report = build_report(lines)
+    noticed = {r.address: r.noticed_after_s for r in report.restores}
+    assert noticed == {"a": 10.0, "b": 30.0, "c": 4.0, "d": None, "e": 0.0, "f": None}
+    n = report.noticing
+    assert n is not None and n.count == 4
+    assert (n.p50_s, n.p95_s, n.max_s) == (4.0, 30.0, 30.0)
+    # of each restore's own duration: b took 20 minutes, so 30 s is 2.5 %
+    assert n.p95_share == 30.0 / 1200.0
+    assert build_report(lines[:1]).noticing is None
