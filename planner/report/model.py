@@ -15,7 +15,9 @@ How soon apply noticed a task's end (``noticed_after_s``) is the listing that
 showed it (``restore_succeeded``'s ``seen_at``; the event's time in logs from
 before it had one, and for a task the cloud failed) less the task's ``ended_at``:
 both on the cloud's clock. A failure of ours (``RP5xx``: a server not ACTIVE
-after a finished task, a request lost) is no task's end, and is not counted.
+after a finished task, a request lost) is no task's end, and is not counted; nor
+is a task an earlier apply started (``adopted``), which may have ended while no
+apply was running.
 """
 
 from __future__ import annotations
@@ -141,6 +143,7 @@ def _apply_event(rows: dict[str, dict[str, Any]], e: ev.RestoreEvent) -> None:
         if "target" in e.model_fields_set:
             row["target"] = Target(kind=e.target.kind, id=e.target.id, name=e.target.name)
         row["posted"] = e.ts
+        row["adopted"] = e.adopted
     elif isinstance(e, ev.RestoreAccepted):
         row["task_id"] = e.task_id or None
     elif isinstance(e, ev.RestoreSucceeded | ev.RestoreFailed):
@@ -175,7 +178,14 @@ def _finish_row(raw: dict[str, Any]) -> RestoreResult:
     duration = (end - start).total_seconds() if start and end else None
     seen, cloud_end = raw.get("seen"), raw.get("cloud_end")
     noticed = None
-    if seen is not None and cloud_end is not None and raw["outcome"] != "unknown":
+    # an adopted task (an earlier apply started it) may have ended while no apply ran:
+    # how late this one saw it is what the interruption cost, not what polling did
+    if (
+        seen is not None
+        and cloud_end is not None
+        and raw["outcome"] != "unknown"
+        and not raw.get("adopted")
+    ):
         late = (seen - cloud_end).total_seconds()
         # a little before the end: the two clocks' skew; more: they are not one clock
         noticed = max(late, 0.0) if late >= -_SKEW_S else None

@@ -197,10 +197,14 @@ def test_how_soon_ends_were_noticed() -> None:
         _end("restore_succeeded", "e", "02:40:00", "02:40:01", seen_at="2026-03-01T02:39:59.500Z"),
         # a minute before: not one clock, no figure
         _end("restore_succeeded", "f", "02:50:00", "02:50:01", seen_at="2026-03-01T02:49:00.000Z"),
+        # started by an apply that was killed; this one found it ended an hour before
+        {"ts": "2026-03-01T03:00:00.000Z", "kind": "restore_started", "address": "g",
+         "backup_id": "b-g", "adopted": True},
+        _end("restore_succeeded", "g", "02:00:30", "03:00:01", seen_at="2026-03-01T03:00:00.000Z"),
     ]
     report = build_report(lines)
     noticed = {r.address: r.noticed_after_s for r in report.restores}
-    assert noticed == {"a": 10.0, "b": 30.0, "c": 4.0, "d": None, "e": 0.0, "f": None}
+    assert noticed == {"a": 10.0, "b": 30.0, "c": 4.0, "d": None, "e": 0.0, "f": None, "g": None}
     n = report.noticing
     assert n is not None and n.count == 4
     assert (n.p50_s, n.p95_s, n.max_s) == (4.0, 30.0, 30.0)
