@@ -17,7 +17,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from planner import jsonl
+from planner.apply.runlog import list_runs, read_run
 from planner.cli.context import Connection, Context
 from planner.cli.options import DemoOptions
 from planner.cli.output import color_enabled
@@ -201,10 +201,9 @@ class _Demo:
     def _drill_summary(self) -> str:
         """How long the drill took against its estimate, and how soon apply saw each end
         (from the run log, as ``report`` reads it)."""
-        runs = sorted(Path(ws_files.STATE_DIR, "runs").glob("*.jsonl"))
-        if not runs:
+        if not list_runs(Path(ws_files.STATE_FILE)):
             return ""
-        r = build_report(jsonl.read_objects(runs[-1], "run log"))
+        r = build_report(read_run(Path(ws_files.STATE_FILE)))
         if r.makespan_s is None:
             return ""
         line = f"\nThe drill took {duration(r.makespan_s)}"
