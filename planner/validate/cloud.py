@@ -110,7 +110,16 @@ def target_volume_state(r: Resolved, world: World) -> Iterable[Diagnostic]:
         return
     b = world.backups[r.restore.backup.id]
     where = r.spec.ranges.get("volume") or r.spec.range_of("select")
-    if t.status != "available":
+    if t.status == "restoring-backup":
+        # busy, not attached: RP345 as for a server's disks, which a plan reconciling
+        # the restore an earlier apply started (its own) does not refuse
+        yield error(
+            "RP345",
+            f"volume {t.name or t.id} is being restored right now",
+            "wait for that restore to finish (cloud: BackupService.2010)",
+            where,
+        )
+    elif t.status != "available":
         yield error(
             "RP342",
             f"volume {t.name or t.id} is {t.status}; a disk restore needs it detached (available)",
