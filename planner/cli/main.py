@@ -921,8 +921,10 @@ def main(
     except DiagnosticsError as exc:
         from planner.render.diagnostics import render_text
 
-        color = not out.no_color
-        sys.stderr.write(render_text(exc.diagnostics, color=color and sys.stderr.isatty()))
+        from planner.cli.output import color_enabled
+
+        color = color_enabled(out.no_color, sys.stderr, env)
+        sys.stderr.write(render_text(exc.diagnostics, color=color))
         if debug:
             traceback.print_exc()
         return EXIT_ERROR
