@@ -8,14 +8,15 @@ and prints what was found.
 
 from __future__ import annotations
 
+import json
 import sys
 from collections.abc import Sequence
-from dataclasses import replace
 from pathlib import Path
 
 from planner.cli.context import Context
 from planner.cli.options import ValidateOptions
 from planner.cli.output import color_enabled
+from planner.diagnostics import Diagnostic
 from planner.plan.pipeline import offline
 from planner.render.diagnostics import render_json, render_text
 
@@ -64,46 +65,74 @@ def changed_plans(files: Sequence[str]) -> list[tuple[str, list[str]]]:
 def run(opts: ValidateOptions, ctx: Context) -> int:
     paths = list(opts.path) or ["."]
     if opts.changed:
-        rc = 0
-        for plan, var_files in changed_plans(paths):
-            chosen = opts.vars.var_file or tuple(var_files)
-            if opts.format != "json":
-                print(f"{plan}:", end=" ", flush=True)
-            rc = max(rc, run(replace(opts, path=(plan,), changed=False,
-                                     vars=replace(opts.vars, var_file=chosen)), ctx))  # fmt: skip
+        plans = [
+            (plan, opts.vars.var_file or tuple(var_files))
+            for plan, var_files in changed_plans(paths)
+        ]
+    elif len(paths) > 1:
+        plans = [(path, opts.vars.var_file) for path in paths]
+    else:
+        plans = [(sub, opts.vars.var_file) for sub in plan_dirs(paths[0])]
+    if not plans and opts.changed:
+        return 0  # no changed file belongs to a plan
+    if not plans:
+        rc, diags, line = _check(paths[0], opts.vars.var_file, opts)
+        if opts.format == "json":
+            sys.stdout.write(render_json(diags))
+        else:
+            _print_text(diags, line, None, opts, ctx)
         return rc
-    if len(paths) > 1:
-        rc = 0
-        for path in paths:
-            if opts.format != "json":
-                print(f"{path}:", end=" ", flush=True)
-            rc = max(rc, run(replace(opts, path=(path,)), ctx))
-        return rc
-    subdirs = plan_dirs(paths[0])
-    if subdirs:
-        rc = 0
-        for sub in subdirs:
-            if opts.format != "json":
-                print(f"{sub}:", end=" ", flush=True)
-            rc = max(rc, run(replace(opts, path=(sub,)), ctx))
-        return rc
-    checked = offline(paths[0], opts.vars.var_file, opts.vars.var)
-    config, diags = checked.config, checked.diagnostics
+    # several plans: each is checked alone; JSON is one document (the single plan's
+    # fields over all of them, and each plan's own under "plans")
+    rc, docs, every = 0, [], []
+    for plan, var_files in plans:
+        one, diags, line = _check(plan, var_files, opts)
+        rc = max(rc, one)
+        if opts.format == "json":
+            docs.append({"path": plan, "valid": one == 0, **json.loads(render_json(diags))})
+            every += diags
+        else:
+            _print_text(diags, line, plan, opts, ctx)
     if opts.format == "json":
-        sys.stdout.write(render_json(diags))
-    elif diags:
-        no_color = opts.out.no_color
-        sys.stderr.write(render_text(diags, color=color_enabled(no_color, sys.stderr, ctx.env)))
+        doc = json.loads(render_json(every))
+        sys.stdout.write(json.dumps({**doc, "plans": docs}, indent=2) + "\n")
+    return rc
+
+
+def _check(
+    path: str, var_files: Sequence[str], opts: ValidateOptions
+) -> tuple[int, list[Diagnostic], str]:
+    """One plan's exit code, problems and result line."""
+    checked = offline(path, var_files, opts.vars.var)
+    config, diags = checked.config, list(checked.diagnostics)
     if checked.failed or config is None:
-        return 1
-    if opts.format != "json":
-        n = len(config.restores)
-        files = len(config.files)
-        blocks = len({r.address.block for r in config.restores})
-        print(
-            f"Valid: {_plural(n, 'restore')} ({_plural(blocks, 'block')}) in {_plural(files, 'file')}."
-        )
-    return 0
+        errors = sum(1 for d in diags if d.is_error)
+        warnings = len(diags) - errors
+        return 1, diags, f"Invalid: {_plural(errors, 'error')}, {_plural(warnings, 'warning')}."
+    n = len(config.restores)
+    files = len(config.files)
+    blocks = len({r.address.block for r in config.restores})
+    return (
+        0,
+        diags,
+        f"Valid: {_plural(n, 'restore')} ({_plural(blocks, 'block')}) in {_plural(files, 'file')}.",
+    )
+
+
+def _print_text(
+    diags: Sequence[Diagnostic], line: str, plan: str | None, opts: ValidateOptions, ctx: Context
+) -> None:
+    """Problems on stderr, each on lines of its own; the result on stdout (``plan: ...``
+    when several plans are checked; a single plan that fails prints no result line)."""
+    if diags:
+        sys.stdout.flush()
+        color = color_enabled(opts.out.no_color, sys.stderr, ctx.env)
+        sys.stderr.write(render_text(diags, color=color))
+        sys.stderr.flush()
+    if plan is not None:
+        print(f"{plan}: {line}", flush=True)
+    elif line.startswith("Valid"):
+        print(line)
 
 
 def _plural(n: int, word: str) -> str:
