@@ -230,7 +230,14 @@ class Executor:
     # -- setup ------------------------------------------------------------------
 
     def _make_scheduler(self) -> Scheduler:
-        runnable = [a for a in self.plan.actions if a.restore is not None]
+        # only these kinds restore (or stand for a restore done): a forget never runs,
+        # whatever a saved plan carries with it
+        runnable = [
+            a
+            for a in self.plan.actions
+            if a.restore is not None
+            and a.action in ("restore", "re-restore", "reconcile", "unchanged")
+        ]
         known = {a.address for a in runnable}
         nodes = [
             GraphNode(

@@ -919,9 +919,8 @@ def main(
         print("\ninterrupted", file=sys.stderr)
         return EXIT_INTERRUPTED
     except DiagnosticsError as exc:
-        from planner.render.diagnostics import render_text
-
         from planner.cli.output import color_enabled
+        from planner.render.diagnostics import render_text
 
         color = color_enabled(out.no_color, sys.stderr, env)
         sys.stderr.write(render_text(exc.diagnostics, color=color))

@@ -222,7 +222,8 @@ def _row(action: Action) -> str:
         what += "<br>" + "<br>".join(extra)
     r = action.restore
     if r is None:
-        cells = [md_code(action.address), what, "_state held no details_", "", "", "", "", ""]
+        held = "" if action.changes else "_state held no details_"  # else shown under what
+        cells = [md_code(action.address), what, held, "", "", "", "", ""]
         return "| " + " | ".join(cells) + " |"
     target = md_text(plan_parts.target_phrase(r.target))
     if r.target.status:

@@ -118,7 +118,8 @@ def _actions(actions: list[Action], width: int, paint: _Paint) -> list[str]:
 def _head_line(action: Action, width: int, paint: _Paint) -> str:
     color = _COLORS[action.symbol]
     address = fmt.clean(action.address).ljust(width)
-    what = "(state held no details)"
+    # a forget carries no restore (nothing runs): what state recorded is in its changes
+    what = fmt.clean(action.changes[0]) if action.changes else "(state held no details)"
     restore = action.restore
     if restore:
         # A forget's status is what state remembered, possibly long ago: leave it out.
