@@ -28,6 +28,7 @@ from planner.errors import DiagnosticsError, PlannerError
 
 if TYPE_CHECKING:
     import httpx
+    from _typeshed import SupportsWrite
 
     from planner.cli.context import Context
     from planner.clock import Clock
@@ -61,6 +62,11 @@ shell completion: restore-planner completion bash|zsh|fish --help
 class Parser(argparse.ArgumentParser):
     """A usage error exits 1 (2 is `plan --detailed-exitcode`'s "changes present")
     and prints the usage of the command that was mistyped, not the top level's."""
+
+    def _print_message(self, message: str, file: SupportsWrite[str] | None = None) -> None:
+        # argparse swallows a write error: a closed stdout must reach main (exit 141)
+        if message:
+            (file or sys.stderr).write(message)
 
     def error(self, message: str) -> NoReturn:
         self.print_usage(sys.stderr)
@@ -848,6 +854,24 @@ def _crash_log(exc: BaseException) -> str:
     return path
 
 
+_GLOBAL_FLAGS = ("--no-color", "--debug")  # every command takes them (options.Output)
+
+
+def _globals_after_command(argv: list[str]) -> list[str]:
+    """`restore-planner --no-color validate .` as `restore-planner validate . --no-color`:
+    the flags every command takes may come before the command too (as git's do)."""
+    lead = 0
+    while lead < len(argv) and argv[lead] in _GLOBAL_FLAGS:
+        lead += 1
+    if lead == 0 or lead == len(argv):
+        return argv
+    rest = argv[lead:]
+    if "--" in rest:  # after a literal --, a flag would be a positional argument
+        cut = rest.index("--")
+        return rest[:cut] + argv[:lead] + rest[cut:]
+    return rest + argv[:lead]
+
+
 def _stdout_closed() -> int:
     """The reader of stdout went away (`state list | head -1`): end quietly.
 
@@ -885,12 +909,20 @@ def main(
     ``clock`` (default: real HTTP, the wall clock) are for in-process callers: the demo,
     tests, bench (see ``planner.cli.context``)."""
     parser = build_parser()
+    argv = _globals_after_command(list(sys.argv[1:] if argv is None else argv))
     try:
         args, extra = parser.parse_known_args(argv)
         if extra:  # argparse would blame the top level; the mistyped command's usage helps more
             _chosen(parser, command_path(args)).error(f"unrecognized arguments: {' '.join(extra)}")
     except BrokenPipeError:  # `--help | head -1`
         return _stdout_closed()
+    except SystemExit as exc:  # --help, --version: what they printed must reach its reader
+        if exc.code in (0, None):
+            try:
+                sys.stdout.flush()
+            except BrokenPipeError:
+                return _stdout_closed()
+        raise
     path = command_path(args)
     if not path:
         parser.print_help(sys.stderr)

@@ -102,3 +102,10 @@ def test_state_show_json_into_a_closed_pipe(plan_with_state: Path) -> None:
     assert shown.returncode == 0 and json.loads(shown.stdout)
     out = _closed_pipe_run(["state", "show", "db", "--format", "json"], plan_with_state)
     assert (out.returncode, out.stderr) == (141, "")
+
+
+@pytest.mark.parametrize("argv", [["--help"], ["plan", "--help"], ["state", "list", "--help"], ["--version"]])
+def test_help_and_version_into_a_closed_pipe_end_with_141(argv: list[str], tmp_path: Path) -> None:
+    """argparse swallows the write error and exits 0: a script would read success."""
+    out = _closed_pipe_run(argv, tmp_path)
+    assert (out.returncode, out.stderr) == (141, "")
