@@ -144,6 +144,8 @@ class RestoreFailed(_Restore):
 class RestoreSkipped(_Restore):
     kind: Literal["restore_skipped"] = "restore_skipped"
     because: list[str] = Field(default_factory=list)  # the failed dependencies
+    # why, when no dependency failed: the apply was interrupted before it started
+    reason: str = ""
     wave: StrictInt | None = None
     batch: StrictInt | None = None
     estimate_s: Number | None = None

@@ -94,6 +94,7 @@ MAX_POST_ATTEMPTS = 5
 VERIFY_BATCH = 20
 VERIFY_MAX_WAIT_S = 300.0
 POWER_ON_RECHECK_S = 5.0
+NOT_STARTED = "not started: the apply was interrupted first"
 POWER_ON_TIMEOUT_S = 1800.0  # a restored server not ACTIVE by then is reported failed
 MISSING_POLLS = 2  # listings without a tracked task before it is fetched by id
 PROGRESS_STEP = 25  # percent between restore_progress events (a live display sees every poll)
@@ -168,6 +169,7 @@ class ApplyResult:
     interrupted: bool = False
     abandoned: list[str] = field(default_factory=list)  # left "started" by a second Ctrl-C
     withdrawn: list[str] = field(default_factory=list)  # never accepted by the cloud; not started
+    not_started: list[str] = field(default_factory=list)  # interrupted before they were due
 
     @property
     def exit_code(self) -> int:
@@ -259,6 +261,7 @@ class Executor:
                 "the saved plan's dependencies do not form a valid graph: "
                 + "; ".join(d.summary for d in problems if d.is_error)
             )
+        self._runnable = runnable
         weights = {Address.parse(a.address): max(a.estimate_s, 1.0) for a in runnable}
         exclusive = {
             Address.parse(a.address): [f"backup:{a.restore.backup.id}"]
@@ -1079,6 +1082,8 @@ class Executor:
             # keeps the events of any intent still open (one read of the journal, not two)
             self.journal.compact()
         r = self.result
+        if r.interrupted:
+            self._not_started()
         self._emit(
             ev.RunFinished(
                 counts={
@@ -1088,11 +1093,34 @@ class Executor:
                     "unchanged": len(r.unchanged),
                     "abandoned": len(r.abandoned),
                     "withdrawn": len(r.withdrawn),
+                    "not_started": len(r.not_started),
                 },
                 exit_code=r.exit_code,
                 interrupted=r.interrupted,
             )
         )
+
+    def _not_started(self) -> None:
+        """Restores an interrupted apply never started: each is in the run log (skipped,
+        with why), so the summary, the report and JUnit count every restore the plan
+        had. State is untouched: the next plan shows them again."""
+        withdrawn = set(self.result.withdrawn)
+        for a in self._runnable:
+            addr = Address.parse(a.address)
+            if str(addr) in withdrawn or self._scheduler.outcome(addr) != "pending":
+                continue
+            self.result.not_started.append(str(addr))
+            assert a.restore is not None
+            self._emit(
+                ev.RestoreSkipped(
+                    address=str(addr),
+                    reason=NOT_STARTED,
+                    wave=a.restore.wave,
+                    batch=a.batch,
+                    estimate_s=a.estimate_s,
+                    depends_on=a.restore.depends_on,
+                )
+            )
 
     # -- state ----------------------------------------------------------------------
 

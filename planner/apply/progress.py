@@ -58,8 +58,10 @@ class PlainSink:
                 line = f"{e.address}: succeeded {done}"
             elif isinstance(e, ev.RestoreFailed):
                 line = f"{e.address}: FAILED {e.error_code}: {e.error_message} {done}"
-            else:
+            elif e.because:
                 line = f"{e.address}: skipped, dependency {', '.join(e.because)} failed {done}"
+            else:
+                line = f"{e.address}: {e.reason or 'skipped'} {done}"
         if line:
             ts = rfc3339_ms(e.ts)[11:19] if e.ts else "--:--:--"
             self.stream.write(f"{ts} {line}\n")

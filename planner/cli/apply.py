@@ -230,6 +230,7 @@ async def _execute(
     return result.exit_code
 
 
+NOT_STARTED_SHOWN = 20  # listed by name in the summary; the run log and report have all
 INTERRUPT_GRACE_S = 1.5  # after a second Ctrl-C, a request in progress is cut off after this
 
 
@@ -239,12 +240,21 @@ def _summary(r: ApplyResult, run_log: str) -> None:
         f"\nApply {'interrupted' if r.interrupted else 'complete'}: {len(r.succeeded)} restored, "
         f"{len(r.failed)} failed, {len(r.skipped)} skipped, {len(r.unchanged)} unchanged"
         + (f", {len(r.forgotten)} forgotten" if r.forgotten else "")
+        + (f", {len(r.not_started)} not started" if r.not_started else "")
         + ".\n"
     )
     for addr, (code, msg) in sorted(r.failed.items()):
         out.write(f"  failed   {addr}: {code}: {msg}\n")
     for addr, because in sorted(r.skipped.items()):
         out.write(f"  skipped  {addr}: dependency {', '.join(because)} failed\n")
+    for addr in r.not_started[:NOT_STARTED_SHOWN]:
+        out.write(
+            f"  not started  {addr}: the apply was interrupted first; the next plan shows it\n"
+        )
+    if len(r.not_started) > NOT_STARTED_SHOWN:
+        out.write(
+            f"  ... and {len(r.not_started) - NOT_STARTED_SHOWN} more not started (the run log lists each)\n"
+        )
     for addr in sorted(r.abandoned):
         out.write(f"  unknown  {addr}: still running; the next apply looks its task up\n")
     for addr in sorted(r.withdrawn):

@@ -72,7 +72,7 @@ _PAGE = """<!DOCTYPE html>
 {% endfor %}</table>{% endif %}
 {% if skipped %}<h2>Skipped ({{ skipped|length }})</h2>
 <table><tr><th>Address</th><th>Wave</th><th>Because</th></tr>
-{% for x in skipped %}<tr class="skipped"><td><code>{{ x.address }}</code></td><td>{{ wave_name(x.wave) }}</td><td>{% for a in x.skipped_because %}<code>{{ a }}</code>{% if not loop.last %}, {% endif %}{% endfor %} failed</td></tr>
+{% for x in skipped %}<tr class="skipped"><td><code>{{ x.address }}</code></td><td>{{ wave_name(x.wave) }}</td><td>{% if x.skipped_because %}{% for a in x.skipped_because %}<code>{{ a }}</code>{% if not loop.last %}, {% endif %}{% endfor %} failed{% else %}{{ x.skipped_reason or "a dependency failed" }}{% endif %}</td></tr>
 {% endfor %}</table>{% endif %}
 {% if unknown %}<h2>Outcome unknown ({{ unknown|length }})</h2>
 <p class="note">Started, but the run ended before their outcome was recorded; the next plan reconciles them.</p>

@@ -22,7 +22,7 @@ def _secs(value: float | None) -> str:
 def _because(r: RestoreResult) -> str:
     deps = r.skipped_because
     if not deps:
-        return "a dependency failed"
+        return clean(r.skipped_reason) or "a dependency failed"
     return (
         f"dependency {clean(deps[0])} failed"
         if len(deps) == 1

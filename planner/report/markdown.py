@@ -126,8 +126,7 @@ def _problems(r: RunReport, full: bool) -> list[str]:
             "|---|---|---|",
         ]
         out += [
-            f"| {code(x.address)} | {wave_name(x.wave)} | {', '.join(code(a) for a in x.skipped_because) or '-'} failed |"
-            for x in shown
+            f"| {code(x.address)} | {wave_name(x.wave)} | {_skipped_why(x)} |" for x in shown
         ] + note
     unknown = [x for x in r.restores if x.outcome == "unknown"]
     if unknown:
@@ -241,3 +240,9 @@ def render_markdown(report: RunReport) -> str:
     lines += _gantt(report)
     lines += _per_wave(report, full)
     return "\n".join(lines) + "\n"
+
+
+def _skipped_why(x: RestoreResult) -> str:
+    if x.skipped_because:
+        return f"{', '.join(code(a) for a in x.skipped_because)} failed"
+    return md_text(x.skipped_reason) if x.skipped_reason else "- failed"

@@ -68,6 +68,7 @@ class RestoreResult(_Model):
     error_code: str | None = None
     error_message: str | None = None
     skipped_because: list[str] = Field(default_factory=list)
+    skipped_reason: str = ""  # when no dependency failed (an interrupted apply)
     skipped_at: datetime | None = None
     noticed_after_s: float | None = None  # the task's end -> the listing that showed it
 
@@ -163,6 +164,7 @@ def _apply_event(rows: dict[str, dict[str, Any]], e: ev.RestoreEvent) -> None:
         _take_placement(row, e)
         row["outcome"] = "skipped"
         row["skipped_because"] = list(e.because)
+        row["skipped_reason"] = e.reason
         row["skipped_at"] = e.ts
 
 

@@ -35,7 +35,12 @@ def _tooltip(b: Bar) -> str:
     parts = [f"{r.address} ({wave_name(r.wave)}): {OUTCOME_WORDS[r.outcome]}"]
     if r.outcome == "skipped":
         parts.append(
-            f"skipped at {clock(r.skipped_at)}: {', '.join(r.skipped_because) or 'a dependency'} failed"
+            f"skipped at {clock(r.skipped_at)}: "
+            + (
+                f"{', '.join(r.skipped_because)} failed"
+                if r.skipped_because
+                else r.skipped_reason or "a dependency failed"
+            )
         )
     else:
         parts.append(
