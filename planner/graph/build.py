@@ -255,25 +255,38 @@ def _check_conflicts(index: _Index, diags: list[Diagnostic]) -> None:
             written.add(n.target)
         for t in written:
             writers[t].append(n)
+    # one problem per pair of restores, however many targets they share (a server
+    # restore writes its volumes too: one per volume would say the same thing again)
+    shared: dict[tuple[Address, Address], list[tuple[str, str]]] = defaultdict(list)
+    pairs: dict[tuple[Address, Address], tuple[GraphNode, GraphNode]] = {}
     for (kind, ident), nodes in sorted(writers.items()):
         if len(nodes) < 2:
             continue
         nodes.sort(key=_source_order)
         first = nodes[0]
         for other in nodes[1:]:
-            related = []
-            if first.range is not None:
-                related.append(Related(f"{first.address} writes {kind} {ident} here", first.range))
-            diags.append(
-                error(
-                    CONFLICT,
-                    f"{first.address} and {other.address} both write {kind} {ident}",
-                    f"a restore overwrites its target, so these two would overwrite each "
-                    f"other; keep one of them or point the other at a different {kind}",
-                    other.range,
-                    related,
-                )
+            key = (first.address, other.address)
+            pairs[key] = (first, other)
+            shared[key].append((kind, ident))
+    for key, (first, other) in pairs.items():
+        # the servers first: a server restore's volumes follow from it
+        targets = sorted(shared[key], key=lambda t: (t[0] != "server", t))
+        kind, ident = targets[0]
+        more = len(targets) - 1
+        also = f" (and {more} more target{'s' if more > 1 else ''} of theirs)" if more else ""
+        related = []
+        if first.range is not None:
+            related.append(Related(f"{first.address} writes {kind} {ident} here", first.range))
+        diags.append(
+            error(
+                CONFLICT,
+                f"{first.address} and {other.address} both write {kind} {ident}{also}",
+                f"a restore overwrites its target, so these two would overwrite each "
+                f"other; keep one of them or point the other at a different {kind}",
+                other.range,
+                related,
             )
+        )
 
 
 def _source_order(n: GraphNode) -> tuple[bool, SourceRange, Address]:

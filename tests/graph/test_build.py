@@ -157,6 +157,20 @@ def test_conflict_names_both_places() -> None:
     assert diags[1].related == (Related("logs writes volume v-1 here", at(20)),)
 
 
+def test_one_conflict_per_pair_however_many_targets_they_share() -> None:
+    """Two server restores of one server write its volumes too: one problem, not 1 + N."""
+    disks = (("volume", "v-1"), ("volume", "v-2"), ("volume", "v-3"))
+    _g, diags = build(
+        [
+            node("b", target=("server", "s-1"), extra=disks, line=1),
+            node("c", target=("server", "s-1"), extra=disks, line=9),
+        ]
+    )
+    assert summaries(diags) == [
+        ("RP205", "plan.yaml:9:3", "b and c both write server s-1 (and 3 more targets of theirs)")
+    ]
+
+
 def test_cycle_prints_path_at_first_node() -> None:
     _g, diags = build([node("a", ["c"], line=1), node("b", ["a"], line=5), node("c", ["b"], line=9)])
     assert summaries(diags) == [("RP204", "plan.yaml:1:3", "dependency cycle: a -> c -> b -> a")]
