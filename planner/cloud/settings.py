@@ -26,11 +26,19 @@ AuthMethod = Literal["token", "aksk", "password"]
 # Region and project id end up in URLs (the host, the path). They may come from a
 # plan file, which a pull request writes: validated here before any URL is built,
 # so that "x@evil:443/" can never become the host that receives credentials.
+# Every check is a fullmatch: with .match, "$" also matches before a final newline,
+# and "ap-southeast-1\n" would pass. The patterns keep ^ and $ for the JSON Schema
+# (specs/plan.schema.json), where they mean the whole string.
 REGION_MAX = 64
-REGION_RE = re.compile(r"^[a-z0-9-]+$")
+# words of lowercase letters and digits joined by single dashes, the first starting
+# with a letter: ap-southeast-1, cn-north-4, la-south-2, eu-west-101, sim-1
+REGION_RE = re.compile(r"^[a-z][a-z0-9]*(?:-[a-z0-9]+)*$")
 PROJECT_ID_RE = re.compile(r"^[0-9a-f]{32}$")
 _CLOUD_RE = re.compile(r"^[a-z0-9-]+(\.[a-z0-9-]+)+$")  # a DNS suffix, e.g. myhuaweicloud.com
-REGION_HINT = "a region name is lowercase letters, digits and -, e.g. ap-southeast-1"
+REGION_HINT = (
+    "a region name is lowercase letters and digits in words joined by single dashes, "
+    "starting with a letter, e.g. ap-southeast-1"
+)
 PROJECT_ID_HINT = (
     "a project id is 32 lowercase hexadecimal digits (IAM console: My Credentials > Projects)"
 )
@@ -38,14 +46,14 @@ PROJECT_ID_HINT = (
 
 def region_problem(value: str) -> str | None:
     """Why ``value`` is not a region name, or None when it is one."""
-    if not value or len(value) > REGION_MAX or not REGION_RE.match(value):
+    if not value or len(value) > REGION_MAX or not REGION_RE.fullmatch(value):
         return f"{value[:80]!r} is not a region name"
     return None
 
 
 def project_id_problem(value: str) -> str | None:
     """Why ``value`` is not a project id, or None when it is one."""
-    if not PROJECT_ID_RE.match(value):
+    if not PROJECT_ID_RE.fullmatch(value):
         return f"{value[:80]!r} is not a project id"
     return None
 
@@ -189,7 +197,7 @@ class CloudSettings:
         _check_value(region_problem(region), region_from, REGION_HINT)
         if not by_name:
             _check_value(project_id_problem(project_id), project_from, PROJECT_ID_HINT)
-        if not _CLOUD_RE.match(cloud):
+        if not _CLOUD_RE.fullmatch(cloud):
             raise UserError(
                 f"HW_CLOUD {cloud[:80]!r} is not a domain name", hint="e.g. myhuaweicloud.com"
             )

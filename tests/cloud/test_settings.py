@@ -108,7 +108,10 @@ def test_bad_region_from_the_environment_is_a_user_error(region: str) -> None:
     with pytest.raises(UserError) as info:
         CloudSettings.from_env({"HW_REGION_NAME": region, "HW_PROJECT_ID": P, "HW_AUTH_TOKEN": "t"})
     assert info.value.message == f"HW_REGION_NAME: {region[:80]!r} is not a region name"
-    assert info.value.hint == "a region name is lowercase letters, digits and -, e.g. ap-southeast-1"
+    assert info.value.hint == (
+        "a region name is lowercase letters and digits in words joined by single dashes, "
+        "starting with a letter, e.g. ap-southeast-1"
+    )
 
 
 @pytest.mark.parametrize("project", ["p1", "0a1b2c3d4e5f60718293a4b5c6d7e8f", P + "0", "../" + P[3:], P.upper()])
