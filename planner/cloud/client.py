@@ -14,7 +14,7 @@ from collections.abc import AsyncIterator, Callable, Iterable, Mapping, Sequence
 from datetime import datetime
 from types import TracebackType
 from typing import Any, Final
-from urllib.parse import urlencode
+from urllib.parse import quote, urlencode
 
 import httpx
 import orjson
@@ -24,7 +24,7 @@ from planner.clock import Clock, WallClock
 from planner.cloud import parse
 from planner.cloud.auth import USER_AGENT, make_auth
 from planner.cloud.cloudclock import CloudClock
-from planner.cloud.errors import CloudAPIError, CloudAuthError, CloudTransportError
+from planner.cloud.errors import CloudAPIError, CloudAuthError, CloudError, CloudTransportError
 from planner.cloud.models import Backup, OperationLog, Server, Vault, Volume
 from planner.cloud.ratelimit import RateLimiter
 from planner.cloud.retry import RetryPolicy
@@ -73,6 +73,47 @@ def debug_event_hooks(logger: logging.Logger = log) -> dict[str, list[Any]]:
             )
 
     return {"request": [on_request], "response": [on_response]}
+
+
+# An id placed in a request: what could take it out of its one path segment (a dot
+# segment, "/", "?", "#", an escape) or out of the request line (whitespace, controls).
+_NOT_IN_AN_ID = re.compile(r"[/?#%\s\x00-\x1f\x7f-\x9f]")
+_ID_HINT = (
+    "an id is the one the console shows (e.g. a UUID); check the plan "
+    "(or the saved plan) that named it"
+)
+
+
+def id_problem(value: str) -> str | None:
+    """Why ``value`` cannot be sent as an id in a request, or None when it can.
+
+    Deliberately tolerant (the plan's schema checks the shape of the ids it gives):
+    this refuses only what could change which URL a request goes to."""
+    if not value:
+        return "is empty"
+    if value in (".", ".."):
+        return "is a dot segment"
+    bad = _NOT_IN_AN_ID.search(value)
+    if bad is not None:
+        return f"holds {bad.group()!r}"
+    return None
+
+
+def _checked_id(value: str, what: str, refuse: str = "") -> str:
+    """``value`` as given, or CloudError before any request when it is no sendable id
+    (``refuse``: more characters, a list parameter's separators)."""
+    why = id_problem(value)
+    if why is None and refuse:
+        bad = next((c for c in value if c in refuse), None)
+        why = None if bad is None else f"holds {bad!r}"
+    if why is not None:
+        raise CloudError(f"refused to send a request for {what} {value!r:.80}: it {why}", _ID_HINT)
+    return value
+
+
+def _segment(value: str, what: str) -> str:
+    """``value`` as exactly one path segment: checked, then percent-quoted."""
+    return quote(_checked_id(value, what), safe="")
 
 
 def _count(body: parse.Json) -> int | None:
@@ -393,7 +434,8 @@ class CloudClient:
         if server_ids is None:
             servers = await self._server_pages(base)
         else:
-            ids = list(dict.fromkeys(server_ids))
+            # server_id=id1,id2: an id holding "," would name two servers
+            ids = list(dict.fromkeys(_checked_id(i, "server", ",") for i in server_ids))
             servers = []
             for i in range(0, len(ids), SERVER_IDS_CHUNK):
                 chunk = ids[i : i + SERVER_IDS_CHUNK]
@@ -432,7 +474,9 @@ class CloudClient:
             marker = str(last)
 
     async def get_server(self, server_id: str) -> Server | None:
-        data = await self._get_or_none(f"{self._ecs}/cloudservers/{server_id}", "server")
+        data = await self._get_or_none(
+            f"{self._ecs}/cloudservers/{_segment(server_id, 'server')}", "server"
+        )
         return None if data is None else parse.parse_server(data)
 
     # -- EVS --------------------------------------------------------------------
@@ -451,7 +495,8 @@ class CloudClient:
             base.append(("name", name))
         if ids is None:
             return await self._volume_pages(base)
-        wanted = list(dict.fromkeys(ids))
+        # ids=['id1','id2']: an id holding a quote or "," would change the list
+        wanted = list(dict.fromkeys(_checked_id(i, "volume", "',[]") for i in ids))
         out: list[Volume] = []
         for i in range(0, len(wanted), VOLUME_IDS_CHUNK):
             chunk = wanted[i : i + VOLUME_IDS_CHUNK]
@@ -540,7 +585,9 @@ class CloudClient:
             yield [parse.parse_backup(b) for b in items if keep is None or keep(b)]
 
     async def get_backup(self, backup_id: str) -> Backup | None:
-        data = await self._get_or_none(f"{self._cbr}/backups/{backup_id}", "backup")
+        data = await self._get_or_none(
+            f"{self._cbr}/backups/{_segment(backup_id, 'backup')}", "backup"
+        )
         return None if data is None else parse.parse_backup(data)
 
     async def list_vaults(self) -> list[Vault]:
@@ -548,7 +595,7 @@ class CloudClient:
         return [parse.parse_vault(v) for v in items]
 
     async def get_vault(self, vault_id: str) -> Vault | None:
-        data = await self._get_or_none(f"{self._cbr}/vaults/{vault_id}", "vault")
+        data = await self._get_or_none(f"{self._cbr}/vaults/{_segment(vault_id, 'vault')}", "vault")
         return None if data is None else parse.parse_vault(data)
 
     async def list_operation_logs(
@@ -585,7 +632,9 @@ class CloudClient:
         return [parse.parse_operation_log(o) for o in items]
 
     async def get_operation_log(self, log_id: str) -> OperationLog | None:
-        data = await self._get_or_none(f"{self._cbr}/operation-logs/{log_id}", "operation_log")
+        data = await self._get_or_none(
+            f"{self._cbr}/operation-logs/{_segment(log_id, 'task')}", "operation_log"
+        )
         return None if data is None else parse.parse_operation_log(data)
 
     async def restore(
@@ -597,9 +646,8 @@ class CloudClient:
         restore in the operation logs before sending it again. ``proceed()`` is asked
         right before the request leaves; False: not sent (``maybe_sent`` False).
         """
-        response = await self._send(
-            "POST", f"{self._cbr}/backups/{backup_id}/restore", [], {"restore": body}, proceed
-        )
+        path = f"{self._cbr}/backups/{_segment(backup_id, 'backup')}/restore"
+        response = await self._send("POST", path, [], {"restore": body}, proceed)
         if not response.content.strip():
             return None
         try:

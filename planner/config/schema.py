@@ -94,6 +94,55 @@ def _project_id(v: Any) -> Any:
     return v
 
 
+# The shape of an id a plan gives for a cloud resource (a backup, server, volume,
+# resource or vault). Ids become request path segments and query values, and a
+# pull request writes the plan: checked here, with the value's position. Tolerant:
+# CBR, ECS, EVS and SFS Turbo ids are UUIDs (36 characters with dashes) and project
+# ids 32 hex digits (cbr-facts.md), but any id of letters, digits, "_", "-" and
+# inner "." up to 128 characters is taken; the cloud answers whether it exists.
+# Names (which may hold spaces or any letter) are never checked by it: a target by
+# name is {name: ...}, and names are only ever query values.
+CLOUD_ID_MAX = 128
+CLOUD_ID_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*")
+_ID_HINTS = {
+    "backup": "give the backup's id (CBR console: Backups), or choose one by time with "
+    "{before: ...}",
+    "server": 'give the server\'s id (ECS console), or {name: "app-01"} to choose it by name',
+    "volume": 'give the volume\'s id (EVS console), or {name: "data-01"} to choose it by name',
+    "resource": "give the id of the resource the backup belongs to",
+    "vault": "give the vault's id (CBR console: Vaults)",
+    "source": "give the id of the server or volume whose backups to choose among",
+    "disk backup": "give the id of the server backup's child backup of that disk "
+    "(backup.children[].id)",
+    "disk volume": "give the id of the volume to restore the disk onto (EVS console)",
+}
+
+
+def cloud_id_problem(value: str, what: str) -> str | None:
+    """Why ``value`` is not a plausible id of a ``what``, or None when it is one."""
+    if len(value) > CLOUD_ID_MAX or not CLOUD_ID_RE.fullmatch(value):
+        shown = repr(value if len(value) <= 80 else value[:80] + "...")
+        return (
+            f"{shown} is not a {what} id: an id is letters, digits, '_', '-' and '.' "
+            f"(not first), at most {CLOUD_ID_MAX} characters"
+        )
+    return None
+
+
+def _cloud_id(what: str, hint_key: str | None = None) -> Any:
+    hint = _ID_HINTS[hint_key or what]
+
+    def check(v: Any) -> Any:
+        # only a string is an id; a mapping ({name: ...}, a selector) or a wrong type is
+        # left to the model, which says what it expected
+        why = cloud_id_problem(v, what) if isinstance(v, str) else None
+        if why is not None:
+            raise PydanticCustomError("cloud_id", "{why}; {hint}", {"why": why, "hint": hint})
+        return v
+
+    return BeforeValidator(check)
+
+
 def _version(v: Any) -> Any:
     # Literal[1] accepts True and 1.0 (they compare equal to 1): only the integer 1 is version 1
     if type(v) is not int or v != 1:
@@ -224,6 +273,9 @@ class NameRef(_Model):
 TargetValue = Annotated[
     str | NameRef, Field(description="An id, or {name: ...} matching exactly one.")
 ]
+ServerTarget = Annotated[TargetValue, _cloud_id("server")]
+VolumeTarget = Annotated[TargetValue, _cloud_id("volume")]
+ResourceTarget = Annotated[TargetValue, _cloud_id("resource")]
 
 
 class Select(_Model):
@@ -239,8 +291,10 @@ class BackupSelector(_Model):
 
     before: Time | None = None
     not_before: Time | None = None
-    vault: str | None = Field(None, description="Only backups in this vault (id).")
-    source: str | None = Field(
+    vault: Annotated[str | None, _cloud_id("vault")] = Field(
+        None, description="Only backups in this vault (id)."
+    )
+    source: Annotated[str | None, _cloud_id("server or volume", "source")] = Field(
         None, description="Choose among backups of this server/volume id instead of the target's."
     )
 
@@ -248,8 +302,8 @@ class BackupSelector(_Model):
 class Disk(_Model):
     """Restore child disk backup `backup` onto volume `volume`."""
 
-    backup: str
-    volume: str
+    backup: Annotated[str, _cloud_id("backup", "disk backup")]
+    volume: Annotated[str, _cloud_id("volume", "disk volume")]
 
 
 _ONE_TARGET: dict[str, Any] = {
@@ -262,13 +316,13 @@ class Restore(_Model):
 
     model_config = ConfigDict(extra="forbid", strict=True, json_schema_extra=_ONE_TARGET)
 
-    server: TargetValue | None = None
-    volume: TargetValue | None = None
-    resource: TargetValue | None = Field(
+    server: ServerTarget | None = None
+    volume: VolumeTarget | None = None
+    resource: ResourceTarget | None = Field(
         None, description="A file system or other resource (SFS Turbo): id or {name}."
     )
     select: Select | None = None
-    backup: str | BackupSelector = Field(
+    backup: Annotated[str | BackupSelector, _cloud_id("backup")] = Field(
         description="A backup id, or a selector {before, not_before, vault, source}."
     )
     disks: list[Disk] | None = Field(

@@ -40,11 +40,11 @@ def test_good_plan_evaluates() -> None:
 
 def test_variable_precedence_and_digest(tmp_path: Path) -> None:
     plan = tmp_path / "p.yaml"
-    plan.write_text('version: 1\nvars: {a: from-vars, b: from-vars}\nrestores:\n  r: {server: "{{ a }}/{{ b }}", backup: x}\n')
+    plan.write_text('version: 1\nvars: {a: from-vars, b: from-vars}\nrestores:\n  r: {server: "{{ a }}--{{ b }}", backup: x}\n')
     vf = tmp_path / "v.yaml"
     vf.write_text("a: from-file\nb: from-file\n")
     config, _ = load_plan(str(plan), [str(vf)], ["b=from-arg"])
-    assert config is not None and config.restores[0].target == TargetRef("server", id="from-file/from-arg")
+    assert config is not None and config.restores[0].target == TargetRef("server", id="from-file--from-arg")
     other, _ = load_plan(str(plan), [str(vf)], ["b=other"])
     same, _ = load_plan(str(plan), [str(vf)], ["b=from-arg"])
     assert other is not None and same is not None
