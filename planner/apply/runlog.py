@@ -60,7 +60,7 @@ def event_of(clock: Clock, kind: str, fields: dict[str, Any]) -> Event:
 
 
 def check_run_id(run_id: str) -> str:
-    if not _RUN_ID_RE.match(run_id):
+    if not _RUN_ID_RE.fullmatch(run_id):
         raise ValueError(f"bad run id {run_id!r}")
     return run_id
 
@@ -129,7 +129,7 @@ def list_runs(state_path: Path) -> list[str]:
     d = runs_dir(state_path)
     if not d.is_dir():
         return []
-    return sorted(p.stem for p in d.glob("*.jsonl") if _RUN_ID_RE.match(p.stem))
+    return sorted(p.stem for p in d.glob("*.jsonl") if _RUN_ID_RE.fullmatch(p.stem))
 
 
 def read_run(state_path: Path, run_id: str | None = None) -> list[dict[str, Any]]:

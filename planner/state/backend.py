@@ -177,12 +177,12 @@ class BackendChoice:
 
 
 def check_names(schema: str, workspace: str) -> None:
-    if not _NAME_RE.match(schema):
+    if not _NAME_RE.fullmatch(schema):
         raise UserError(
             f"invalid PostgreSQL schema name {schema!r}",
             hint="lower-case letters, digits and _, starting with a letter or _ (at most 63)",
         )
-    if not _WORKSPACE_RE.match(workspace):
+    if not _WORKSPACE_RE.fullmatch(workspace):
         raise UserError(
             f"invalid workspace name {workspace!r}",
             hint="letters, digits, '.', '_' and '-', starting with a letter or digit (at most 63)",

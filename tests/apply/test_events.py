@@ -142,3 +142,20 @@ def test_writing_refuses_what_the_schema_would() -> None:
         events.make("restore_progress", {"address": "db", "progress": True})
     with pytest.raises(ValueError, match="without a time"):
         events.encode(events.RestoreAccepted(address="db", task_id="t-1"))
+
+
+def test_a_run_id_with_a_trailing_newline_is_refused() -> None:
+    """`^...$` with match lets "...\n" through; a run id becomes a file name."""
+    import pytest
+
+    from planner.apply.runlog import check_run_id
+    from planner.errors import UserError
+    from planner.state.backend import check_names
+
+    assert check_run_id("20261120T000000Z-a3b4") == "20261120T000000Z-a3b4"
+    with pytest.raises(ValueError):
+        check_run_id("20261120T000000Z-a3b4\n")
+    with pytest.raises(UserError):
+        check_names("restore_planner\n", "default")
+    with pytest.raises(UserError):
+        check_names("restore_planner", "default\n")
