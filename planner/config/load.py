@@ -120,6 +120,7 @@ def _discover(path: str, diags: list[Diagnostic]) -> list[str]:
             n for n in os.listdir(path) if n.endswith((".yaml", ".yml")) and not n.startswith(".")
         )
         files = []
+        root = os.path.realpath(path)
         for n in names:
             # a FIFO, device, dangling or looping link among the plan files is reported:
             # skipping it silently would drop restores from a recovery
@@ -132,6 +133,14 @@ def _discover(path: str, diags: list[Diagnostic]) -> list[str]:
                 continue
             if not stat.S_ISREG(mode):
                 diags.append(not_regular(full, mode))
+                continue
+            if os.path.islink(full) and not _inside(os.path.realpath(full), root):
+                # a plan comes from a pull request: a link in it must not read the
+                # reviewer's files (/proc/self/environ holds the credentials); a file
+                # named on the command line is the operator's choice and is not checked
+                diags.append(error("RP108", f"cannot read {full}: it is a symbolic link to a file outside the plan directory",
+                                   "plan files must be in the plan directory; copy the file in, or name it on the command line",
+                                   SourceRange(full, 1, 1)))  # fmt: skip
                 continue
             files.append(full)
         if not files and not diags:
@@ -151,6 +160,13 @@ def _discover(path: str, diags: list[Diagnostic]) -> list[str]:
         )
         return []
     return [path]
+
+
+def _inside(real: str, root: str) -> bool:
+    try:
+        return os.path.commonpath([real, root]) == root
+    except ValueError:  # different drives
+        return False
 
 
 def _single_sections(docs: list[SourceDoc], diags: list[Diagnostic]) -> dict[str, SourceDoc]:

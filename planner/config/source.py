@@ -30,6 +30,10 @@ MAX_NESTING = 64
 Path = tuple[str | int, ...]
 
 _INT_RE = re.compile(r"^[-+]?[0-9]+$")
+_HEX_RE = re.compile(r"^0x[0-9a-fA-F]+$")
+_OCT_RE = re.compile(r"^0o[0-7]+$")
+# 10**4300 needs 14,284 bits: below this, every integer prints within the limit
+_MAX_INT_BITS = 14_000
 _FLOAT_RE = re.compile(r"^[-+]?(\.[0-9]+|[0-9]+(\.[0-9]*)?)([eE][-+]?[0-9]+)?$")
 _SPECIAL = {
     "": None, "~": None, "null": None, "Null": None, "NULL": None,
@@ -47,26 +51,42 @@ _SEQ_TAG = "tag:yaml.org,2002:seq"
 
 
 def resolve_plain(text: str) -> Any:
-    """YAML 1.2 core schema resolution of a plain (unquoted) scalar."""
+    """YAML 1.2 core schema resolution of a plain (unquoted) scalar.
+
+    Raises ValueError for an integer too large to print (more than 4,300 decimal
+    digits, or a hex/octal one of more than _MAX_INT_BITS bits): the walker reports it
+    as RP111, so that no later stage is handed an int that ``str()`` refuses."""
     if text and text[0] not in _MAYBE_SPECIAL:
         return text
     if text in _SPECIAL:
         return _SPECIAL[text]
     if _INT_RE.match(text):
         return int(text)
-    if text.startswith("0x") and len(text) > 2:
-        try:
-            return int(text[2:], 16)
-        except ValueError:
-            return text
-    if text.startswith("0o") and len(text) > 2:
-        try:
-            return int(text[2:], 8)
-        except ValueError:
-            return text
+    # int(..., 16) would also take "0x_f", "0x-f" and "0x f": YAML 1.2 does not
+    if _HEX_RE.match(text):
+        return _bounded(int(text[2:], 16))
+    if _OCT_RE.match(text):
+        return _bounded(int(text[2:], 8))
     if _FLOAT_RE.match(text):
         return float(text)
     return text
+
+
+def _bounded(n: int) -> int:
+    # power-of-two bases convert without Python's 4,300-digit limit, but printing
+    # the result does not: refuse what the decimal path refuses
+    if n.bit_length() > _MAX_INT_BITS:
+        raise ValueError("integer too large")
+    return n
+
+
+def _is_string_key(node: yaml.ScalarNode) -> bool:
+    if node.style:
+        return True
+    try:
+        return isinstance(resolve_plain(node.value), str)
+    except ValueError:  # a huge number is no string either
+        return False
 
 
 @dataclass
@@ -120,6 +140,7 @@ def load_source(path: str, display: str | None = None) -> tuple[SourceDoc | None
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
+        # no snippet: bytes that are not text are never echoed
         return None, [
             error(
                 "RP100",
@@ -129,6 +150,28 @@ def load_source(path: str, display: str | None = None) -> tuple[SourceDoc | None
             )
         ]
     return parse_text(text, name)
+
+
+# The text of every file accepted for parsing, by the name its diagnostics carry:
+# the renderer shows snippets from here, never from the disk (a file refused as too
+# large, a pseudo-file or one changed since must not be read again). Bounded: the
+# oldest entries go once more than _MAX_KEPT characters are kept.
+_TEXTS: dict[str, str] = {}
+_MAX_KEPT = 128 * 1024 * 1024
+
+
+def _keep_text(name: str, text: str) -> None:
+    _TEXTS.pop(name, None)
+    _TEXTS[name] = text
+    total = sum(len(t) for t in _TEXTS.values())
+    while total > _MAX_KEPT and len(_TEXTS) > 1:
+        oldest = next(iter(_TEXTS))
+        total -= len(_TEXTS.pop(oldest))
+
+
+def source_text(name: str) -> str | None:
+    """The text parsed under ``name`` (as diagnostics name it), or None if none was."""
+    return _TEXTS.get(name)
 
 
 def not_regular(name: str, mode: int) -> Diagnostic:
@@ -143,28 +186,66 @@ def not_regular(name: str, mode: int) -> Diagnostic:
                  "plans and variable files must be regular files")  # fmt: skip
 
 
+# Kernel pseudo-filesystems: their "regular" files (/proc/self/environ, /sys/...)
+# are made when read, report a size of 0 or 4096 whatever they hold, and hold the
+# process's environment (credentials), memory maps and the like. No plan lives there.
+_PSEUDO_ROOTS = ("/proc", "/sys", "/dev")
+
+
+def _pseudo(name: str) -> Diagnostic:
+    return error("RP108", f"cannot read {name}: it is a kernel pseudo-file, not a regular file",
+                 "plans and variable files must be regular files; /proc, /sys and /dev hold none")  # fmt: skip
+
+
+def _under_pseudo_root(real: str) -> bool:
+    return any(real == r or real.startswith(r + "/") for r in _PSEUDO_ROOTS)
+
+
+def _opened_path(fd: int, path: str) -> str:
+    # the file actually opened (a link swapped after the first check is seen here);
+    # where /proc/self/fd is missing, the path resolved now
+    try:
+        return os.readlink(f"/proc/self/fd/{fd}")
+    except OSError:
+        return os.path.realpath(path)
+
+
+def _cannot_read(name: str, exc: OSError) -> Diagnostic:
+    return error("RP108", f"cannot read {name}: {exc.strerror}",
+                 "check the path, and that the file exists and is readable")  # fmt: skip
+
+
 def read_regular(path: str, name: str, limit: int) -> tuple[bytes | None, Diagnostic | None]:
     """The bytes of a regular file of at most ``limit`` bytes, or a diagnostic.
 
     Checked before opening (stat follows links: a link to /dev/zero is a device) and
     again on the open descriptor, opened without blocking (a FIFO swapped in between
-    cannot hang us), read with a cap (a file that grows cannot exhaust memory)."""
+    cannot hang us), read with a cap (a file that grows cannot exhaust memory).
+
+    Pseudo-files are refused by two rules, each enough for /proc/self/environ: the
+    file opened (its real path, read back from the descriptor) lies under /proc, /sys
+    or /dev; or fstat says 0 bytes and reading gives some (a real file that is empty
+    reads empty; only generated content does that, whatever filesystem it is on)."""
     try:
         st = os.stat(path)
     except OSError as exc:
-        return None, error("RP108", f"cannot read {name}: {exc.strerror}", range=None)
+        return None, _cannot_read(name, exc)
     if not stat.S_ISREG(st.st_mode):
         return None, not_regular(name, st.st_mode)
     if st.st_size > limit:
         return None, _too_big(name, st.st_size)
+    if _under_pseudo_root(os.path.realpath(path)):
+        return None, _pseudo(name)
     try:
         fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0))
     except OSError as exc:
-        return None, error("RP108", f"cannot read {name}: {exc.strerror}")
+        return None, _cannot_read(name, exc)
     try:
         st = os.fstat(fd)
         if not stat.S_ISREG(st.st_mode):
             return None, not_regular(name, st.st_mode)
+        if _under_pseudo_root(_opened_path(fd, path)):
+            return None, _pseudo(name)
         chunks: list[bytes] = []
         total = 0
         while total <= limit:
@@ -174,11 +255,13 @@ def read_regular(path: str, name: str, limit: int) -> tuple[bytes | None, Diagno
             chunks.append(chunk)
             total += len(chunk)
     except OSError as exc:
-        return None, error("RP108", f"cannot read {name}: {exc.strerror}")
+        return None, _cannot_read(name, exc)
     finally:
         os.close(fd)
     if total > limit:  # grew between stat and read
         return None, _too_big(name, total)
+    if st.st_size == 0 and total:
+        return None, _pseudo(name)
     return b"".join(chunks), None
 
 
@@ -194,6 +277,7 @@ def _too_big(name: str, size: int) -> Diagnostic:
 def parse_text(text: str, name: str) -> tuple[SourceDoc | None, list[Diagnostic]]:
     if text.startswith("\ufeff"):
         text = text[1:]
+    _keep_text(name, text)  # positions below are in this text (after the BOM)
     # anchors, aliases and tags need a sigil; scan events only when one may be there,
     # and before composing, so that an alias bomb is refused without being built
     if "&" in text or "*" in text or "!" in text:
@@ -202,10 +286,8 @@ def parse_text(text: str, name: str) -> tuple[SourceDoc | None, list[Diagnostic]
             return None, diags
     try:
         node = yaml.compose(text, Loader=yaml.CSafeLoader)
-    except yaml.MarkedYAMLError as exc:
-        return None, [_syntax_error(exc, name, text)]
     except yaml.YAMLError as exc:
-        return None, [error("RP100", f"invalid YAML: {exc}", range=SourceRange(name, 1, 1))]
+        return None, [_yaml_error(exc, name, text)]
     doc = SourceDoc(name, text=text)
     if node is None:
         return doc, []
@@ -215,8 +297,62 @@ def parse_text(text: str, name: str) -> tuple[SourceDoc | None, list[Diagnostic]
     return doc, walker.diags
 
 
+def _yaml_error(exc: yaml.YAMLError, name: str, text: str) -> Diagnostic:
+    if isinstance(exc, yaml.MarkedYAMLError):
+        return _syntax_error(exc, name, text)
+    if isinstance(exc, yaml.reader.ReaderError):
+        return _reader_error(exc, name, text)
+    return error("RP100", "invalid YAML", "check quoting and indentation", SourceRange(name, 1, 1))
+
+
+def _reader_error(exc: yaml.reader.ReaderError, name: str, text: str) -> Diagnostic:
+    """A character YAML refuses (a control character, NUL). libyaml gives its place as
+    a byte offset into the UTF-8 text, and a message naming "<unicode string>"."""
+    pos = exc.position if isinstance(exc.position, int) and exc.position >= 0 else 0
+    before = text.encode("utf-8")[:pos].decode("utf-8", "ignore")
+    line = before.count("\n") + 1
+    col = len(before) - (before.rfind("\n") + 1) + 1
+    char = exc.character
+    what = f"#x{char:04x}" if isinstance(char, int) else repr(char)
+    return error(
+        "RP100",
+        f"invalid YAML: unacceptable character {what}: {exc.reason}",
+        'remove it; in a double-quoted string write it as an escape (e.g. "\\e", "\\x00")',
+        SourceRange(name, line, col, line, col + 1),
+    )
+
+
+def _at_end(text: str, mark: Any) -> bool:
+    # a mark past the last character, or on a line with nothing left but blanks
+    return bool(mark.index >= len(text) or not text[mark.index :].strip())
+
+
+def _what_opened(context: str | None) -> str:
+    # libyaml says "while parsing a flow sequence", "while scanning a quoted scalar"
+    for lead in (
+        "while parsing a ",
+        "while scanning a ",
+        "while parsing an ",
+        "while scanning an ",
+    ):
+        if context and context.startswith(lead):
+            return context[len(lead) :]
+    return "value"
+
+
 def _syntax_error(exc: yaml.MarkedYAMLError, name: str, text: str = "") -> Diagnostic:
     mark = exc.problem_mark or exc.context_mark
+    context = exc.context_mark
+    related: list[Related] = []
+    opened = False
+    if mark is not None and context is not None and mark is not context:
+        if _at_end(text, mark):
+            # "did not find expected ']'" at the end of the file: the place to fix is
+            # the bracket (or quote) left open, where libyaml's context mark is
+            related.append(Related("the file ends here", _mark_range(name, mark)))
+            mark, opened = context, True
+        elif (context.line, context.column) != (mark.line, mark.column):
+            related.append(Related(exc.context or "started here", _mark_range(name, context)))
     where = _mark_range(name, mark) if mark is not None else SourceRange(name, 1, 1)
     problem = exc.problem or "invalid YAML"
     if "expected a single document" in problem or "but found another document" in problem:
@@ -233,12 +369,22 @@ def _syntax_error(exc: yaml.MarkedYAMLError, name: str, text: str = "") -> Diagn
             "YAML indentation must use spaces; replace the tab with spaces",
             where,
         )
+    if opened:
+        return error(
+            "RP100",
+            f"invalid YAML: {problem}",
+            f"the {_what_opened(exc.context)} that starts here is not closed before the file"
+            " ends (check brackets and quotes)",
+            where,
+            related,
+        )
     detail = f"{exc.context} " if exc.context else ""
     return error(
         "RP100",
         f"invalid YAML: {problem}",
         f"{detail}(check quoting and indentation)".strip(),
         where,
+        related,
     )
 
 
@@ -275,10 +421,8 @@ def _scan_events(text: str, name: str) -> Iterator[Diagnostic]:
                     "explicit tags are refused in plans; write a plain value (quote it to make it a string)",
                     _mark_range(name, ev.start_mark),
                 )
-    except yaml.MarkedYAMLError as exc:
-        yield _syntax_error(exc, name, text)
     except yaml.YAMLError as exc:
-        yield error("RP100", f"invalid YAML: {exc}", range=SourceRange(name, 1, 1))
+        yield _yaml_error(exc, name, text)
 
 
 class _Walker:
@@ -320,9 +464,7 @@ class _Walker:
         pos = self.pos
         walk = self.walk
         for knode, vnode in node.value:
-            if not isinstance(knode, yaml.ScalarNode) or (
-                not knode.style and not isinstance(resolve_plain(knode.value), str)
-            ):
+            if not isinstance(knode, yaml.ScalarNode) or not _is_string_key(knode):
                 self.diags.append(
                     error(
                         "RP106",
