@@ -3,6 +3,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from planner.config.source import load_source
 from planner.diagnostics import Related, SourceRange, error, warning
 from planner.render.diagnostics import render_json, render_text
 
@@ -11,6 +12,7 @@ def test_text_is_compiler_style_sorted_with_caret_hint_and_note(tmp_path: Path) 
     f = tmp_path / "p.yaml"
     f.write_text("version: 1\nrestores:\n  db:\n    backup: nope\n")
     name = str(f)
+    load_source(name)  # snippets come from the text loaded, never from the disk
     diags = [
         warning("RP199", "later", range=SourceRange(name, 4, 5)),
         error("RP116", "bad time", "write 2026-11-20T00:00:00Z", SourceRange(name, 4, 13, 4, 17),
@@ -21,12 +23,14 @@ def test_text_is_compiler_style_sorted_with_caret_hint_and_note(tmp_path: Path) 
         f"{name}:4:5: warning[RP199]: later\n"
         "      backup: nope\n"
         "      ^\n"
+        "  hint: see RP199 in specs/diagnostics.md\n"
         f"{name}:4:13: error[RP116]: bad time\n"
         "      backup: nope\n"
         "              ^~~~\n"
         "  hint: write 2026-11-20T00:00:00Z\n"
         f"  note: block starts here at {name}:3:3\n"
         "error[RP108]: no place\n"
+        "  hint: check the path: a plan file or a directory of *.yaml files\n"
         "2 errors, 1 warning\n"
     )
 
@@ -41,6 +45,7 @@ def test_colour_only_when_asked(tmp_path: Path) -> None:
 def test_credential_lines_are_masked(tmp_path: Path) -> None:
     f = tmp_path / "p.yaml"
     f.write_text("cloud:\n  secret_key: hunter2-very-secret\n")
+    load_source(str(f))
     out = render_text([error("RP117", "credentials", range=SourceRange(str(f), 2, 3))])
     assert "hunter2" not in out and "  secret_key: ***" in out
 
