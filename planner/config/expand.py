@@ -11,7 +11,8 @@ diagnostics at the exact source position (``schema_diagnostics``), which
 from __future__ import annotations
 
 import difflib
-from collections.abc import Mapping
+from collections import ChainMap
+from collections.abc import Iterator, Mapping, MutableMapping
 from dataclasses import dataclass
 from typing import Any, cast
 
@@ -21,9 +22,20 @@ from planner.addresses import NAME_RE, Address, AddressError
 from planner.config import spec
 from planner.config.schema import CREDENTIAL_KEYS, KNOWN_KEYS, TARGET_KEYS, Restore
 from planner.config.source import Path, SourceDoc
-from planner.config.template import TemplateError, is_template, render
-from planner.diagnostics import Diagnostic, Related, error
+from planner.config.template import (
+    BudgetSpent,
+    PlanBudget,
+    TemplateError,
+    end_ambient_budget,
+    is_template,
+    plan_budget,
+    render,
+)
+from planner.diagnostics import Diagnostic, Related, SourceRange, error
 
+# restores a plan may expand to, for_each instances and plain blocks together: 10x the
+# 10,000-server scale target (DESIGN.md section 10), and where for_each stops multiplying
+MAX_RESTORES = 100_000
 _SPEC_FIELDS = ("backup", "disks", "power_on", "depends_on", "wave", "destination_path", "for_each")
 
 
@@ -58,8 +70,11 @@ def render_tree(
     if isinstance(value, str):
         if not is_template(value):
             return value
+        plan_budget()  # the first string of a load starts the budget all its strings share
         try:
             return render(value, ctx)
+        except BudgetSpent:
+            return value  # reported once, at the string that spent it; the caller skips
         except TemplateError as exc:
             diags.append(error(exc.code, exc.message, _join(exc.hint, note), doc.range(path)))
             return value
@@ -209,19 +224,52 @@ def expand_restores(
 ) -> tuple[list[spec.RestoreSpec], list[Diagnostic]]:
     specs: list[spec.RestoreSpec] = []
     diags: list[Diagnostic] = []
-    for block in blocks:
-        specs.extend(_expand_block(block, variables, default_power_on, diags))
+    plan = plan_budget()  # the header's strings may have started it: one budget per load
+    tally = _Tally()
+    try:
+        for block in blocks:
+            specs.extend(_expand_block(block, variables, default_power_on, diags, plan, tally))
+    finally:
+        end_ambient_budget()
     return specs, diags
 
 
+class _Tally:
+    """Restores the plan may still expand to (MAX_RESTORES), reported once when passed."""
+
+    __slots__ = ("left", "reported")
+
+    def __init__(self) -> None:
+        self.left = MAX_RESTORES
+        self.reported = False
+
+    def take(self, n: int, where: SourceRange, diags: list[Diagnostic]) -> bool:
+        if n <= self.left:
+            self.left -= n
+            return True
+        if not self.reported:
+            self.reported = True
+            diags.append(error("RP138", f"the plan expands to more than {MAX_RESTORES:,} restores",
+                               f"a plan may hold at most {MAX_RESTORES:,} restores (for_each instances "
+                               "included); split it into several plans", where))  # fmt: skip
+        self.left = 0
+        return False
+
+
 def _expand_block(
-    block: Block, variables: Mapping[str, Any], power_on: bool, diags: list[Diagnostic]
+    block: Block,
+    variables: Mapping[str, Any],
+    power_on: bool,
+    diags: list[Diagnostic],
+    plan: PlanBudget,
+    tally: _Tally,
 ) -> list[spec.RestoreSpec]:
     base: Path = ("restores", block.name)
     doc, raw = block.doc, block.raw
     if not NAME_RE.match(block.name):
         diags.append(error("RP119", f"invalid restore name {block.name!r}",
                            "a name starts with a letter or _ and holds letters, digits, _ and -", doc.key_range(base)))  # fmt: skip
+        _check_depends_on(raw, doc, base, diags, literal=True)
         return []
     if not isinstance(raw, dict):
         diags.append(error("RP111", f"restore {block.name!r} must be a mapping, got {_kind(type(raw).__name__)}",
@@ -236,22 +284,35 @@ def _expand_block(
         diags.append(error("RP114", f"restore {block.name!r} has more than one target ({', '.join(targets)})",
                            "a restore writes exactly one target; split it into several restores",
                            doc.key_range((*base, targets[1])), [first]))  # fmt: skip
-    instances = _instances(block, variables, diags)
+    templated = _has_template(raw)
+    if plan.spent and templated:
+        return []  # the plan's template budget is spent (reported once, where it was)
+    instances = _instances(block, variables, diags, tally)
+    if instances is None:  # for_each failed: its instances are unknown, its literal entries not
+        _check_depends_on(raw, doc, base, diags, literal=True)
+        return []
     body = {k: v for k, v in raw.items() if k != "for_each"}
     ranges = {"block": doc.key_range(base)}
     for k in raw:
         if k in TARGET_KEYS or k in _SPEC_FIELDS:
             ranges[k] = doc.range((*base, k))
     out: list[spec.RestoreSpec] = []
-    for key, ctx in instances:
+    for key, each in instances:
         address = Address(block.name, key)
         note = f"in {address}" if key is not None else ""
+        # each on top of the variables, not a copy of them per instance (ChainMap only writes
+        # to its first mapping)
+        ctx = variables if key is None else ChainMap({"each": {"key": key, "value": each}},
+                                                     cast("MutableMapping[str, Any]", variables))  # fmt: skip
         before = len(diags)
         data = render_tree(body, base, ctx, doc, diags, note)
+        if plan.spent and templated:
+            break  # reported at the string that spent the budget; its strings are unrendered
         # a failed template must not hide the block's other problems; it only hides
         # the schema's complaint about the unrendered string on its own line (never
         # an unknown key: keys are not templated, `{befor: "{{ typo }}"}` is two errors)
-        failed_lines = {(d.range.file, d.range.line) for d in diags[before:] if d.range}
+        failed = {d.range for d in diags[before:] if d.range}
+        failed_lines = {(r.file, r.line) for r in failed}
         try:
             model = Restore.model_validate(data)
         except ValidationError as exc:
@@ -262,19 +323,36 @@ def _expand_block(
                 or d.code == "RP110"
                 or (d.range.file, d.range.line) not in failed_lines
             )
+            _check_depends_on(data, doc, base, diags, skip=failed)
             continue
         if failed_lines:
+            _check_depends_on(data, doc, base, diags, skip=failed)
             continue
         empty = [k for k in targets if getattr(model, k) is None]
         for k in empty:
             diags.append(error("RP111", f"{k} of restore {address} is empty",
                                _EMPTY_TARGET_HINT[k], doc.range((*base, k))))  # fmt: skip
         if empty:
+            _check_depends_on(data, doc, base, diags)
             continue
-        deps = _depends_on(model.depends_on, doc, base, diags)
+        deps = _depends_on(enumerate(model.depends_on), doc, base, diags)
         if len(targets) == 1 and deps is not None:
             out.append(_to_spec(model, address, targets[0], doc, base, ranges, power_on, deps))
     return out
+
+
+def _has_template(value: Any) -> bool:
+    stack = [value]
+    while stack:
+        v = stack.pop()
+        if isinstance(v, str):
+            if is_template(v):
+                return True
+        elif isinstance(v, dict):
+            stack.extend(v.values())
+        elif isinstance(v, list):
+            stack.extend(v)
+    return False
 
 
 _EMPTY_TARGET_HINT = {
@@ -286,23 +364,31 @@ _EMPTY_TARGET_HINT = {
 
 
 def _instances(
-    block: Block, variables: Mapping[str, Any], diags: list[Diagnostic]
-) -> list[tuple[str | None, Mapping[str, Any]]]:
+    block: Block, variables: Mapping[str, Any], diags: list[Diagnostic], tally: _Tally
+) -> list[tuple[str | None, Any]] | None:
+    """(key, each.value) per instance; None when for_each failed (reported)."""
     raw, doc = block.raw, block.doc
     if "for_each" not in raw:
-        return [(None, variables)]
+        return (
+            [(None, None)] if tally.take(1, doc.key_range(("restores", block.name)), diags) else []
+        )
     path: Path = ("restores", block.name, "for_each")
     if "select" in raw:
         diags.append(error("RP136", "for_each and select cannot be combined",
                            "select already makes one instance per matching resource", doc.key_range(path)))  # fmt: skip
-        return []
+        return None
     before = len(diags)
     value = render_tree(raw["for_each"], path, variables, doc, diags)
     if len(diags) > before:
+        return None
+    if isinstance(value, dict | list) and not tally.take(len(value), doc.range(path), diags):
         return []
-    items: list[tuple[str, Any]] = []
+    items: list[tuple[str | None, Any]] = []
     if isinstance(value, dict):
-        items = [(str(k), v) for k, v in value.items()]
+        for k, v in value.items():
+            key = _key(k, doc.range(path), diags)
+            if key is not None:
+                items.append((key, v))
     elif isinstance(value, list):
         seen: dict[str, int] = {}
         literal = value is raw["for_each"]
@@ -312,13 +398,15 @@ def _instances(
                 diags.append(error("RP132", f"for_each item {i} is {_kind(type(item).__name__)}, not a string or number",
                                    "list items become instance keys; use a map to attach values", where))  # fmt: skip
                 continue
-            k = str(item)
+            k = _key(item, where, diags)
+            if k is None:
+                continue
             if k in seen:
                 rel = [Related("first here", doc.range((*path, seen[k])))] if literal else []
                 diags.append(
                     error(
                         "RP131",
-                        f"duplicate for_each key {k!r}",
+                        f"duplicate for_each key {_short(k)!r}",
                         "each instance key must be unique",
                         where,
                         rel,
@@ -330,16 +418,58 @@ def _instances(
     else:
         diags.append(error("RP130", f"for_each must be a list or a map, got {_kind(type(value).__name__)}",
                            "for example for_each: [a, b] or for_each: \"{{ app_servers }}\"", doc.range(path)))  # fmt: skip
-        return []
-    return [(k, {**variables, "each": {"key": k, "value": v}}) for k, v in items]
+        return None
+    return items
+
+
+def _key(item: Any, where: SourceRange, diags: list[Diagnostic]) -> str | None:
+    """An instance key as text; an integer too long to print is a diagnostic, not a crash."""
+    try:
+        return str(item)
+    except ValueError:  # more digits than Python prints (sys.get_int_max_str_digits)
+        digits = int(item.bit_length() * 0.30103) + 1 if isinstance(item, int) else 0
+        diags.append(error("RP111", f"number too large (about {digits:,} digits) in for_each",
+                           "an instance key is printed; quote it to make it a string", where))  # fmt: skip
+        return None
+
+
+def _short(text: str, limit: int = 80) -> str:
+    return text if len(text) <= limit else text[:limit] + "..."
+
+
+def _check_depends_on(
+    data: Any,
+    doc: SourceDoc,
+    base: Path,
+    diags: list[Diagnostic],
+    skip: set[SourceRange] | frozenset[SourceRange] = frozenset(),
+    literal: bool = False,
+) -> None:
+    """RP133 for the malformed depends_on entries of a restore that does not evaluate
+    (its other errors must not hide them); entries whose template failed (``skip``), or
+    unrendered templates (``literal``), are left to be checked once they render."""
+    entries = data.get("depends_on") if isinstance(data, dict) else None
+    if not isinstance(entries, list):
+        return
+    texts = (
+        (i, text)
+        for i, text in enumerate(entries)
+        if isinstance(text, str)
+        and not (literal and is_template(text))
+        and doc.range((*base, "depends_on", i)) not in skip
+    )
+    _depends_on(texts, doc, base, diags)
 
 
 def _depends_on(
-    texts: list[str], doc: SourceDoc, base: Path, diags: list[Diagnostic]
+    texts: Iterator[tuple[int, str]] | enumerate[str],
+    doc: SourceDoc,
+    base: Path,
+    diags: list[Diagnostic],
 ) -> tuple[spec.DependencyRef, ...] | None:
     deps: list[spec.DependencyRef] = []
     ok = True
-    for i, text in enumerate(texts):
+    for i, text in texts:
         where = doc.range((*base, "depends_on", i))
         try:
             deps.append(spec.DependencyRef(Address.parse(text), where))
@@ -347,7 +477,7 @@ def _depends_on(
             diags.append(
                 error(
                     "RP133",
-                    f"invalid address in depends_on: {text!r}",
+                    f"invalid address in depends_on: {_short(text)!r}",
                     str(exc).split("; ", 1)[-1],
                     where,
                 )
@@ -397,7 +527,7 @@ def literal_depends_on(block: Block) -> tuple[spec.DependencyRef, ...]:
     """The depends_on entries of a block written as plain addresses (no templates), for
     checking references of a restore that failed to evaluate: its other problems must
     not hide a dependency on a restore that does not exist. Invalid entries are left
-    out (they are reported already)."""
+    out (expansion reports them: ``_check_depends_on``)."""
     raw = block.raw.get("depends_on") if isinstance(block.raw, dict) else None
     if not isinstance(raw, list):
         return ()

@@ -16,17 +16,27 @@ while it streams; integers are capped in bits. Each string rendered has a budget
 tests, loop iterations, items walked: ``MAX_STEPS``), macro nesting
 (``MAX_DEPTH``) and CPU time (``CPU_BUDGET_S``), so that no template can exhaust
 memory or spin. ``namespace`` and ``lipsum`` are removed.
+
+Every string of one plan load also draws on one ``PlanBudget`` (characters
+rendered, values built, steps, CPU time: ``PLAN_MAX_*``), so that for_each
+cannot multiply the per-string limits by the number of instances. A load's
+budget is the active one (``plan_scope()``), else one started by the first
+string the loader renders and ended by ``end_ambient_budget()`` once the
+restores are expanded. Once it is spent, ``render`` raises ``BudgetSpent``
+(after one ``TemplateError`` at the string that crossed it).
 """
 
 from __future__ import annotations
 
+import contextlib
 import contextvars
 import copy
 import difflib
 import functools
 import re
 import time
-from collections.abc import Callable, Mapping
+from collections import ChainMap
+from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 
 import jinja2
@@ -45,6 +55,15 @@ MAX_TOTAL = 8 * MAX_SIZE
 MAX_STEPS = 500_000
 MAX_DEPTH = 40
 CPU_BUDGET_S = 2.0
+# Per plan load, every string and every for_each instance together: characters rendered
+# (what the loaded plan keeps), characters of values built, steps, strings rendered and CPU
+# time. A plan of 100,000 templated restores (expand.MAX_RESTORES) with 5 templated strings
+# each renders a few MiB in about 500,000 renders and 1,500,000 steps, in 40 s of CPU here.
+PLAN_MAX_OUTPUT = 64 * MAX_SIZE
+PLAN_MAX_TOTAL = 256 * MAX_SIZE
+PLAN_MAX_STEPS = 4_000_000
+PLAN_MAX_RENDERS = 1_000_000
+PLAN_CPU_BUDGET_S = 60.0
 
 _SINGLE_EXPR = re.compile(r"^\{\{(?P<expr>(?:(?!\{\{|\}\}|\{%|\{#).)*)\}\}$", re.DOTALL)
 _DIGITS = re.compile(r"\d{7,}")
@@ -71,17 +90,92 @@ class _TooCostly(Exception):
         self.why = why
 
 
+class _PlanSpent(Exception):
+    def __init__(self, why: str) -> None:
+        super().__init__(why)
+        self.why = why
+
+
+class BudgetSpent(Exception):
+    """The plan's template budget was spent by earlier strings (already reported once)."""
+
+
+class PlanBudget:
+    """What all the strings of one plan load may still spend together."""
+
+    __slots__ = ("alloc_left", "ambient", "cpu_left", "output_left", "renders_left", "spent",
+                 "steps_left")  # fmt: skip
+
+    def __init__(self, ambient: bool = False) -> None:
+        self.output_left = PLAN_MAX_OUTPUT
+        self.alloc_left = PLAN_MAX_TOTAL
+        self.steps_left = PLAN_MAX_STEPS
+        self.renders_left = PLAN_MAX_RENDERS
+        self.cpu_left = PLAN_CPU_BUDGET_S
+        self.spent = False
+        self.ambient = ambient
+
+    def check(self) -> None:
+        """Spent already (by strings that each stayed within their share)?"""
+        if self.output_left <= 0:
+            raise _PlanSpent(f"more than {PLAN_MAX_OUTPUT // MAX_SIZE} MiB rendered")
+        if self.alloc_left <= 0:
+            raise _PlanSpent(f"more than {PLAN_MAX_TOTAL // MAX_SIZE} MiB of values built")
+        if self.steps_left <= 0:
+            raise _PlanSpent(f"more than {PLAN_MAX_STEPS:,} steps")
+        if self.cpu_left <= 0:
+            raise _PlanSpent(f"more than {PLAN_CPU_BUDGET_S:g}s of CPU time")
+        self.renders_left -= 1
+        if self.renders_left < 0:
+            raise _PlanSpent(f"more than {PLAN_MAX_RENDERS:,} templated strings rendered")
+
+
+_plan: contextvars.ContextVar[PlanBudget | None] = contextvars.ContextVar("_plan", default=None)
+
+
+def plan_budget() -> PlanBudget:
+    """The active plan budget; the first string of a load starts one."""
+    b = _plan.get()
+    if b is None:
+        b = PlanBudget(ambient=True)
+        _plan.set(b)
+    return b
+
+
+def end_ambient_budget() -> None:
+    """Ends a budget that plan_budget() started (not one of an enclosing plan_scope())."""
+    b = _plan.get()
+    if b is not None and b.ambient:
+        _plan.set(None)
+
+
+@contextlib.contextmanager
+def plan_scope() -> Iterator[PlanBudget]:
+    """One budget for every string rendered inside (a whole plan load)."""
+    token = _plan.set(PlanBudget())
+    try:
+        b = _plan.get()
+        assert b is not None
+        yield b
+    finally:
+        _plan.reset(token)
+
+
 class _Budget:
-    """What one render may still spend; checked before each value is built."""
+    """What one render may still spend; checked before each value is built. Where the
+    plan's budget holds less than a string's own limit, reaching it is _PlanSpent."""
 
-    __slots__ = ("alloc_left", "deadline", "depth", "range_left", "sizes", "steps_left", "tick")
+    __slots__ = ("alloc_left", "deadline", "depth", "plan", "range_left", "sizes", "start",
+                 "steps_left", "tick")  # fmt: skip
 
-    def __init__(self) -> None:
+    def __init__(self, plan: PlanBudget | None = None) -> None:
+        self.plan = plan
         self.range_left = MAX_RANGE
-        self.steps_left = MAX_STEPS
-        self.alloc_left = MAX_TOTAL
+        self.steps_left = min(MAX_STEPS, plan.steps_left) if plan else MAX_STEPS
+        self.alloc_left = min(MAX_TOTAL, plan.alloc_left) if plan else MAX_TOTAL
         self.depth = 0
-        self.deadline = time.thread_time() + CPU_BUDGET_S
+        self.start = time.thread_time()
+        self.deadline = self.start + (min(CPU_BUDGET_S, plan.cpu_left) if plan else CPU_BUDGET_S)
         # id -> (container, deep size): the container is held so its id cannot be reused
         self.sizes: dict[int, tuple[Any, int]] = {}
         self.tick = 0
@@ -89,12 +183,33 @@ class _Budget:
     def steps(self, n: int = 1) -> None:
         self.steps_left -= n
         if self.steps_left < 0:
+            if self.plan is not None and self.plan.steps_left < MAX_STEPS:
+                raise _PlanSpent(f"more than {PLAN_MAX_STEPS:,} steps")
             raise _TooCostly(f"more than {MAX_STEPS:,} steps (loop iterations, calls, items)")
         self.tick += n
         if self.tick >= 1024:
             self.tick = 0
             if time.thread_time() > self.deadline:
+                if self.plan is not None and self.plan.cpu_left < CPU_BUDGET_S:
+                    raise _PlanSpent(f"more than {PLAN_CPU_BUDGET_S:g}s of CPU time")
                 raise _TooCostly(f"more than {CPU_BUDGET_S:g}s of CPU time")
+
+    def alloc(self, n: int) -> None:
+        self.alloc_left -= n
+        if self.alloc_left < 0:
+            if self.plan is not None and self.plan.alloc_left < MAX_TOTAL:
+                raise _PlanSpent(f"more than {PLAN_MAX_TOTAL // MAX_SIZE} MiB of values built")
+            raise _TooBig()
+
+    def settle(self, output: int) -> None:
+        """Charge what this render spent to the plan's budget."""
+        plan = self.plan
+        if plan is None:
+            return
+        plan.steps_left -= min(MAX_STEPS, plan.steps_left) - max(self.steps_left, 0)
+        plan.alloc_left -= min(MAX_TOTAL, plan.alloc_left) - max(self.alloc_left, 0)
+        plan.cpu_left -= time.thread_time() - self.start
+        plan.output_left -= output
 
 
 _budget: contextvars.ContextVar[_Budget] = contextvars.ContextVar("_budget")
@@ -156,10 +271,7 @@ def _check(v: Any) -> Any:
     if n > MAX_SIZE:
         raise _TooBig()
     if n:
-        budget = _current()
-        budget.alloc_left -= n
-        if budget.alloc_left < 0:
-            raise _TooBig()
+        _current().alloc(n)
     return v
 
 
@@ -181,7 +293,7 @@ def _check_format(fmt: Any, args: tuple[Any, ...] = ()) -> None:
     # so is a width given as an argument ("%*d") once per placeholder
     if not isinstance(fmt, str):
         return
-    if any(int(n) > MAX_SIZE for n in _DIGITS.findall(fmt)):
+    if any(len(n) > 7 or int(n) > MAX_SIZE for n in _DIGITS.findall(fmt)):
         raise _TooBig()
     widest = max(
         (abs(a) for a in args if isinstance(a, int) and not isinstance(a, bool)), default=0
@@ -384,28 +496,75 @@ def _env() -> _Env:
     return env
 
 
+# compiled templates are kept for strings up to this long: for_each renders each of its
+# restore's strings once per instance, and compiling is most of rendering's cost
+_CACHED_TEXT = 4096
+
+
+@functools.lru_cache(maxsize=256)
+def _cached(text: str) -> tuple[jinja2.Template, bool]:
+    return _compile(text)
+
+
+def _compile(text: str) -> tuple[jinja2.Template, bool]:
+    """The compiled template, and whether it is one expression (its value keeps its type)."""
+    env = _env()
+    m = _SINGLE_EXPR.match(text.strip()) if text.lstrip().startswith("{{") else None
+    if m is None:
+        return env.from_string(text), False
+    # compile_expression's template: `{% set result = expr %}`, run below without
+    # TemplateExpression.__call__, which copies the variables into a dict
+    return env.compile_expression(m.group("expr"), undefined_to_none=False)._template, True
+
+
 def render(text: str, variables: Mapping[str, Any]) -> Any:
     """Render one string; returns plain data (str, or the native value of ``{{ x }}``)."""
-    env = _env()
-    token = _budget.set(_Budget())
+    plan = _plan.get()
+    if plan is not None and plan.spent:
+        raise BudgetSpent()
+    budget = _Budget(plan)
+    token = _budget.set(budget)
+    output = 0
     try:
-        m = _SINGLE_EXPR.match(text.strip()) if text.lstrip().startswith("{{") else None
-        if m is not None:
-            fn = env.compile_expression(m.group("expr"), undefined_to_none=False)
-            value = fn(**variables)
+        if plan is not None:
+            plan.check()
+        tmpl, expression = _cached(text) if len(text) <= _CACHED_TEXT else _compile(text)
+        # variables are looked up, never copied: a for_each instance adds `each` on top
+        ctx = tmpl.new_context(ChainMap(variables, tmpl.globals), shared=True)  # type: ignore[arg-type]
+        if expression:
+            for _ in tmpl.root_render_func(ctx):
+                pass
+            value = ctx.vars["result"]
             if isinstance(value, jinja2.Undefined):
                 str(value)  # raises: StrictUndefined (or the sandbox's security error)
-            _check_deep(value)
+            output = _deep(value)
+            if plan is not None and output > plan.output_left:
+                raise _PlanSpent(f"more than {PLAN_MAX_OUTPUT // MAX_SIZE} MiB rendered")
+            if output > MAX_SIZE:
+                raise _TooBig()
             return _plain(value)
-        tmpl = env.from_string(text)
         out: list[str] = []
-        total = 0
-        for piece in tmpl.root_render_func(tmpl.new_context(dict(variables))):
-            total += len(piece)
-            if total > MAX_SIZE:
+        limit = min(MAX_SIZE, plan.output_left) if plan is not None else MAX_SIZE
+        for piece in tmpl.root_render_func(ctx):
+            output += len(piece)
+            if output > limit:
+                if limit < MAX_SIZE:
+                    raise _PlanSpent(f"more than {PLAN_MAX_OUTPUT // MAX_SIZE} MiB rendered")
                 raise _TooBig()
             out.append(piece)
         return "".join(out)
+    except _PlanSpent as exc:
+        assert plan is not None
+        plan.spent = True
+        raise TemplateError(
+            "RP126",
+            f"the plan's templates cost too much in all: {exc.why}",
+            f"all templates of a plan together may render {PLAN_MAX_OUTPUT // MAX_SIZE} MiB, build "
+            f"{PLAN_MAX_TOTAL // MAX_SIZE} MiB of values, take {PLAN_MAX_STEPS:,} steps, "
+            f"{PLAN_MAX_RENDERS:,} strings and {PLAN_CPU_BUDGET_S:g}s of CPU time (for_each "
+            "repeats every template of its restore); "
+            "compute big lists in a var file, or split the plan",
+        ) from None
     except _TooCostly as exc:
         raise TemplateError(
             "RP125",
@@ -441,6 +600,7 @@ def render(text: str, variables: Mapping[str, Any]) -> Any:
     except Exception as exc:  # any runtime error in user expressions (1/0, bad filter args)
         raise TemplateError("RP124", f"template failed: {type(exc).__name__}: {exc}") from None
     finally:
+        budget.settle(output)
         _budget.reset(token)
 
 
