@@ -204,7 +204,7 @@ def _one(
         return error(
             "RP116", f"{dotted(path)}: invalid time", _join(err["msg"], note), doc.range(path)
         )
-    if kind in ("region", "project_id", "destination_path"):
+    if kind in ("region", "project_id", "destination_path", "cloud_id"):
         ctx = err.get("ctx") or {}
         return error(
             "RP111",
@@ -266,7 +266,7 @@ def _expand_block(
 ) -> list[spec.RestoreSpec]:
     base: Path = ("restores", block.name)
     doc, raw = block.doc, block.raw
-    if not NAME_RE.match(block.name):
+    if not NAME_RE.fullmatch(block.name):
         diags.append(error("RP119", f"invalid restore name {block.name!r}",
                            "a name starts with a letter or _ and holds letters, digits, _ and -", doc.key_range(base)))  # fmt: skip
         _check_depends_on(raw, doc, base, diags, literal=True)

@@ -26,7 +26,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from planner.config import spec
+from planner.config import spec, template
 from planner.config.expand import (
     Block,
     expand_restores,
@@ -66,7 +66,13 @@ def load_plan(
 
 def evaluate(path: str, var_files: list[str], var_args: list[str]) -> Evaluated:
     """Like load_plan, and also the restores that evaluated despite errors elsewhere,
-    so later checks (the graph) can still report their own problems."""
+    so later checks (the graph) can still report their own problems. Every template
+    of the load draws on one budget (``template.plan_scope``)."""
+    with template.plan_scope():
+        return _evaluate(path, var_files, var_args)
+
+
+def _evaluate(path: str, var_files: list[str], var_args: list[str]) -> Evaluated:
     diags: list[Diagnostic] = []
     files = _discover(path, diags)
     docs: list[SourceDoc] = []
@@ -206,7 +212,7 @@ def _variables(
     for arg in var_args:
         name, eq, value = arg.partition("=")
         name = name.strip()
-        if not eq or not _VAR_NAME.match(name):
+        if not eq or not _VAR_NAME.fullmatch(name):
             diags.append(error("RP140", f"invalid --var {arg!r}",
                                "write --var NAME=VALUE, e.g. --var point_in_time=2026-11-20T00:00:00Z"))  # fmt: skip
             continue
@@ -218,7 +224,7 @@ def _check_names(doc: SourceDoc, base: tuple[str, ...], diags: list[Diagnostic])
     # a variable is used as {{ name }}: a key that is no name can never be used, and is a typo
     mapping = doc.value.get(base[0]) if base else doc.value
     for key in mapping:
-        if not _VAR_NAME.match(key):
+        if not _VAR_NAME.fullmatch(key):
             diags.append(error("RP142", f"invalid variable name {key[:80]!r}",
                                "a variable name starts with a letter or _ and holds letters, digits and _",
                                doc.key_range((*base, key))))  # fmt: skip
