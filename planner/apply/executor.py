@@ -63,6 +63,7 @@ from planner.plan.model import Action, ExecutionPlan, Restore
 from planner.plan.model import BackupInfo as PlanBackup
 from planner.state.backend import JournalLike, RunLogLike, StateStoreLike
 from planner.state.model import (
+    EARLIER_TASKS,
     BackupInfo,
     DiskPair,
     RecordError,
@@ -212,7 +213,9 @@ class Executor:
         self._priority = priority
         self.result = ApplyResult()
         self._flights: dict[Address, Flight] = {}  # the one table of started restores
+        # tasks state knows: each is some restore's own, never another's to adopt
         self._claimed: set[str] = {r.task_id for r in state.restores.values() if r.task_id}
+        self._claimed.update(t for r in state.restores.values() for t in r.earlier_tasks)
         # how far the cloud's task times ran behind our time of their POSTs (the gateway's
         # Date and the service's clock may disagree): listings reach back this much more
         self._task_lag_s = 0.0
@@ -513,6 +516,14 @@ class Executor:
             for a in self.plan.actions
             if a.address in pending and a.action != "reconcile" and a.restore is not None
         ]
+        for a in [a for a in todo if a.action == "unchanged"]:
+            # state holds its success (fsynced) and the journal line saying so was lost
+            # with a kill: nothing runs, the intent only needs closing
+            addr = Address.parse(a.address)
+            rec = self.state.restores.get(a.address)
+            if rec is not None and rec.status == "succeeded":
+                self.journal.finished(addr, "succeeded", self.clock.now())
+                todo.remove(a)
         if not todo:
             return
         logs = await self._list_logs(to_datetime(self.clock.now() - 30 * 86400) - CLOCK_SLACK)
@@ -1152,6 +1163,14 @@ class Executor:
             self._dirty = True
             return
         created = r.backup.created_at or datetime(1970, 1, 1, tzinfo=UTC)
+        earlier: tuple[str, ...] = ()
+        if prev is not None:
+            # a new restore of the address: the task it replaces can never be its own
+            # (reconcile looks up a task by backup, target and time, 15 minutes back)
+            earlier = prev.earlier_tasks
+            if prev.task_id and prev.task_id != task_id and prev.task_id not in earlier:
+                earlier = (*earlier, prev.task_id)
+            earlier = earlier[-EARLIER_TASKS:]
         self.state.record(
             RestoreRecord(
                 address=r.address,
@@ -1166,6 +1185,7 @@ class Executor:
                 started_at=to_datetime(started),
                 ended_at=to_datetime(ended) if ended is not None else None,
                 run_id=self.runlog.run_id,
+                earlier_tasks=earlier,
             )
         )
         self._changed[r.address] = self.state.restores[r.address]

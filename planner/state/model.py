@@ -55,6 +55,9 @@ class RecordError(_Model):
     message: str
 
 
+EARLIER_TASKS = 16
+
+
 class RestoreRecord(_Model):
     """One address's last restore. ``started``: the POST was sent (or was about
     to be) and the outcome is unknown, so the next plan reconciles, never repeats."""
@@ -71,6 +74,9 @@ class RestoreRecord(_Model):
     started_at: AwareDatetime
     ended_at: AwareDatetime | None = None
     run_id: str
+    # the tasks of this address's earlier restores (newest last, at most EARLIER_TASKS):
+    # never this restore's own, however well they match its backup, target and time
+    earlier_tasks: tuple[str, ...] = Field(default=(), exclude_if=lambda v: not v)
 
     @field_validator("address")
     @classmethod
