@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import json
 import os
+import stat
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -27,6 +28,7 @@ from pydantic import ValidationError
 from planner import jsonl
 from planner.errors import UserError
 from planner.fsutil import fsync_dir, write_synced
+from planner.render.fmt import clean
 from planner.state.model import FORMAT_VERSION, RestoreRecord, State
 
 STATE_DIR = ".restore-planner"
@@ -35,12 +37,68 @@ STATE_FILE = "state.json"
 COMPACT_AFTER = 256
 
 
+RUNS_DIR = "runs"  # planner.apply.runlog.runs_dir: the run logs beside the state file
+_LINK_HINT = (
+    "remove the link, or pass --state explicitly with the state file you mean "
+    "(a state of your choosing is never refused for a link)"
+)
+
+
 def default_state_path(plan_path: str) -> Path:
-    """``.restore-planner/state.json`` inside a plan directory, or beside a plan file."""
+    """``.restore-planner/state.json`` inside a plan directory, or beside a plan file.
+
+    The plan directory comes from the repository under review, so nothing below it
+    on the way to the state may be a symbolic link: a committed ``.restore-planner``
+    link (or a link in it: the state file, its backup, log, lock, journal, a temp
+    file's name, ``runs/``) would send every state write wherever it points, while
+    the plan shows ``.restore-planner/state.json``. Such a link is refused. Links
+    above the plan directory (``/tmp -> /private/tmp``, the path the operator
+    typed) are not the repository's and are followed as ever.
+    """
     p = Path(plan_path)
-    if p.is_dir() or (not p.exists() and not p.suffix):
-        return p / STATE_DIR / STATE_FILE
-    return p.parent / STATE_DIR / STATE_FILE
+    base = p if p.is_dir() or (not p.exists() and not p.suffix) else p.parent
+    check_no_links(base / STATE_DIR)
+    return base / STATE_DIR / STATE_FILE
+
+
+def check_no_links(state_dir: Path) -> None:
+    """Refuse ``state_dir`` when it, an entry in it or an entry of its ``runs/`` is a
+    symbolic link (``lstat``: never followed). A missing directory is fine (apply
+    makes it); anything else that is not a directory is left to fail where it is used."""
+    link = _first_link(state_dir)
+    if link is None:
+        return
+    try:
+        points = f" (to {clean(os.readlink(link))})"
+    except OSError:
+        points = ""
+    # names from the repository: escaped like every name the renderers print
+    what = f"the state directory {clean(str(link))}" if link == state_dir else clean(str(link))
+    raise UserError(
+        f"{what} is a symbolic link{points}: the default state inside a plan directory "
+        "is never kept through a link (its writes would land wherever the link points)",
+        hint=_LINK_HINT,
+    )
+
+
+def _first_link(state_dir: Path) -> Path | None:
+    try:
+        st = os.lstat(state_dir)
+    except OSError:
+        return None  # missing (or unreadable: the store reports that where it reads)
+    if stat.S_ISLNK(st.st_mode):
+        return state_dir
+    if not stat.S_ISDIR(st.st_mode):
+        return None
+    for directory in (state_dir, state_dir / RUNS_DIR):
+        try:
+            with os.scandir(directory) as entries:
+                for entry in entries:
+                    if entry.is_symlink():
+                        return directory / entry.name
+        except OSError:
+            continue  # no runs/ yet; unreadable: reading or writing fails with its own error
+    return None
 
 
 MAX_STATE_BYTES = jsonl.MAX_BYTES
