@@ -12,6 +12,10 @@ own state, and the checks ``apply F`` makes before it runs anything:
   made), and ``apply --require-digest`` runs only the plan a reviewer saw;
 - the **facts**: every action that calls the cloud carries the facts it relies on,
   and its restore agrees with them (``planner.plan.facts.fact_problems``);
+- the **invariants** (``plan_problems``), whatever the digest (it is unkeyed: anyone can
+  recompute it): unique addresses, a restore exactly where an action acts (a forget
+  never carries one), dependencies on restores of the plan without a cycle, and no two
+  restores writing one server or volume (validate's RP205, disk maps included);
 - the **state binding**: lineage, serial, the resolved absolute location and the
   state's content digest. ``apply F`` reads and writes that state only, and
   refuses another ``--state``, another lineage, a moved serial (naming the run
@@ -24,7 +28,9 @@ The state location written in the file is trusted only in the form ``plan``
 writes it (absolute, normalized, no symlink on the way): a relative path, a
 ``..`` or a path that now leads through a symlink is refused, never followed,
 so a plan file cannot send state writes anywhere but the directory it names,
-and ``--require-digest`` covers the location like everything else.
+and ``--require-digest`` covers the location like everything else. A location
+refused for its state (none where the plan had one, one where it had none) is
+refused before the lock creates its directory or lock file.
 """
 
 from __future__ import annotations
@@ -42,6 +48,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from planner.addresses import Address, AddressError
 from planner.clock import to_datetime
 from planner.cloud.client import CloudClient
 from planner.cloud.world import RefreshNeeds, refresh
@@ -53,6 +60,7 @@ from planner.render import fmt
 from planner.render.fmt import rfc3339
 from planner.render.plan_json import LIFTED, plan_to_dict, plan_to_json
 from planner.state.model import State
+from planner.state.store import StateStore
 
 MAX_PLAN_BYTES = 256 * 1024 * 1024  # ~100,000 actions; anything larger is not a plan we wrote
 DIGEST_PREFIX = "sha256:"
@@ -274,6 +282,137 @@ def verify(plan: ExecutionPlan, path: str, file_digest: str | None = None) -> No
             f"the facts they rely on\n{lines}",
             _MODIFIED_HINT,
         )
+    broken = plan_problems(plan)
+    if broken:
+        lines = "\n".join(f"  {p}" for p in broken[:MOVED_SHOWN_MAX])
+        more = (
+            f"\n  ... and {len(broken) - MOVED_SHOWN_MAX} more"
+            if len(broken) > MOVED_SHOWN_MAX
+            else ""
+        )
+        raise UserError(
+            f"{path} is not a plan restore-planner makes: {len(broken)} problem(s) no plan "
+            f"it writes has\n{lines}{more}",
+            _MODIFIED_HINT,
+        )
+
+
+# -- what makes a plan safe whatever its digest ------------------------------------
+
+WRITES = ("restore", "re-restore", "reconcile")  # the actions that overwrite their targets
+
+
+def plan_problems(plan: ExecutionPlan) -> list[str]:
+    """What no plan ``plan`` writes has, each naming its addresses ([] for a sound plan).
+
+    The digest is unkeyed (anyone can recompute it; ``--require-digest`` pins it), so
+    ``apply`` re-checks what ``validate`` and ``plan`` guarantee and the executor relies
+    on: addresses canonical and unique, each action's restore present exactly when it
+    acts (a forget never carries one) and under its own address, dependencies on
+    restores of the plan and without a cycle, no two restores writing one target (a
+    server, or a volume, also through a server restore's disk map: RP205).
+    """
+    out: list[str] = []
+    restores: set[str] = set()
+    seen: dict[str, int] = {}
+    for a in plan.actions:
+        try:
+            canonical = str(Address.parse(a.address))
+        except AddressError as exc:
+            out.append(f"{fmt.clean(a.address)!r} is not a restore address ({exc})")
+            continue
+        if canonical != a.address:
+            out.append(
+                f"{fmt.clean(a.address)!r} is not written as plan writes it ({fmt.clean(canonical)})"
+            )
+        seen[canonical] = seen.get(canonical, 0) + 1
+        shown = fmt.clean(canonical)  # a key in quotes may hold anything
+        if a.action == "forget":
+            if a.restore is not None:
+                out.append(
+                    f"{shown}: a forget carries a restore (a forget only drops the state entry)"
+                )
+            continue
+        if a.restore is None:
+            if a.action not in WRITES:  # fact_problems names the ones that act
+                out.append(f"{shown}: {a.action} without its restore")
+            continue
+        restores.add(canonical)
+        if a.restore.address != a.address:
+            out.append(
+                f"{shown}: its restore is for another address, {fmt.clean(a.restore.address)!r}"
+            )
+    out += [
+        f"{fmt.clean(addr)}: the address appears {n} times" for addr, n in seen.items() if n > 1
+    ]
+    out += _dependency_problems(plan, restores)
+    out += _conflicts(plan)
+    return out
+
+
+def _dependency_problems(plan: ExecutionPlan, restores: set[str]) -> list[str]:
+    out: list[str] = []
+    graph: dict[str, set[str]] = {}
+    for a in plan.actions:
+        if a.restore is None or a.address not in restores:
+            continue
+        deps = graph.setdefault(a.address, set())
+        shown = fmt.clean(a.address)
+        for d in a.restore.depends_on:
+            if d == a.address:
+                out.append(f"{shown}: depends on itself")
+            elif d not in restores:
+                out.append(f"{shown}: depends on {fmt.clean(d)!r}, which is no restore of the plan")
+            else:
+                deps.add(d)
+    stuck = _in_cycles(graph)
+    if stuck:
+        named = ", ".join(fmt.clean(x) for x in stuck[:MOVED_SHOWN_MAX])
+        more = f" and {len(stuck) - MOVED_SHOWN_MAX} more" if len(stuck) > MOVED_SHOWN_MAX else ""
+        out.append(f"the dependencies form a cycle: no order starts {named}{more}")
+    return out
+
+
+def _in_cycles(graph: dict[str, set[str]]) -> list[str]:
+    """The addresses no order of ``graph`` (address -> what it depends on) can start: those
+    on a cycle and after one (Kahn's algorithm; graphlib took half a second at 10,000)."""
+    waiting = {n: len(deps) for n, deps in graph.items()}
+    after: dict[str, list[str]] = {}
+    for n, deps in graph.items():
+        for d in deps:
+            after.setdefault(d, []).append(n)
+    ready = [n for n, k in waiting.items() if k == 0]
+    while ready:
+        for m in after.get(ready.pop(), ()):
+            waiting[m] -= 1
+            if waiting[m] == 0:
+                ready.append(m)
+    return sorted(n for n, k in waiting.items() if k > 0)
+
+
+def _conflicts(plan: ExecutionPlan) -> list[str]:
+    """Two restores writing one target would overwrite each other (validate's RP205), or
+    the same one twice in one run; a restore writing one volume twice is no restore."""
+    writers: dict[tuple[str, str], list[str]] = {}
+    out: list[str] = []
+    for a in plan.actions:
+        if a.action not in WRITES or a.restore is None:
+            continue
+        r = a.restore
+        written = [(r.target.kind, r.target.id)]
+        written += [("volume", d.volume_id) for d in r.disks if d.volume_id != r.target.id]
+        mine: set[tuple[str, str]] = set()
+        for key in written:
+            if key in mine:
+                out.append(f"{fmt.clean(a.address)}: writes {key[0]} {fmt.clean(key[1])} twice")
+                continue
+            mine.add(key)
+            writers.setdefault(key, []).append(a.address)
+    for (kind, ident), addrs in writers.items():
+        if len(addrs) > 1:
+            who = " and ".join(map(fmt.clean, addrs)) + (" both" if len(addrs) == 2 else " all")
+            out.append(f"{who} write {kind} {fmt.clean(ident)}")
+    return out
 
 
 # -- the public view back to the model -----------------------------------------------
@@ -284,8 +423,11 @@ def plan_from_json(text: str) -> ExecutionPlan:
 
 
 def _json_of(text: str) -> Any:
+    """The file's JSON, refused as not a plan (never a crash) whatever the text: bad JSON,
+    deep nesting, an integer past Python's 4,300-digit limit, NaN or Infinity (``save``
+    never writes one: the digest's canonical JSON cannot hold it)."""
     try:
-        return json.loads(text)
+        return json.loads(text, parse_constant=_no_constant)
     except json.JSONDecodeError as exc:
         raise UserError(
             f"not a restore plan: invalid JSON at line {exc.lineno} column {exc.colno}: {exc.msg}",
@@ -293,6 +435,21 @@ def _json_of(text: str) -> Any:
         ) from exc
     except RecursionError:
         raise UserError("not a restore plan: JSON nested too deeply", _INVALID_HINT) from None
+    except _NotANumber as exc:
+        raise UserError(f"not a restore plan: {exc}", _INVALID_HINT) from None
+    except ValueError:  # the decoder's int() of a number past sys.get_int_max_str_digits()
+        raise UserError(
+            "not a restore plan: it holds a number too long to be one of a plan's",
+            _INVALID_HINT,
+        ) from None
+
+
+class _NotANumber(ValueError):
+    pass
+
+
+def _no_constant(name: str) -> Any:
+    raise _NotANumber(f"it holds {name}, which no saved plan does")
 
 
 def plan_from_dict(data: Any) -> ExecutionPlan:
@@ -388,6 +545,7 @@ def state_location(plan: ExecutionPlan, explicit: str | None) -> Path:
                 "a saved plan applies to the state it was made against only; plan again with "
                 "this --state and review that plan",
             )
+        _check_present(plan, given)
         return given
     if not _is_plain_absolute(recorded):
         raise UserError(
@@ -395,7 +553,20 @@ def state_location(plan: ExecutionPlan, explicit: str | None) -> Path:
             "a state location with `..`, a symlink or a relative part is never followed",
             "pass --state with the state this plan was made against",
         )
+    _check_present(plan, Path(recorded))
     return Path(recorded)
+
+
+def _check_present(plan: ExecutionPlan, location: Path) -> None:
+    """Before the lock makes the state's directory and lock file: a plan made against a
+    state refuses a location without one, and a plan made before its state existed a
+    location that has one (``check_state`` says the rest under the lock, as before)."""
+    existed = location.exists()
+    if plan.state.lineage is not None and not existed:
+        check_state(plan, State.new(), location, existed=False)
+    if plan.state.lineage is None and existed:
+        # an error either way; loaded to name the run when it was this plan that ran
+        check_state(plan, StateStore(location).load(), location, existed=True)
 
 
 def check_backend(plan: ExecutionPlan, kind: str, ref: str) -> None:
