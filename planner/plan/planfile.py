@@ -41,7 +41,7 @@ import json
 import os
 import stat
 import tempfile
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -686,8 +686,13 @@ def needs_for(plan: ExecutionPlan) -> RefreshNeeds:
     return needs
 
 
-async def check_fresh(plan: ExecutionPlan, client: CloudClient) -> None:
-    """Refuse a saved plan the cloud no longer matches, naming each fact that moved."""
+async def check_fresh(
+    plan: ExecutionPlan, client: CloudClient, known_tasks: Collection[str] = ()
+) -> None:
+    """Refuse a saved plan the cloud no longer matches, naming each fact that moved.
+
+    ``known_tasks``: the tasks the plan's state records (``check_state`` found it the
+    state the plan was made from): a restore state already knows is no replay."""
     if (client.settings.region, client.settings.project_id) != (plan.region, plan.project_id):
         raise StalePlanError(
             f"the plan was made for {plan.region}/{plan.project_id}, the environment is "
@@ -699,7 +704,7 @@ async def check_fresh(plan: ExecutionPlan, client: CloudClient) -> None:
         f"{addr}: {fact}: {old} -> {new}"
         for addr, fact, old, new in moved_facts(plan.actions, world)
     ]
-    lines += await _restored_since(plan, client)
+    lines += await _restored_since(plan, client, known_tasks)
     if lines:
         shown = "\n".join(f"  {line}" for line in lines[:MOVED_SHOWN_MAX])
         more = (
@@ -713,7 +718,9 @@ async def check_fresh(plan: ExecutionPlan, client: CloudClient) -> None:
         )
 
 
-async def _restored_since(plan: ExecutionPlan, client: CloudClient) -> list[str]:
+async def _restored_since(
+    plan: ExecutionPlan, client: CloudClient, known: Collection[str] = ()
+) -> list[str]:
     """One operation-log listing: restores of the plan's targets the cloud accepted since
     the plan was made (a replay of it from another machine, with another state)."""
     writes: dict[str, list[Action]] = {}
@@ -730,6 +737,8 @@ async def _restored_since(plan: ExecutionPlan, client: CloudClient) -> list[str]
     out: list[str] = []
     for op in sorted(logs, key=lambda o: (_when(o.created_at or o.started_at), o.id)):
         accepted = op.created_at or op.started_at
+        if op.id in known:
+            continue  # state recorded it before the plan was made (a restore just done)
         for a in writes.get(op.target_id, []):
             if a.action == "reconcile" and (
                 op.id == a.task_id
