@@ -125,6 +125,17 @@ class StateLock:
         self.stale: LockInfo | None = None
 
     def acquire(self) -> LockInfo:
+        try:
+            return self._acquire()
+        except OSError as exc:  # a read-only or full directory: a refusal, not a crash
+            where = exc.filename or self._lock_path.parent
+            raise UserError(
+                f"cannot lock the state {self.state_path}: {exc.strerror or exc} ({where})",
+                hint="the state's directory must be writable by this user; nothing was sent "
+                "to the cloud (or pass --state with a writable location)",
+            ) from None
+
+    def _acquire(self) -> LockInfo:
         self._lock_path.parent.mkdir(parents=True, exist_ok=True)
         try:
             self._lock.acquire(timeout=0)
