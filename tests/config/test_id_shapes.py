@@ -27,7 +27,8 @@ def _load(tmp_path: Path, text: str) -> tuple[object, list[str]]:
     (tmp_path / "plan.yaml").write_text(text, encoding="utf-8")
     config, diags = load_plan(str(tmp_path / "plan.yaml"), [], [])
     return config, [
-        f"{d.code} {d.range.line}:{d.range.col} {d.summary}" if d.range else f"{d.code} {d.summary}"
+        (f"{d.code} {d.range.line}:{d.range.col} {d.summary}" if d.range else f"{d.code} {d.summary}")
+        + (f" | {d.detail}" if d.detail else "")
         for d in diags
     ]
 
@@ -60,10 +61,10 @@ def test_a_bad_id_is_a_positioned_diagnostic(
     shown = repr(bad if len(bad) <= 80 else bad[:80] + "...")
     assert diags == [
         f"RP111 {line}:{col} restores.db.{field}: {shown} is not a {what} id: an id is letters, "
-        "digits, '_', '-' and '.' (not first), at most 128 characters; "
-        + diags[0].split("at most 128 characters; ", 1)[1]
+        "digits, '_', '-' and '.' (not first), at most 128 characters | "
+        + diags[0].split("at most 128 characters | ", 1)[1]
     ], diags
-    assert "give the" in diags[0]
+    assert " | give the" in diags[0]  # the advice is the hint, on a line of its own
 
 
 def test_a_templated_id_is_checked_once_rendered(tmp_path: Path) -> None:
