@@ -9,6 +9,7 @@ Also the in-process harness: the CLI against a Simulator on a VirtualClock.
 
 from __future__ import annotations
 
+import json
 import random
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -25,6 +26,7 @@ from planner.apply.events import Event
 from planner.cli.context import Connection
 from planner.clock import VirtualClock
 from planner.demo.cloud import connected
+from planner.plan import planfile
 from planner.sim import Simulator, dump_inventory, generate_inventory, parse_inventory
 from planner.sim.clock import SimClock
 
@@ -165,9 +167,12 @@ def addr(block: str) -> str:
 
 
 @contextmanager
-def abandoned_once_accepted(count: int, at_cut: Callable[[], None] | None = None) -> Iterator[None]:
+def abandoned_once_accepted(
+    count: int, at_cut: Callable[[], None] | None = None, *, first_ctrl_c: bool = False
+) -> Iterator[None]:
     """While it lasts, an apply lets go (a second Ctrl-C: what is in flight stays
-    "started") once the cloud accepted ``count`` restores, calling ``at_cut`` first."""
+    "started") once the cloud accepted ``count`` restores, calling ``at_cut`` first.
+    ``first_ctrl_c``: only the first Ctrl-C instead (start nothing new, track the rest)."""
     original = ex.Executor._emit
     seen: list[str] = []
 
@@ -178,10 +183,44 @@ def abandoned_once_accepted(count: int, at_cut: Callable[[], None] | None = None
             if len(seen) == count:
                 if at_cut is not None:
                     at_cut()
-                self.abandon()
+                if first_ctrl_c:
+                    self.stop_starting()
+                else:
+                    self.abandon()
 
     ex.Executor._emit = emit  # type: ignore[method-assign]
     try:
         yield
     finally:
         ex.Executor._emit = original  # type: ignore[method-assign]
+
+
+class DrillKit:
+    """A drill written under ``directory`` (plan files, the saved plan's path, the state)
+    with its simulator: what tests of saved plans and state share."""
+
+    def __init__(self, drill: Drill, directory: Path) -> None:
+        self.drill = drill
+        _inv, self.plan = write_drill(drill, directory)
+        self.saved = directory / "drill.plan"
+        self.state = directory / ".restore-planner" / "state.json"
+        self.sim, self.clock = simulator(drill)
+
+    @contextmanager
+    def cloud(self) -> Iterator[Simulator]:
+        with in_process(self.sim, self.clock):
+            yield self.sim
+
+    def restores(self) -> list[Any]:
+        return list(self.sim.ledger()["restores"])
+
+    def data(self) -> dict[str, Any]:
+        out = json.loads(self.saved.read_text())
+        assert isinstance(out, dict)
+        return out
+
+    def write(self, data: dict[str, Any], *, reseal: bool = False) -> None:
+        """Write an edited plan; ``reseal``: as an attacker who recomputes the digest would."""
+        if reseal:
+            data["digest"] = planfile.digest_of(planfile.plan_from_dict(data))
+        self.saved.write_text(json.dumps(data, indent=2))

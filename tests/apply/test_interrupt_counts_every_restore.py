@@ -6,37 +6,19 @@ from __future__ import annotations
 
 import json
 import xml.etree.ElementTree as ET
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
 
-import planner.apply.executor as ex
-from planner.apply.events import Event
 from planner.cli.main import main
 from planner.state.store import StateStore
-from tests.apply.drill import in_process, make_drill, simulator, write_drill
-
-
-@contextmanager
-def ctrl_c_once_accepted(count: int) -> Iterator[None]:
-    """A first Ctrl-C (start nothing new, track what the cloud accepted) after ``count``."""
-    original = ex.Executor._emit
-    seen: list[str] = []
-
-    def emit(self: ex.Executor, event: Event) -> None:
-        original(self, event)
-        if event.kind == "restore_accepted":
-            seen.append(event.kind)
-            if len(seen) == count:
-                self.stop_starting()
-
-    ex.Executor._emit = emit  # type: ignore[method-assign]
-    try:
-        yield
-    finally:
-        ex.Executor._emit = original  # type: ignore[method-assign]
+from tests.apply.drill import (
+    abandoned_once_accepted,
+    in_process,
+    make_drill,
+    simulator,
+    write_drill,
+)
 
 
 def test_restores_an_interrupted_apply_never_started_are_counted(
@@ -46,7 +28,7 @@ def test_restores_an_interrupted_apply_never_started_are_counted(
     _inventory, plan = write_drill(drill, tmp_path)
     total = sum(len(level) for level in drill.levels)
     sim, clock = simulator(drill)
-    with in_process(sim, clock), ctrl_c_once_accepted(2):
+    with in_process(sim, clock), abandoned_once_accepted(2, first_ctrl_c=True):
         assert main(["apply", str(plan), "--auto-approve", "--no-color", "--parallelism", "2"]) == 130
     out = capsys.readouterr().out
     ran = {r["target_id"] for r in sim.ledger()["restores"]}

@@ -8,8 +8,7 @@ import json
 import os
 import re
 import shutil
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -17,44 +16,19 @@ import pytest
 
 from planner.cli.main import main
 from planner.plan import planfile
-from planner.sim import Simulator
 from planner.state.store import StateStore
-from tests.apply.drill import Drill, in_process, make_drill, simulator, write_drill
+from tests.apply.drill import Drill, DrillKit, make_drill
 
 DIGEST = re.compile(r"^Plan digest: (sha256:[0-9a-f]{64})$", re.M)
 
 
-class Kit:
+class Kit(DrillKit):
     def __init__(self, tmp_path: Path) -> None:
-        self.drill: Drill = make_drill(6, seed=1)
+        drill: Drill = make_drill(6, seed=1)
         # one database stays off after its restore: the edit that turns it on must be refused
-        self.off = self.drill.levels[0][0]
-        self.drill.plan_yaml = self.drill.plan_yaml.replace(
-            f"  {self.off}:\n", f"  {self.off}:\n    power_on: false\n", 1
-        )
-        _inv, self.plan = write_drill(self.drill, tmp_path)
-        self.saved = tmp_path / "drill.plan"
-        self.state = tmp_path / ".restore-planner" / "state.json"
-        self.sim, self.clock = simulator(self.drill)
-
-    @contextmanager
-    def cloud(self) -> Iterator[Simulator]:
-        with in_process(self.sim, self.clock):
-            yield self.sim
-
-    def restores(self) -> list[Any]:
-        return list(self.sim.ledger()["restores"])
-
-    def data(self) -> dict[str, Any]:
-        out = json.loads(self.saved.read_text())
-        assert isinstance(out, dict)
-        return out
-
-    def write(self, data: dict[str, Any], *, reseal: bool = False) -> None:
-        """Write an edited plan; ``reseal``: as an attacker who recomputes the digest would."""
-        if reseal:
-            data["digest"] = planfile.digest_of(planfile.plan_from_dict(data))
-        self.saved.write_text(json.dumps(data, indent=2))
+        self.off = drill.levels[0][0]
+        drill.plan_yaml = drill.plan_yaml.replace(f"  {self.off}:\n", f"  {self.off}:\n    power_on: false\n", 1)
+        super().__init__(drill, tmp_path)
 
 
 @pytest.fixture

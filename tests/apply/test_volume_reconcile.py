@@ -30,12 +30,17 @@ restores:
 ARGS = ["--auto-approve", "--no-color"]
 
 
-def test_a_disk_restore_left_running_is_reconciled_by_the_next_plan(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str]
-) -> None:
+def _plans(tmp_path: Path) -> Path:
     plan = tmp_path / "plans"
     plan.mkdir()
     (plan / "plan.yaml").write_text(PLAN)
+    return plan
+
+
+def test_a_disk_restore_left_running_is_reconciled_by_the_next_plan(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    plan = _plans(tmp_path)
     clock = VirtualClock(start=START.timestamp())
     sim = Simulator(parse_inventory(generate_inventory(9, 2, for_examples=True)), clock=clock)
     saved = tmp_path / "again.plan"
@@ -66,9 +71,7 @@ def test_a_volume_someone_else_is_restoring_is_still_refused(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     """Not our restore (state holds none): the plan refuses, saying the volume is busy."""
-    plan = tmp_path / "plans"
-    plan.mkdir()
-    (plan / "plan.yaml").write_text(PLAN)
+    plan = _plans(tmp_path)
     clock = VirtualClock(start=START.timestamp())
     inv = generate_inventory(9, 2, for_examples=True)
     for v in inv["volumes"]:

@@ -6,10 +6,8 @@ ledger shows that nothing was restored."""
 from __future__ import annotations
 
 import copy
-import json
 import shutil
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -17,39 +15,19 @@ import pytest
 
 from planner.cli.main import main
 from planner.plan import planfile
-from planner.sim import Simulator
-from tests.apply.drill import in_process, make_drill, simulator, write_drill
+from tests.apply.drill import DrillKit, make_drill
 
 MODIFIED_HINT = (
     "hint: apply only a plan file as `restore-planner plan --out` wrote it; plan again and review the new plan\n"
 )
 
 
-class Kit:
+class Kit(DrillKit):
     def __init__(self, tmp_path: Path) -> None:
-        self.drill = make_drill(6, seed=1)
-        _inv, self.plan = write_drill(self.drill, tmp_path)
-        self.saved = tmp_path / "drill.plan"
-        self.state = tmp_path / ".restore-planner" / "state.json"
-        self.sim, self.clock = simulator(self.drill)
-
-    @contextmanager
-    def cloud(self) -> Iterator[Simulator]:
-        with in_process(self.sim, self.clock):
-            yield self.sim
-
-    def restores(self) -> list[Any]:
-        return list(self.sim.ledger()["restores"])
-
-    def data(self) -> dict[str, Any]:
-        out = json.loads(self.saved.read_text())
-        assert isinstance(out, dict)
-        return out
+        super().__init__(make_drill(6, seed=1), tmp_path)
 
     def reseal(self, data: dict[str, Any]) -> None:
-        """As an attacker who recomputes the digest would."""
-        data["digest"] = planfile.digest_of(planfile.plan_from_dict(data))
-        self.saved.write_text(json.dumps(data, indent=2))
+        self.write(data, reseal=True)
 
 
 @pytest.fixture

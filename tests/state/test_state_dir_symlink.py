@@ -6,18 +6,14 @@ and links above the plan directory, are followed as ever."""
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
 
 import pytest
 
 from planner.cli.main import main
 from planner.errors import UserError
-from planner.sim import Simulator
 from planner.state.store import default_state_path
-from tests.apply.drill import in_process, make_drill, simulator, write_drill
+from tests.apply.drill import DrillKit, make_drill
 
 HINT = (
     "hint: remove the link, or pass --state explicitly with the state file you mean "
@@ -29,24 +25,14 @@ NEVER = (
 )
 
 
-class Repo:
+class Repo(DrillKit):
     """A plan directory as a pull request checks it out, a victim directory elsewhere."""
 
     def __init__(self, tmp_path: Path) -> None:
-        self.drill = make_drill(3, seed=2)
         self.dir = tmp_path / "repo"
-        _inv, self.plan = write_drill(self.drill, self.dir)
+        super().__init__(make_drill(3, seed=2), self.dir)
         self.victim = tmp_path / "victim"
         self.victim.mkdir()
-        self.sim, self.clock = simulator(self.drill)
-
-    @contextmanager
-    def cloud(self) -> Iterator[Simulator]:
-        with in_process(self.sim, self.clock):
-            yield self.sim
-
-    def restores(self) -> list[Any]:
-        return list(self.sim.ledger()["restores"])
 
 
 @pytest.fixture
