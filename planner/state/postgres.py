@@ -267,10 +267,18 @@ class PostgresBackend:
                 (self.workspace, run_id),
             )
             out = []
-            for (line,) in cur.fetchall():
-                obj = json.loads(line)
-                if isinstance(obj, dict):
-                    out.append(obj)
+            for n, (line,) in enumerate(cur.fetchall(), start=1):
+                try:
+                    obj = json.loads(line)
+                except (ValueError, RecursionError):
+                    obj = None
+                if not isinstance(obj, dict):
+                    # as a damaged line of a run log file is (jsonl.read_objects)
+                    raise UserError(
+                        f"run {run_id} of {self.describe()}: damaged event {n}",
+                        hint="the row was not changed; inspect it before reading the report again",
+                    )
+                out.append(obj)
             return out
 
     def import_run(self, run_id: str, events: list[dict[str, Any]]) -> None:
@@ -639,7 +647,7 @@ class PgJournal:
             for seq, line in cur.fetchall():
                 try:
                     obj = json.loads(line)
-                except ValueError:
+                except (ValueError, RecursionError):  # a huge number, deep nesting
                     obj = None
                 if not isinstance(obj, dict):
                     raise UserError(

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import UTC, datetime
+from pathlib import Path
 
 import pytest
 
@@ -16,6 +17,7 @@ from planner.clock import VirtualClock
 from planner.errors import StateLockedError, UserError
 from planner.state.backend import Backend
 from planner.state.model import RestoreRecord, State
+from planner.state.postgres import PostgresBackend
 from tests.pg.backends import backend_kind, open_backend  # noqa: F401
 
 Open = Callable[[], Backend]
@@ -168,3 +170,24 @@ def test_run_logs_list_and_read(open_backend: Open) -> None:
     with pytest.raises(UserError) as exc:
         open_backend().read_run("20990101T000000Z-ffff")
     assert exc.value.message.startswith("no run 20990101T000000Z-ffff ")
+
+
+@pytest.mark.parametrize("damage", ["{not json", "[1, 2]", "9" * 5000, "[" * 100_000])
+def test_a_damaged_run_event_is_a_refusal_not_a_crash(open_backend: Open, damage: str) -> None:
+    """A run log's damaged line, in a file or a database row: refused with its place,
+    never a traceback (a huge number or deep nesting included)."""
+    b = open_backend()
+    run_id = "20261120T000000Z-a3b4"
+    if isinstance(b, PostgresBackend):
+        with b._tx("test: write a run") as cur:
+            cur.execute(f'INSERT INTO "{b.schema}".runs (workspace, run_id) VALUES (%s, %s)', (b.workspace, run_id))
+            cur.execute(
+                f'INSERT INTO "{b.schema}".run_events (workspace, run_id, n, line) VALUES (%s, %s, 1, %s)',
+                (b.workspace, run_id, damage),
+            )
+    else:
+        runs = Path(b.ref).parent / "runs"
+        runs.mkdir(parents=True)
+        (runs / f"{run_id}.jsonl").write_text(damage + "\n")
+    with pytest.raises(UserError, match="damaged"):
+        b.read_run(run_id)
