@@ -214,8 +214,7 @@ class Executor:
         self.result = ApplyResult()
         self._flights: dict[Address, Flight] = {}  # the one table of started restores
         # tasks state knows: each is some restore's own, never another's to adopt
-        self._claimed: set[str] = {r.task_id for r in state.restores.values() if r.task_id}
-        self._claimed.update(t for r in state.restores.values() for t in r.earlier_tasks)
+        self._claimed: set[str] = state.known_tasks()
         # how far the cloud's task times ran behind our time of their POSTs (the gateway's
         # Date and the service's clock may disagree): listings reach back this much more
         self._task_lag_s = 0.0

@@ -117,9 +117,7 @@ async def _apply(
     async with ctx.client(region=region, project_id=project_id) as client:
         if saved is not None:
             plan = saved
-            known = {r.task_id for r in state.restores.values() if r.task_id}
-            known.update(t for r in state.restores.values() for t in r.earlier_tasks)
-            await planfile.check_fresh(plan, client, known)
+            await planfile.check_fresh(plan, client, state.known_tasks())
             _announce(opts, plan)
         else:
             plan = await make_plan(req, client, state, backend.ref, config)

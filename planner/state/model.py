@@ -117,6 +117,13 @@ class State(BaseModel):
                 raise ValueError(f"restores key {key!r} holds the record of {rec.address!r}")
         return self
 
+    def known_tasks(self) -> set[str]:
+        """Every task state records, each some restore's own: the latest of each address
+        and the ones its record replaced (never another restore's, nor a replay)."""
+        known = {r.task_id for r in self.restores.values() if r.task_id}
+        known.update(t for r in self.restores.values() for t in r.earlier_tasks)
+        return known
+
     def record(self, rec: RestoreRecord) -> None:
         """Add or replace the record of ``rec.address``."""
         self.restores[rec.address] = rec
