@@ -7,6 +7,7 @@ prints it, so a server named with escape codes cannot colour or move a terminal.
 
 from __future__ import annotations
 
+import os
 import re
 
 from planner.timefmt import rfc3339 as rfc3339  # the renderers' name for it
@@ -72,3 +73,14 @@ def short_digest(digest: str, keep: int = 12) -> str:
     """``3f9a1c2e4b5d`` from ``sha256:3f9a1c2e4b5d...``."""
     _, _, hexpart = digest.rpartition(":")
     return clean(hexpart[:keep])
+
+
+def state_where(path: str, location: str) -> str:
+    """The state a saved plan binds, as a reader should see it: the path it was named by,
+    unless the place apply reads and writes (``location``, absolute) is somewhere else than
+    that path names from here; then that place (a resealed plan may point anywhere)."""
+    if not location or location == path:
+        return path
+    if path and os.path.abspath(path) == location:
+        return path
+    return location

@@ -142,6 +142,8 @@ def _head(plan: ExecutionPlan) -> list[str]:
     state = f"state serial {st.serial}" + (
         f" (lineage {md_code(fmt.short_id(st.lineage))})" if st.lineage else ""
     )
+    if where := fmt.state_where(st.path, st.location):
+        state += f" at {md_code(where)}"  # where apply reads and writes
     config = md_code(fmt.short_digest(plan.config_digest) or "-")
     if plan.config_files:
         config += " from " + ", ".join(md_code(f) for f in plan.config_files)

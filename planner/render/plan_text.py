@@ -82,8 +82,11 @@ def _header(plan: ExecutionPlan, paint: _Paint) -> list[str]:
         state = f"serial {st.serial}, lineage {fmt.short_id(st.lineage)}"
     else:
         state = f"serial {st.serial}, no state yet"
-    if st.path:
-        state += f" ({fmt.clean(st.path)})"
+    # where apply of this saved plan reads and writes (``state.location``), not only the
+    # name it was given: a reviewer sees the place a resealed plan would point apply at
+    where = fmt.state_where(st.path, st.location)
+    if where:
+        state += f" ({fmt.clean(where)})"
     config = fmt.short_digest(plan.config_digest) or "-"
     if plan.config_files:
         config += f" ({', '.join(fmt.clean(f) for f in plan.config_files)})"

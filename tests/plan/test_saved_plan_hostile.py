@@ -243,3 +243,23 @@ def test_a_plan_made_before_its_state_pointed_at_another_state_leaves_it_untouch
     assert err.startswith("error: the plan was already applied (run "), err
     assert sorted(p.name for p in other.iterdir()) == ["state.json"]
     assert kit.restores() == done
+
+
+@pytest.mark.parametrize("fmt", ["text", "markdown"])
+def test_show_names_the_state_location_apply_would_use(
+    kit: Kit, tmp_path: Path, capsys: pytest.CaptureFixture[str], fmt: str
+) -> None:
+    """A resealed plan's location is what apply reads and writes: the reviewer sees it, not
+    only the path the plan was first given."""
+    data = kit.data()
+    elsewhere = tmp_path / "elsewhere" / "state.json"
+    data["state"]["location"] = str(elsewhere)
+    kit.reseal(data)
+    assert main(["show", str(kit.saved), "--format", fmt, "--no-color"]) == 0
+    out = capsys.readouterr().out
+    assert str(elsewhere) in out
+    data["state"]["location"] = str(kit.state.resolve())
+    kit.reseal(data)
+    assert main(["show", str(kit.saved), "--format", fmt, "--no-color"]) == 0
+    out = capsys.readouterr().out
+    assert str(elsewhere) not in out and str(kit.state.resolve()) in out
