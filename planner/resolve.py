@@ -34,8 +34,24 @@ class Resolved:
     spec: RestoreSpec
 
 
-def resolve(config: PlanConfig, world: World) -> tuple[list[Resolved], list[Diagnostic]]:
+@dataclass(frozen=True)
+class Unresolved:
+    """A restore whose target was found but whose backup or disk map was not: it has its
+    own diagnostic already, and it still writes its target (two restores of one server
+    are a conflict whether or not the backup of one of them was found)."""
+
+    address: Address
+    target: TargetInfo
+    spec: RestoreSpec
+
+
+def resolve(
+    config: PlanConfig, world: World, unresolved: list[Unresolved] | None = None
+) -> tuple[list[Resolved], list[Diagnostic]]:
+    """``unresolved`` (when given) collects the restores dropped after their target was
+    found, so that the plan can still report what they conflict with."""
     diags: list[Diagnostic] = []
+    dropped = unresolved if unresolved is not None else []
     targets: list[tuple[RestoreSpec, Address, TargetInfo]] = []
     for spec in config.restores:
         targets.extend((spec, addr, t) for addr, t in _targets(spec, world, diags))
@@ -46,6 +62,7 @@ def resolve(config: PlanConfig, world: World) -> tuple[list[Resolved], list[Diag
     for spec, addr, target in targets:
         backup = _backup(spec, target, world, diags)
         if backup is None:
+            dropped.append(Unresolved(addr, target, spec))
             continue
         if target.kind == "resource" and backup.resource_type in (SERVER_BACKUP, VOLUME_BACKUP):
             diags.append(
@@ -57,9 +74,11 @@ def resolve(config: PlanConfig, world: World) -> tuple[list[Resolved], list[Diag
                     spec.range_of("backup"),
                 )
             )
+            dropped.append(Unresolved(addr, target, spec))
             continue
         disks = _disks(spec, target, backup, world, diags)
         if disks is None:
+            dropped.append(Unresolved(addr, target, spec))
             continue
         restore = Restore(
             address=str(addr),

@@ -39,7 +39,7 @@ from planner.plan.model import (
     StateRef,
     Summary,
 )
-from planner.resolve import Resolved, resolve
+from planner.resolve import Resolved, Unresolved, resolve
 from planner.state.model import State
 from planner.validate import cloud, guards
 
@@ -148,11 +148,16 @@ async def make_plan(
 def plan_from_world(
     config: PlanConfig, world: World, state: State, state_path: str, req: PlanRequest
 ) -> ExecutionPlan:
-    resolved, diags = resolve(config, world)
+    unresolved: list[Unresolved] = []
+    resolved, diags = resolve(config, world, unresolved)
     started = {a for a, rec in state.restores.items() if rec.status == "started"}
     diags += cloud.check(resolved, world, started)
     diags += guards.check(config, resolved, world)
-    graph, graph_diags = build([_node(r) for r in resolved])
+    # a restore whose backup did not resolve still writes its target: its conflicts are
+    # reported now, not after its backup is fixed (its own error stops the plan anyway)
+    graph, graph_diags = build(
+        [_node(r) for r in resolved] + [_unresolved_node(u) for u in unresolved]
+    )
     diags += graph_diags
     if any(d.is_error for d in diags):
         raise DiagnosticsError(diags)
@@ -247,6 +252,16 @@ def _node(r: Resolved) -> GraphNode:
         target=(t.kind, t.id),
         range=r.spec.range_of("block"),
         extra_targets=tuple(("volume", d.volume_id) for d in r.restore.disks),
+    )
+
+
+def _unresolved_node(u: Unresolved) -> GraphNode:
+    return GraphNode(
+        address=u.address,
+        depends_on=u.spec.depends_on,
+        wave=u.spec.wave,
+        target=(u.target.kind, u.target.id),
+        range=u.spec.range_of("block"),
     )
 
 
