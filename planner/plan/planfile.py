@@ -46,6 +46,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+import orjson
 from pydantic import ValidationError
 
 from planner.addresses import Address, AddressError
@@ -76,6 +77,9 @@ _MODIFIED_HINT = "apply only a plan file as `restore-planner plan --out` wrote i
 
 
 # -- digest ------------------------------------------------------------------------
+
+
+_SORTED = orjson.OPT_SORT_KEYS
 
 
 def canonical_json(value: Any) -> bytes:
@@ -214,6 +218,16 @@ def _raw_digest(data: Any) -> str | None:
     if not isinstance(data, dict):
         return None
     view = {k: v for k, v in data.items() if k != "digest"}
+    try:
+        # orjson writes what ``canonical_json`` writes for what a plan holds (compact,
+        # sorted, UTF-8) in a tenth of the time; where it would differ (a float written
+        # with an exponent, an integer past 64 bits) the stated digest does not match and
+        # ``canonical_json`` decides, as before. Equal bytes are the same JSON value.
+        fast = DIGEST_PREFIX + hashlib.sha256(orjson.dumps(view, option=_SORTED)).hexdigest()
+        if fast == data.get("digest"):
+            return fast
+    except (TypeError, orjson.JSONEncodeError):
+        pass
     try:
         return DIGEST_PREFIX + hashlib.sha256(canonical_json(view)).hexdigest()
     except (TypeError, ValueError):  # NaN or infinity read from the file

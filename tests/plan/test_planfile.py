@@ -139,3 +139,16 @@ def test_the_file_digest_of_a_saved_plan_is_its_digest(tmp_path: Path) -> None:
     data = json.loads(out.read_text())
     data["estimate"] = {"makespan_s": float("nan")}
     assert planfile._raw_digest(data) is None  # not comparable: the model's view decides
+
+
+def test_the_file_digest_is_canonical_json_s_whichever_encoder_computes_it() -> None:
+    """orjson computes the digest first; where its bytes differ from canonical_json's (a
+    float with an exponent, an integer past 64 bits) canonical_json's digest decides."""
+    import hashlib
+
+    for value in (1.5, 1e-05, 2**70, "é\u2028\x00"):
+        view = {"b": [value], "a": {"z": 1, "y": None}}
+        stated = planfile.DIGEST_PREFIX + hashlib.sha256(planfile.canonical_json(view)).hexdigest()
+        assert planfile._raw_digest({**view, "digest": stated}) == stated, value
+        edited = {**view, "a": {"z": 2, "y": None}, "digest": stated}
+        assert planfile._raw_digest(edited) not in (None, stated), value
