@@ -526,6 +526,7 @@ class Executor:
         if not todo:
             return
         logs = await self._list_logs(to_datetime(self.clock.now() - 30 * 86400) - CLOCK_SLACK)
+        waiting: dict[str, OperationLog] | None = None
         for a in todo:
             assert a.restore is not None
             addr = Address.parse(a.address)
@@ -536,9 +537,17 @@ class Executor:
             )
             since = entry.at if entry else (rec.started_at if rec else None)
             log = logs.get(task_id) if task_id else None
+            if log is None and task_id:
+                # a task we know by id that the listing did not show (its time filter may
+                # be on the task's start, which a waiting task has not had): ask for it
+                log = await self.client.get_operation_log(task_id)
             backups = {a.restore.backup.id} | ({entry.backup_id} if entry else set())
             if log is None:
                 log = self._match(a.restore, logs.values(), since, backups)
+            if log is None:
+                if waiting is None:
+                    waiting = await self._waiting_logs()
+                log = self._match(a.restore, waiting.values(), since, backups)
             if log is None:
                 # No task exists: the earlier POST never took effect. It runs now like any restore.
                 self.journal.finished(addr, "void", self.clock.now())
@@ -826,23 +835,16 @@ class Executor:
                     f.due = self._last_poll + LISTING_ERROR_RETRY_S
             return
         now = self._last_poll = self.clock.now()
+        unmatched: list[Flight] = []
         for f in watched:
             if f.phase is Phase.LOST:
                 if f.due > now:
                     continue
                 log = self._match(f.restore, logs.values(), to_datetime(f.posted_at))
                 if log is not None:
-                    f.post_timed = False
-                    self._accepted(f, log.id)
-                    self._apply_log(f, log, now)
-                elif self._stopping:
-                    self._withdraw(f, "interrupted; its request never reached the cloud")
-                elif f.attempts < MAX_POST_ATTEMPTS:
-                    # Nothing was created: sending again cannot restore twice.
-                    self._retry_later(f, 0.0, "restore request lost")
+                    self._found_lost(f, log, now)
                 else:
-                    self._close_intent(f, "failed")
-                    self._fail(f, "RP502", f"restore request lost {f.attempts} times")
+                    unmatched.append(f)
                 continue
             assert f.task_id is not None
             log = logs.get(f.task_id)
@@ -851,7 +853,51 @@ class Executor:
                 self._apply_log(f, log, now)
             else:
                 f.missing += 1
+        if unmatched:
+            await self._settle_unmatched(unmatched)
         await self._look_up_missing()
+
+    def _found_lost(self, f: Flight, log: OperationLog, now: float) -> None:
+        f.post_timed = False
+        self._accepted(f, log.id)
+        self._apply_log(f, log, now)
+
+    async def _settle_unmatched(self, lost: list[Flight]) -> None:
+        """POSTs whose answer was lost and whose task no time-filtered listing showed:
+        look among the tasks waiting behind the quota before concluding that nothing was
+        created. A listing's time filter may apply to a task's start (the SDK describes
+        ``start_time`` as the task's start time; UNCONFIRMED), and a waiting task has not
+        started, so no window shows it; sending again would restore twice."""
+        try:
+            waiting = await self._waiting_logs({f.restore.backup.id for f in lost})
+        except CloudError:
+            for f in lost:  # cannot tell: look again later, never send blind
+                f.due = self.clock.now() + LISTING_ERROR_RETRY_S
+            return
+        now = self.clock.now()
+        for f in lost:
+            log = self._match(f.restore, waiting.values(), to_datetime(f.posted_at))
+            if log is not None:
+                self._found_lost(f, log, now)
+            elif self._stopping:
+                self._withdraw(f, "interrupted; its request never reached the cloud")
+            elif f.attempts < MAX_POST_ATTEMPTS:
+                # Nothing was created: sending again cannot restore twice.
+                self._retry_later(f, 0.0, "restore request lost")
+            else:
+                self._close_intent(f, "failed")
+                self._fail(f, "RP502", f"restore request lost {f.attempts} times")
+
+    async def _waiting_logs(self, backups: set[str] | None = None) -> dict[str, OperationLog]:
+        """Every restore task waiting to start, whenever it was made (no time filter)."""
+
+        def keep(row: Json) -> bool:
+            return backups is None or restore_backup_id(row) in backups
+
+        logs = await self.client.list_operation_logs(
+            operation_type="restore", status="waiting", keep=keep
+        )
+        return {log.id: log for log in logs}
 
     async def _look_up_missing(self) -> None:
         """A tracked task absent from two listings in a row is fetched by id: the

@@ -745,9 +745,16 @@ async def _restored_since(
     if not writes:
         return []
     made = plan.cloud_created_at or plan.created_at
-    logs = await client.list_operation_logs(
-        operation_type="restore", start_time=made - timedelta(seconds=REPLAY_SLACK_S)
-    )
+    since = made - timedelta(seconds=REPLAY_SLACK_S)
+    logs = await client.list_operation_logs(operation_type="restore", start_time=since)
+    # and the tasks waiting to start: a time filter on the task's start (the SDK's words
+    # for start_time; UNCONFIRMED) shows none of them, yet a replay may be queued
+    listed = {op.id for op in logs}
+    logs += [
+        op
+        for op in await client.list_operation_logs(operation_type="restore", status="waiting")
+        if op.id not in listed and (op.created_at is None or op.created_at >= since)
+    ]
     out: list[str] = []
     for op in sorted(logs, key=lambda o: (_when(o.created_at or o.started_at), o.id)):
         accepted = op.created_at or op.started_at

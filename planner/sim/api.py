@@ -210,6 +210,7 @@ def list_operation_logs(sim: Simulator, req: SimRequest, _: list[str]) -> SimRes
         req.param("resource_id"),
         req.param("provider_id"),
     )
+    by_creation = st.rules.oplog_time_filter == "created"
     out: list[Task] = []
     for tid in reversed(sim.engine.order):
         t = sim.engine.tasks[tid]
@@ -218,10 +219,10 @@ def list_operation_logs(sim: Simulator, req: SimRequest, _: list[str]) -> SimRes
             continue
         if statuses and t.status not in statuses:
             continue
-        if (start is not None and t.accepted_at < start) or (
-            end is not None and t.accepted_at > end
-        ):
-            continue
+        if start is not None or end is not None:
+            at = t.accepted_at if by_creation else t.started_at
+            if at is None or (start is not None and at < start) or (end is not None and at > end):
+                continue
         if vault_id and b.vault_id != vault_id:
             continue
         if resource_id and resource_id not in (t.target_id, b.resource_id):

@@ -108,6 +108,10 @@ class Rules(_Strict):
     # "flat" shows "children": [] and lists every child as a top-level item too (whether
     # the real cloud does is UNCONFIRMED, cbr-facts 3.3)
     listed_children: Literal["empty", "nested", "flat"] = "empty"
+    # ListOpLogs' start_time/end_time: on each task's creation ("created"), or on its start
+    # ("started": a task waiting behind the quota has no started_at and matches no time
+    # window; the SDK describes both parameters as the task's start time, cbr-facts 15)
+    oplog_time_filter: Literal["created", "started"] = "created"
 
     @field_validator("pace_spread", "protecting_s")
     @classmethod
