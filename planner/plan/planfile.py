@@ -60,6 +60,8 @@ from planner.plan.model import PLAN_FORMAT_VERSION, Action, ExecutionPlan, State
 from planner.render import fmt
 from planner.render.fmt import rfc3339
 from planner.render.plan_json import LIFTED, plan_to_dict, plan_to_json
+from planner.state.backend import LocalBackend
+from planner.state.lock import locked_error
 from planner.state.model import State
 from planner.state.store import StateStore
 
@@ -579,7 +581,13 @@ def _check_present(plan: ExecutionPlan, location: Path) -> None:
     if plan.state.lineage is not None and not existed:
         check_state(plan, State.new(), location, existed=False)
     if plan.state.lineage is None and existed:
-        # an error either way; loaded to name the run when it was this plan that ran
+        # an error either way. While an apply holds the state (this plan's own, maybe,
+        # still running), that is the refusal: "already applied" would send the reader
+        # to report a run that has not finished
+        held = LocalBackend(location).held_lock()
+        if held is not None:
+            raise locked_error(location, held)
+        # loaded to name the run when it was this plan that ran
         check_state(plan, StateStore(location).load(), location, existed=True)
 
 

@@ -95,7 +95,7 @@ def _write_info(info_path: Path, info: LockInfo) -> None:
     os.replace(tmp, info_path)
 
 
-def _locked_error(state_path: Path, info: LockInfo | None) -> StateLockedError:
+def locked_error(state_path: Path, info: LockInfo | None) -> StateLockedError:
     if info is None:
         return StateLockedError(
             f"state {state_path} is locked by another process (it has not written "
@@ -140,7 +140,7 @@ class StateLock:
         try:
             self._lock.acquire(timeout=0)
         except (Timeout, RuntimeError):
-            raise _locked_error(self.state_path, read_lock_info(self.state_path)) from None
+            raise locked_error(self.state_path, read_lock_info(self.state_path)) from None
         try:
             self.stale = read_lock_info(self.state_path)
             info = LockInfo(

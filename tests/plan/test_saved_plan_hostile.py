@@ -263,3 +263,22 @@ def test_show_names_the_state_location_apply_would_use(
     assert main(["show", str(kit.saved), "--format", fmt, "--no-color"]) == 0
     out = capsys.readouterr().out
     assert str(elsewhere) not in out and str(kit.state.resolve()) in out
+
+
+def test_a_second_apply_of_a_first_plan_while_the_first_runs_names_the_lock_holder(
+    kit: Kit, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The plan was made before any state existed; the first apply made the state and still
+    holds its lock: the second is told who holds it, not that the plan was applied."""
+    from planner.state.lock import StateLock
+    from planner.state.model import State
+    from planner.state.store import StateStore
+
+    assert kit.data()["state"]["lineage"] is None
+    StateStore(kit.state).write(State.new())  # what the first apply has made so far
+    with StateLock(kit.state, "apply"), kit.cloud():
+        assert main(["apply", str(kit.saved), "--no-color"]) == 1
+    err = capsys.readouterr().err
+    assert err.startswith("error: state is locked by apply (pid "), err
+    assert "already applied" not in err
+    assert kit.restores() == []
