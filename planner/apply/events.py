@@ -78,7 +78,12 @@ class _Event(BaseModel):
 
 
 class Target(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True, coerce_numbers_to_str=True)
+    model_config = ConfigDict(
+        extra="forbid",
+        frozen=True,
+        coerce_numbers_to_str=True,
+        json_schema_serialization_defaults_required=True,  # every field is written
+    )
     kind: str = ""  # server | volume | resource
     id: str = ""
     name: str = ""
@@ -167,9 +172,23 @@ class RestoreWaiting(_Restore):
     retry_in_s: Number = 0.0
 
 
+# run_finished.counts: one count per outcome, every key written (apply's ApplyResult)
+RUN_COUNTS = (
+    "succeeded", "failed", "skipped", "unchanged", "abandoned", "withdrawn", "not_started",
+)  # fmt: skip
+_COUNTS_SCHEMA = {
+    "type": "object",
+    "properties": {k: {"type": "integer"} for k in RUN_COUNTS},
+    "required": list(RUN_COUNTS),
+    "additionalProperties": {"type": "integer"},  # a later version's outcomes
+}
+
+
 class RunFinished(_Event):
     kind: Literal["run_finished"] = "run_finished"
-    counts: dict[str, StrictInt] = Field(default_factory=dict)  # succeeded, failed, ... per outcome
+    counts: Annotated[dict[str, StrictInt], WithJsonSchema(_COUNTS_SCHEMA)] = Field(
+        default_factory=dict
+    )
     exit_code: StrictInt | None = None
     interrupted: StrictBool = False
 

@@ -1142,15 +1142,7 @@ class Executor:
             self._not_started()
         self._emit(
             ev.RunFinished(
-                counts={
-                    "succeeded": len(r.succeeded),
-                    "failed": len(r.failed),
-                    "skipped": len(r.skipped),
-                    "unchanged": len(r.unchanged),
-                    "abandoned": len(r.abandoned),
-                    "withdrawn": len(r.withdrawn),
-                    "not_started": len(r.not_started),
-                },
+                counts={k: len(getattr(r, k)) for k in ev.RUN_COUNTS},
                 exit_code=r.exit_code,
                 interrupted=r.interrupted,
             )

@@ -65,7 +65,8 @@ def _every_kind(tmp_path: Path) -> list[str]:
         log.event("restore_skipped", address="web", because=["db"], wave=None, batch=2, estimate_s=60.0,
                   depends_on=["db"])  # fmt: skip
         log.event("restore_withdrawn", address="cache", reason="interrupted before it was sent")
-        log.event("run_finished", counts={"succeeded": 1, "failed": 1}, exit_code=1, interrupted=False)
+        counts = {**dict.fromkeys(events.RUN_COUNTS, 0), "succeeded": 1, "failed": 1}
+        log.event("run_finished", counts=counts, exit_code=1, interrupted=False)
     return log.path.read_text(encoding="utf-8").splitlines()
 
 
@@ -159,3 +160,19 @@ def test_a_run_id_with_a_trailing_newline_is_refused() -> None:
         check_names("restore_planner\n", "default")
     with pytest.raises(UserError):
         check_names("restore_planner", "default\n")
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        {"kind": "restore_started", "address": "db", "backup_id": "b", "target": {}, "batch": 1, "wave": None,
+         "estimate_s": 1.0, "depends_on": [], "size_gb": 1, "adopted": False},
+        {"kind": "run_finished", "counts": {}, "exit_code": 0, "interrupted": False},
+        {"kind": "run_finished", "counts": {"succeeded": 1}, "exit_code": 0, "interrupted": False},
+    ],
+)  # fmt: skip
+def test_the_schema_refuses_a_line_missing_what_every_line_has(line: dict[str, object]) -> None:
+    """"Every field of the kind is present": nested ones too (a target's kind, id and
+    name; every count of run_finished)."""
+    with pytest.raises(jsonschema.ValidationError):
+        _validator().validate({"ts": "2026-11-28T12:00:00.000Z", **line})
