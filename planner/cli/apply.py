@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import os
+import shlex
 import signal
 import sys
 from pathlib import Path
@@ -21,7 +23,7 @@ from planner.apply.progress import JsonSink, PlainSink, RichSink
 from planner.cli import common
 from planner.cli.context import Context, state_path
 from planner.cli.options import ApplyOptions
-from planner.cli.output import color_enabled
+from planner.cli.output import color_enabled, write_out
 from planner.cli.plan import render
 from planner.cloud.client import CloudClient
 from planner.errors import UserError
@@ -29,8 +31,9 @@ from planner.gcpolicy import lean_gc
 from planner.plan import planfile
 from planner.plan.model import ExecutionPlan
 from planner.plan.pipeline import load_config, make_plan
-from planner.state.backend import Backend, StateStoreLike
+from planner.state.backend import Backend, LocalBackend, StateStoreLike
 from planner.state.model import State
+from planner.state.store import STATE_DIR, STATE_FILE
 
 
 def run(opts: ApplyOptions, ctx: Context) -> int:
@@ -123,7 +126,7 @@ async def _apply(
             plan = await make_plan(req, client, state, backend.ref, config)
             planfile.seal(plan, state, path, existed, planfile.cloud_now(client))
             if opts.format == "text":
-                sys.stdout.write(render(plan, "text", opts.out.no_color, env=ctx.env))
+                write_out(render(plan, "text", opts.out.no_color, env=ctx.env))
         if not plan.has_changes:
             if opts.format == "text":
                 print("\nNothing to apply.")
@@ -226,7 +229,9 @@ async def _execute(
             with contextlib.suppress(NotImplementedError, RuntimeError):
                 loop.remove_signal_handler(signal.SIGINT)
     if opts.format != "json":
-        _summary(result, backend.run_location(runlog.run_id))
+        _summary(
+            result, backend.run_location(runlog.run_id), report_command(backend, runlog.run_id)
+        )
     return result.exit_code
 
 
@@ -235,7 +240,25 @@ INTERRUPT_GRACE_S = 0.75  # after a second Ctrl-C, a request in progress is cut 
 # (the exit then takes a few tenths more: state and journal written, connections closed)
 
 
-def _summary(r: ApplyResult, run_log: str) -> None:
+def report_command(backend: Backend, run_id: str) -> str:
+    """The command that reports this run, as it can be pasted where apply ran: the state
+    named unless it is the default one of the current directory."""
+    args = ["restore-planner", "report", run_id]
+    if isinstance(backend, LocalBackend):
+        state = Path(os.path.relpath(backend.path)) if backend.path.is_absolute() else backend.path
+        if str(state).startswith(".." + os.sep):
+            state = backend.path
+        if state != Path(STATE_DIR, STATE_FILE):
+            args += ["--state", str(state)]
+    else:
+        args += ["--backend", backend.kind]
+        workspace = getattr(backend, "workspace", None)
+        if isinstance(workspace, str):
+            args += ["--workspace", workspace]
+    return " ".join(shlex.quote(a) for a in args)
+
+
+def _summary(r: ApplyResult, run_log: str, report: str = "restore-planner report") -> None:
     out = sys.stdout
     out.write(
         f"\nApply {'interrupted' if r.interrupted else 'complete'}: {len(r.succeeded)} restored, "
@@ -260,4 +283,4 @@ def _summary(r: ApplyResult, run_log: str) -> None:
         out.write(f"  unknown  {addr}: still running; the next apply looks its task up\n")
     for addr in sorted(r.withdrawn):
         out.write(f"  not sent {addr}: interrupted before the cloud accepted it; state unchanged\n")
-    out.write(f"Run log: {run_log}  (restore-planner report)\n")
+    out.write(f"Run log: {run_log}\nReport:  {report}\n")

@@ -11,11 +11,11 @@ offers its subcommands, its options, an option's choices, or file names.
 from __future__ import annotations
 
 import argparse
-import sys
 from dataclasses import dataclass, field
 
 from planner.cli.context import Context
 from planner.cli.options import CompletionOptions
+from planner.cli.output import write_out
 
 PROG = "restore-planner"
 
@@ -215,5 +215,5 @@ def script(shell: str, parser: argparse.ArgumentParser | None = None) -> str:
 
 
 def run(opts: CompletionOptions, ctx: Context) -> int:
-    sys.stdout.write(script(opts.shell))
+    write_out(script(opts.shell))
     return 0

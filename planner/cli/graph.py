@@ -9,10 +9,9 @@ only known at plan time.
 
 from __future__ import annotations
 
-import sys
-
 from planner.cli.context import Context
 from planner.cli.options import GraphOptions
+from planner.cli.output import write_out
 from planner.graph.export import to_dot, to_mermaid
 from planner.plan.pipeline import offline
 
@@ -20,5 +19,5 @@ from planner.plan.pipeline import offline
 def run(opts: GraphOptions, ctx: Context) -> int:
     _config, graph = offline(opts.path, opts.vars.var_file, opts.vars.var).require()
     render = to_mermaid if opts.format == "mermaid" else to_dot
-    sys.stdout.write(render(graph))
+    write_out(render(graph))
     return 0

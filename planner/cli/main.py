@@ -547,8 +547,8 @@ def _report(cmds: _Commands) -> None:
         "Render a run of apply as a drill report: per restore and per wave, estimate\n"
         "versus actual, the critical path taken, a Gantt chart.",
         _examples(
-            "restore-planner report --format html --out drill.html",
-            "restore-planner report --format junit --out junit.xml",
+            "restore-planner report plans/ --format html --out drill.html",
+            "restore-planner report plans/ --format junit --out junit.xml",
             "restore-planner report plans/ --calibrate",
         ),
     )

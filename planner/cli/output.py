@@ -24,6 +24,17 @@ def color_enabled(
     return bool(isatty and isatty())
 
 
-def print_json(obj: Any, stream: TextIO | None = None) -> None:
+WRITE_CHUNK = 1 << 16
+
+
+def write_out(text: str, stream: TextIO | None = None) -> None:
+    """Write a whole document to stdout in slices. One write of more than a pipe holds
+    loses a closed pipe's error in CPython (a partial write, then nothing: exit 0 with
+    the output cut); in slices the error shows and the command exits 141."""
     stream = stream or sys.stdout
-    stream.write(json.dumps(obj, indent=2, sort_keys=False, default=str) + "\n")
+    for at in range(0, len(text), WRITE_CHUNK):
+        stream.write(text[at : at + WRITE_CHUNK])
+
+
+def print_json(obj: Any, stream: TextIO | None = None) -> None:
+    write_out(json.dumps(obj, indent=2, sort_keys=False, default=str) + "\n", stream)

@@ -10,7 +10,7 @@ from pathlib import Path
 from planner.cli import common
 from planner.cli.context import Context, state_path
 from planner.cli.options import Planning, PlanOptions
-from planner.cli.output import color_enabled
+from planner.cli.output import color_enabled, write_out
 from planner.plan import planfile
 from planner.plan.model import ExecutionPlan
 from planner.plan.pipeline import load_config, make_plan
@@ -63,7 +63,7 @@ def run(opts: PlanOptions, ctx: Context) -> int:
         print("Refreshing from the cloud...", file=sys.stderr)
     plan = asyncio.run(build_plan(opts.path, opts.planning, ctx))
     text = render(plan, opts.format, opts.out.no_color, opts.out_file, ctx.env)
-    sys.stdout.write(text if text.endswith("\n") else text + "\n")
+    write_out(text if text.endswith("\n") else text + "\n")
     if opts.out_file:
         planfile.save(plan, opts.out_file)
         print(

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 
 from planner.cli.context import Context, state_path
 from planner.cli.options import ReportOptions
+from planner.cli.output import write_out
 from planner.errors import UserError
 from planner.report import render
 from planner.report.calibrate import calibrate, render_calibration
@@ -59,5 +59,5 @@ def run(opts: ReportOptions, ctx: Context) -> int:
         what = "calibration" if opts.calibrate else f"{fmt} report"
         print(f"Wrote {what} of run {run_id} to {out}")
     else:
-        sys.stdout.write(text)
+        write_out(text)
     return 0

@@ -6,11 +6,11 @@ specs/plan.schema.json is this output, checked in; a test fails on drift.
 from __future__ import annotations
 
 import json
-import sys
 from typing import Any
 
 from planner.cli.context import Context
 from planner.cli.options import SchemaOptions
+from planner.cli.output import write_out
 from planner.config.schema import PlanDocument
 
 DRAFT_07 = "http://json-schema.org/draft-07/schema#"
@@ -31,5 +31,5 @@ def schema_text() -> str:
 
 
 def run(opts: SchemaOptions, ctx: Context) -> int:
-    sys.stdout.write(schema_text())
+    write_out(schema_text())
     return 0

@@ -7,10 +7,9 @@ edited after it was made is refused here too, so what ``show`` prints is what
 
 from __future__ import annotations
 
-import sys
-
 from planner.cli.context import Context
 from planner.cli.options import ShowOptions
+from planner.cli.output import write_out
 from planner.cli.plan import render
 from planner.plan import planfile
 
@@ -18,5 +17,5 @@ from planner.plan import planfile
 def run(opts: ShowOptions, ctx: Context) -> int:
     plan = planfile.load(opts.planfile)
     text = render(plan, opts.format, opts.out.no_color, opts.planfile, ctx.env)
-    sys.stdout.write(text if text.endswith("\n") else text + "\n")
+    write_out(text if text.endswith("\n") else text + "\n")
     return 0

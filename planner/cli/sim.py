@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import sys
 import time
 from pathlib import Path
 
 from planner.cli.context import Context
 from planner.cli.options import SimGenerateOptions, SimServeOptions, SimWaitOptions
+from planner.cli.output import write_out
 from planner.errors import UserError
 
 MAX_SKEW_S = 315_360_000.0  # ten years: beyond that a skew is a typo, and dates overflow soon after
@@ -65,7 +65,7 @@ def generate(args: SimGenerateOptions, ctx: Context) -> int:
     if args.out_file:
         Path(args.out_file).write_text(text)
     else:
-        sys.stdout.write(text)
+        write_out(text)
     return 0
 
 

@@ -9,7 +9,6 @@ atomically, the database read is one snapshot); the commands that write do.
 from __future__ import annotations
 
 import difflib
-import sys
 from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
@@ -28,7 +27,7 @@ from planner.cli.options import (
     StateRmOptions,
     StateShowOptions,
 )
-from planner.cli.output import print_json
+from planner.cli.output import print_json, write_out
 from planner.errors import UserError
 from planner.state import backend as state_backend
 from planner.state.backend import Backend
@@ -218,7 +217,7 @@ def _mv(args: StateMvOptions, b: Backend) -> int:
 
 def _pull(args: StatePullOptions, b: Backend) -> int:
     state = b.store().load()
-    sys.stdout.write(state.model_dump_json(indent=1) + "\n")
+    write_out(state.model_dump_json(indent=1) + "\n")
     return 0
 
 

@@ -15,7 +15,7 @@ from pathlib import Path
 
 from planner.cli.context import Context
 from planner.cli.options import ValidateOptions
-from planner.cli.output import color_enabled
+from planner.cli.output import color_enabled, write_out
 from planner.diagnostics import Diagnostic
 from planner.plan.pipeline import offline
 from planner.render.diagnostics import render_json, render_text
@@ -78,7 +78,7 @@ def run(opts: ValidateOptions, ctx: Context) -> int:
     if not plans:
         rc, diags, line = _check(paths[0], opts.vars.var_file, opts)
         if opts.format == "json":
-            sys.stdout.write(render_json(diags))
+            write_out(render_json(diags))
         else:
             _print_text(diags, line, None, opts, ctx)
         return rc
@@ -95,7 +95,7 @@ def run(opts: ValidateOptions, ctx: Context) -> int:
             _print_text(diags, line, plan, opts, ctx)
     if opts.format == "json":
         doc = json.loads(render_json(every))
-        sys.stdout.write(json.dumps({**doc, "plans": docs}, indent=2) + "\n")
+        write_out(json.dumps({**doc, "plans": docs}, indent=2) + "\n")
     return rc
 
 

@@ -109,3 +109,16 @@ def test_help_and_version_into_a_closed_pipe_end_with_141(argv: list[str], tmp_p
     """argparse swallows the write error and exits 0: a script would read success."""
     out = _closed_pipe_run(argv, tmp_path)
     assert (out.returncode, out.stderr) == (141, "")
+
+
+def test_a_reader_that_goes_away_mid_document_still_gets_141(tmp_path: Path) -> None:
+    """`sim generate --servers 3000 | head -c 10`: one write of the whole 11 MB lost the
+    closed pipe's error in CPython (exit 0, output cut); it is written in slices now."""
+    proc = subprocess.Popen([sys.executable, "-m", "planner", "sim", "generate", "--servers", "3000"],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, cwd=tmp_path)
+    assert proc.stdout is not None and proc.stderr is not None
+    assert len(proc.stdout.read(10)) == 10
+    proc.stdout.close()
+    err = proc.stderr.read().decode()
+    assert proc.wait(timeout=120) == 141, err
+    assert "Traceback" not in err and "bug" not in err
