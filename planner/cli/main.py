@@ -68,9 +68,25 @@ class Parser(argparse.ArgumentParser):
         if message:
             (file or sys.stderr).write(message)
 
-    def error(self, message: str) -> NoReturn:
+    def error(self, message: str, hint: str | None = None) -> NoReturn:
         self.print_usage(sys.stderr)
-        self.exit(EXIT_ERROR, f"error: {message}\nhint: run `{self.prog} --help` for examples\n")
+        hint = hint or f"run `{self.prog} --help` for examples"
+        self.exit(EXIT_ERROR, f"error: {message}\nhint: {hint}\n")
+
+    def unrecognized(self, extra: Sequence[str]) -> NoReturn:
+        """Terraform spells its flags with one dash (``-auto-approve``, ``-out=F``): say
+        which of ours was meant rather than only that the word is unknown."""
+        meant = [
+            f"--{arg[1:]}"
+            for arg in extra
+            if arg.startswith("-")
+            and not arg.startswith("--")
+            and f"--{arg[1:].split('=', 1)[0]}" in self._option_string_actions
+        ]
+        hint = None
+        if meant:
+            hint = f"options take two dashes here: {' '.join(meant)}"
+        self.error(f"unrecognized arguments: {' '.join(extra)}", hint)
 
 
 def _examples(*lines: str) -> str:
@@ -913,7 +929,9 @@ def main(
     try:
         args, extra = parser.parse_known_args(argv)
         if extra:  # argparse would blame the top level; the mistyped command's usage helps more
-            _chosen(parser, command_path(args)).error(f"unrecognized arguments: {' '.join(extra)}")
+            chosen = _chosen(parser, command_path(args))
+            assert isinstance(chosen, Parser)
+            chosen.unrecognized(extra)
     except BrokenPipeError:  # `--help | head -1`
         return _stdout_closed()
     except SystemExit as exc:  # --help, --version: what they printed must reach its reader

@@ -96,6 +96,19 @@ def test_usage_errors_exit_1_with_the_subcommands_usage(argv: list[str], usage: 
     assert out.stderr.endswith(f"hint: run `{prog} --help` for examples\n")
 
 
+@pytest.mark.parametrize(
+    ("argv", "hint"),
+    [
+        (["apply", "-auto-approve", "x.plan"], "--auto-approve"),
+        (["plan", "-out=x.plan", "-detailed-exitcode", "plans/"], "--out=x.plan --detailed-exitcode"),
+    ],
+)
+def test_terraform_s_one_dash_flags_are_answered_with_ours(argv: list[str], hint: str) -> None:
+    out = _run(*argv)
+    assert out.returncode == 1, out.stderr
+    assert out.stderr.endswith(f"hint: options take two dashes here: {hint}\n"), out.stderr
+
+
 def test_no_command_prints_help_and_exits_1() -> None:
     out = _run()
     assert out.returncode == 1
