@@ -40,13 +40,15 @@ def run(opts: ApplyOptions, ctx: Context) -> int:
     saved = planfile.load(opts.path) if planfile.is_saved_plan(opts.path) else None
     required = opts.require_digest
     choice = opts.planning.choice
+    # `is not None`: an empty value (a CI variable that expanded to nothing) is refused
+    # as a bad digest, never taken for no --require-digest at all
     if saved is not None:
         _refuse_plan_options(opts)
-        if required:
+        if required is not None:
             _require_digest(saved, required)
         path = planfile.state_location(saved, choice.state)
     else:
-        if required:
+        if required is not None:
             raise UserError(
                 "--require-digest applies to a saved plan only",
                 "save the plan with `restore-planner plan ... --out FILE` and apply FILE",

@@ -137,6 +137,11 @@ def test_require_digest_applies_only_the_reviewed_plan(kit: Kit, capsys: pytest.
         assert "error: --require-digest 'abc123' is not a plan digest" in capsys.readouterr().err
         assert main(["apply", str(kit.plan), "--require-digest", reviewed, "--no-color"]) == 1
         assert "error: --require-digest applies to a saved plan only" in capsys.readouterr().err
+        # a CI variable that expanded to nothing is a bad digest, not "no digest required"
+        assert main(["apply", str(kit.saved), "--require-digest", "", "--no-color"]) == 1
+        assert "error: --require-digest '' is not a plan digest" in capsys.readouterr().err
+        assert main(["apply", str(kit.plan), "--require-digest", "", "--no-color"]) == 1
+        assert "error: --require-digest applies to a saved plan only" in capsys.readouterr().err
         assert kit.restores() == []
         # the resealed file itself, with its own digest (no prefix, upper case): applied
         rc = main(["apply", str(kit.saved), "--require-digest", data["digest"][7:].upper(), "--no-color"])
