@@ -28,6 +28,7 @@ from __future__ import annotations
 import getpass
 import json
 import os
+import re
 import socket
 import uuid
 from collections.abc import Iterator, Sequence
@@ -106,11 +107,22 @@ def _clean(exc: BaseException, conn_str: str) -> str:
 
         secret = conninfo_to_dict(conn_str).get("password")
     except Exception:
-        secret = None
-    for s in (secret, conn_str):
+        # the driver could not read the string: what it says about it quotes pieces of
+        # it, the password among them (a raw % in a URI, a space in key=value)
+        return (
+            "PG_CONN_STR is not a connection string the driver can read (a URI "
+            "postgresql://user:password@host:port/db with special characters %-encoded, or "
+            "key=value pairs with values that hold spaces in single quotes)"
+        )
+    raw = _URI_PASSWORD.search(conn_str)
+    for s in (secret, raw.group(1) if raw else None, conn_str):
         if s:
             text = text.replace(str(s), "***")
     return text
+
+
+# the password of a URI as written (percent-encoded), beside the one the driver decodes
+_URI_PASSWORD = re.compile(r"://[^:/@\s]*:([^@\s]+)@")
 
 
 class PostgresBackend:
