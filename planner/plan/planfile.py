@@ -38,6 +38,7 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import json
+import math
 import os
 import stat
 import tempfile
@@ -443,7 +444,7 @@ def _json_of(text: str) -> Any:
     deep nesting, an integer past Python's 4,300-digit limit, NaN or Infinity (``save``
     never writes one: the digest's canonical JSON cannot hold it)."""
     try:
-        return json.loads(text, parse_constant=_no_constant)
+        return json.loads(text, parse_constant=_no_constant, parse_float=_finite)
     except json.JSONDecodeError as exc:
         raise UserError(
             f"not a restore plan: invalid JSON at line {exc.lineno} column {exc.colno}: {exc.msg}",
@@ -466,6 +467,17 @@ class _NotANumber(ValueError):
 
 def _no_constant(name: str) -> Any:
     raise _NotANumber(f"it holds {name}, which no saved plan does")
+
+
+def _finite(text: str) -> float:
+    """A float as written; one past a float's range (``1e999``) reads as infinity, which
+    no saved plan holds, as the literal ``Infinity`` is refused."""
+    value = float(text)
+    if math.isinf(value):
+        raise _NotANumber(
+            f"it holds {text[:40]}, a number past a float's range, which no saved plan does"
+        )
+    return value
 
 
 def plan_from_dict(data: Any) -> ExecutionPlan:

@@ -48,6 +48,8 @@ def kit(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> Kit:
         ('{"format_version":2,"digest":"x","created_at":' + "9" * 5000 + "}", "it holds a number too long to be one of a plan's"),
         ('{"format_version":2,"digest":"x","created_at":NaN}', "it holds NaN, which no saved plan does"),
         ('{"format_version":2,"digest":"x","estimate":{"makespan_s":-Infinity}}', "it holds -Infinity, which no saved plan does"),
+        ('{"format_version":2,"digest":"x","estimate":{"makespan_s":1e999}}',
+         "it holds 1e999, a number past a float's range, which no saved plan does"),
     ],
 )  # fmt: skip
 def test_a_plan_file_with_a_huge_number_or_nan_is_refused_not_a_crash(
@@ -281,4 +283,20 @@ def test_a_second_apply_of_a_first_plan_while_the_first_runs_names_the_lock_hold
     err = capsys.readouterr().err
     assert err.startswith("error: state is locked by apply (pid "), err
     assert "already applied" not in err
+    assert kit.restores() == []
+
+
+
+def test_a_sealed_plan_holding_a_number_past_a_float_s_range_is_refused_not_a_crash(
+    kit: Kit, capsys: pytest.CaptureFixture[str]
+) -> None:
+    text = kit.saved.read_text()
+    assert '"estimate_s": ' in text
+    head, tail = text.split('"estimate_s": ', 1)
+    kit.saved.write_text(head + '"estimate_s": -1e999' + tail[tail.index(","):])
+    for command in ("show", "apply"):
+        assert main([command, str(kit.saved), "--no-color"]) == 1
+        err = capsys.readouterr().err
+        assert "it holds -1e999, a number past a float's range" in err, err
+        assert "bug" not in err
     assert kit.restores() == []
