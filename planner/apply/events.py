@@ -26,6 +26,7 @@ from datetime import datetime
 from typing import Annotated, Any, Literal, get_args
 
 from pydantic import (
+    AllowInfNan,
     BaseModel,
     BeforeValidator,
     ConfigDict,
@@ -62,7 +63,11 @@ Time = Annotated[
 ]
 # an instance address, e.g. app["app-01"] (planner.addresses.Address)
 Addr = Annotated[str, BeforeValidator(_to_address), Field(min_length=1)]
-Number = StrictInt | StrictFloat  # an int stays an int in the line
+# an integer within JSON's exact range: a damaged line's 400-digit number is no count
+Int = Annotated[StrictInt, Field(ge=-(2**53), le=2**53)]
+# an int stays an int in the line; never NaN or infinity (a damaged line's 1e999 or NaN
+# reads as the field's default, as any value of the wrong type does)
+Number = Int | Annotated[StrictFloat, AllowInfNan(False)]
 
 
 class _Event(BaseModel):
@@ -92,8 +97,8 @@ class Target(BaseModel):
 class RunStarted(_Event):
     kind: Literal["run_started"] = "run_started"
     run_id: str = ""
-    parallelism: StrictInt | None = None
-    summary: dict[str, StrictInt] = Field(default_factory=dict)  # the plan's counts per action
+    parallelism: Int | None = None
+    summary: dict[str, Int] = Field(default_factory=dict)  # the plan's counts per action
     plan_estimate_s: Number | None = None  # the plan's estimated makespan
     critical_path: list[str] = Field(default_factory=list)  # the plan's, addresses
 
@@ -108,8 +113,8 @@ class RestoreStarted(_Restore):
     kind: Literal["restore_started"] = "restore_started"
     backup_id: str = ""
     target: Target = Field(default_factory=Target)
-    batch: StrictInt | None = None
-    wave: StrictInt | None = None
+    batch: Int | None = None
+    wave: Int | None = None
     estimate_s: Number | None = None
     depends_on: list[str] = Field(default_factory=list)
     size_gb: Number | None = None
@@ -125,7 +130,7 @@ class RestoreProgress(_Restore):
     """The task's percentage, once per step (not per poll)."""
 
     kind: Literal["restore_progress"] = "restore_progress"
-    progress: StrictInt = 0
+    progress: Int = 0
 
 
 class RestoreSucceeded(_Restore):
@@ -151,8 +156,8 @@ class RestoreSkipped(_Restore):
     because: list[str] = Field(default_factory=list)  # the failed dependencies
     # why, when no dependency failed: the apply was interrupted before it started
     reason: str = ""
-    wave: StrictInt | None = None
-    batch: StrictInt | None = None
+    wave: Int | None = None
+    batch: Int | None = None
     estimate_s: Number | None = None
     depends_on: list[str] = Field(default_factory=list)
 
@@ -186,10 +191,8 @@ _COUNTS_SCHEMA = {
 
 class RunFinished(_Event):
     kind: Literal["run_finished"] = "run_finished"
-    counts: Annotated[dict[str, StrictInt], WithJsonSchema(_COUNTS_SCHEMA)] = Field(
-        default_factory=dict
-    )
-    exit_code: StrictInt | None = None
+    counts: Annotated[dict[str, Int], WithJsonSchema(_COUNTS_SCHEMA)] = Field(default_factory=dict)
+    exit_code: Int | None = None
     interrupted: StrictBool = False
 
 
