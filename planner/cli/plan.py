@@ -12,7 +12,7 @@ from planner.cli.context import Context, state_path
 from planner.cli.options import Planning, PlanOptions
 from planner.cli.output import color_enabled, write_out
 from planner.plan import planfile
-from planner.plan.model import ExecutionPlan
+from planner.plan.model import ExecutionPlan, PlanWarning
 from planner.plan.pipeline import load_config, make_plan
 from planner.render.plan_json import plan_to_json
 from planner.state import backend as state_backend
@@ -47,13 +47,15 @@ async def build_plan(path_arg: str, planning: Planning, ctx: Context) -> Executi
     finally:
         backend.close()
     if held:
-        print(held, file=sys.stderr)
+        print(f"note: {held[0]}; {held[1]}", file=sys.stderr)
     if backend.kind != "local":
         existed, path = state.serial > 0, Path(backend.ref)
     req = common.plan_request(path_arg, planning)
     config = load_config(req)  # the plan's own problems first: they need no cloud
     async with ctx.client(region=config.region, project_id=config.project_id) as client:
         plan = await make_plan(req, client, state, backend.ref, config)
+        if held:  # in the plan too: a reviewer of its PR comment or JSON sees why
+            plan.warnings.insert(0, PlanWarning(code="RP371", summary=held[0], detail=held[1]))
         planfile.seal(plan, state, path, existed, planfile.cloud_now(client))
         return plan
 

@@ -690,10 +690,14 @@ def _refuse_applied(plan: ExecutionPlan, state: State) -> None:
     if runs:
         which = f"run {runs[0]}" if len(runs) == 1 else "runs " + ", ".join(runs)
         part = "," if recorded == total else f" recorded {recorded} of its {total} restores;"
+        # the state records restores, not plans: another plan made from the same state
+        # (`plan --target` beside a whole plan) reads the same
         raise StalePlanError(
-            f"the plan was already applied ({which}{part} state serial {plan.state.serial} -> "
-            f"{state.serial}); a saved plan is applied once",
-            "`restore-planner report` shows that run; to restore again, run plan again and review it",
+            f"the plan's restores were already applied ({which}{part} state serial "
+            f"{plan.state.serial} -> {state.serial}), by this plan or another made from the "
+            "same state; a saved plan is applied once",
+            f"`restore-planner report {runs[-1]}` shows that run; to restore again, run plan "
+            "again and review it",
         )
 
 

@@ -310,12 +310,16 @@ def open_backend(
     return PostgresBackend(conn, choice.schema, choice.workspace)
 
 
-def note_lock_held(backend: Backend) -> str | None:
-    """A line for `plan` when an apply holds the lock: the plan reads the state as it is now."""
+def note_lock_held(backend: Backend) -> tuple[str, str] | None:
+    """(summary, detail) for `plan` when an apply holds the lock: the plan reads the state
+    as it is now, and cannot be applied while that run holds it, nor after it if the run
+    changed the state (it is stale then)."""
     info = backend.held_lock()
     if info is None:
         return None
     return (
-        f"note: an {info.operation} is in progress on {backend.describe()} ({info.describe()}); "
-        "this plan reads the state as of now, and applying it waits until that run is recorded"
+        f"an {info.operation} is in progress on {backend.describe()} ({info.describe()})",
+        "this plan reads the state as of now: restores that run has in flight show as "
+        "reconcile; applying this plan is refused while that run holds the state, and after "
+        "it if the run changed the state; plan again once it is done",
     )

@@ -196,8 +196,8 @@ def test_reapplying_says_the_plan_was_already_applied_naming_the_run(
     serial = state.serial
     err = capsys.readouterr().err
     assert (
-        f"error: the plan was already applied (run {runs.pop()}, state serial 0 -> {serial}); "
-        "a saved plan is applied once\n"
+        f"error: the plan's restores were already applied (run {runs.pop()}, state serial 0 -> {serial}), "
+        "by this plan or another made from the same state; a saved plan is applied once\n"
     ) in err
     assert "lineage" not in err
     assert len(kit.restores()) == done
@@ -257,7 +257,7 @@ def test_applied_from_another_directory_uses_the_plans_own_state(
         monkeypatch.chdir(elsewhere)
         capsys.readouterr()
         assert main(["apply", "../drill.plan", "--no-color"]) == 1
-    assert "error: the plan was already applied (run " in capsys.readouterr().err
+    assert "error: the plan's restores were already applied (run " in capsys.readouterr().err
     assert not (elsewhere / ".restore-planner").exists()
     assert len(k.restores()) == done
 
@@ -352,8 +352,8 @@ def test_reapplying_after_state_rm_says_how_much_the_run_recorded(
     (run,) = {r.run_id for r in state.restores.values()}
     err = capsys.readouterr().err
     assert (
-        f"error: the plan was already applied (run {run} recorded 5 of its 6 restores; state serial "
-        f"0 -> {state.serial}); a saved plan is applied once\n"
+        f"error: the plan's restores were already applied (run {run} recorded 5 of its 6 restores; state serial "
+        f"0 -> {state.serial}), by this plan or another made from the same state; a saved plan is applied once\n"
     ) in err
     assert len(kit.restores()) == done
 
@@ -379,6 +379,6 @@ def test_a_saved_plan_on_postgres_is_bound_to_its_workspace(
         done = len(k.restores())
         capsys.readouterr()
         assert main(["apply", str(k.saved), "--no-color"]) == 1
-    assert "error: the plan was already applied (run " in capsys.readouterr().err
+    assert "error: the plan's restores were already applied (run " in capsys.readouterr().err
     assert not (tmp_path / "postgres:restore_planner").exists()
     assert len(k.restores()) == done

@@ -242,7 +242,7 @@ def test_a_plan_made_before_its_state_pointed_at_another_state_leaves_it_untouch
         done = kit.restores()
         assert main(["apply", str(kit.saved), "--no-color"]) == 1
     err = capsys.readouterr().err
-    assert err.startswith("error: the plan was already applied (run "), err
+    assert err.startswith("error: the plan's restores were already applied (run "), err
     assert sorted(p.name for p in other.iterdir()) == ["state.json"]
     assert kit.restores() == done
 
