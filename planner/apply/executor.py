@@ -145,6 +145,10 @@ class Flight:
     verify_since: float = 0.0
     succeeded_at: float | None = None  # when the task's success was seen
     created_cloud: datetime | None = None  # the task's created_at
+    # the first POST of this apply for it: a task found by backup, target and time after
+    # an answer was lost may be any attempt's, the first's too (matched from here on)
+    first_posted: float | None = None
+    busy_answers: int = 0  # BackupService.2010 answers ("already being restored")
     # posted_at is when the POST that made its task left (False: a task found by backup,
     # target and time after an answer was lost may come from an earlier attempt)
     post_timed: bool = True
@@ -525,8 +529,10 @@ class Executor:
                 todo.remove(a)
         if not todo:
             return
+        # the tasks waiting to start first, then the time-filtered listing: together they
+        # show every task whatever the time filter applies to (see ``_looked_for``)
+        waiting = await self._waiting_logs()
         logs = await self._list_logs(to_datetime(self.clock.now() - 30 * 86400) - CLOCK_SLACK)
-        waiting: dict[str, OperationLog] | None = None
         for a in todo:
             assert a.restore is not None
             addr = Address.parse(a.address)
@@ -545,8 +551,6 @@ class Executor:
             if log is None:
                 log = self._match(a.restore, logs.values(), since, backups)
             if log is None:
-                if waiting is None:
-                    waiting = await self._waiting_logs()
                 log = self._match(a.restore, waiting.values(), since, backups)
             if log is None:
                 # No task exists: the earlier POST never took effect. It runs now like any restore.
@@ -676,6 +680,8 @@ class Executor:
 
     async def _post(self, f: Flight, body: dict[str, Any]) -> None:
         f.posted_at = self.clock.now()
+        if f.first_posted is None:
+            f.first_posted = f.posted_at
         try:
             job_id = await self.client.restore(f.restore.backup.id, body, proceed=self._may_send)
         except CloudTransportError as exc:
@@ -702,6 +708,7 @@ class Executor:
                     )
                 )
             elif exc.code == "BackupService.2010":
+                f.busy_answers += 1
                 self._lost(f, grace=BUSY_RETRY_S)  # maybe ours (an earlier lost POST); look first
             else:
                 self._close_intent(f, "failed")
@@ -817,34 +824,37 @@ class Executor:
         settled = not isinstance(self.clock, CloudClock) or self.clock.confident
         short = f.phase is Phase.TRACKING and settled
         slack = (ACCEPTED_SLACK if short else CLOCK_SLACK) + timedelta(seconds=self._task_lag_s)
-        return to_datetime(f.posted_at) - slack
+        return to_datetime(f.posted_at if short else (f.first_posted or f.posted_at)) - slack
 
     async def _poll(self) -> None:
         watched = [f for f in self._flights.values() if f.phase in (Phase.TRACKING, Phase.LOST)]
         if not watched:
             self._poll_at = float("inf")
             return
+        # POSTs whose answer was lost, due to be looked for: first among the tasks waiting
+        # to start, then in the time-filtered listing (``_looked_for``)
+        lost = [f for f in watched if f.phase is Phase.LOST and f.due <= self.clock.now()]
+        waiting: dict[str, OperationLog] | None = None
+        if lost:
+            try:
+                waiting = await self._waiting_logs({f.restore.backup.id for f in lost})
+            except CloudError:
+                waiting = None  # the lost ones wait for a later poll; the rest is listed now
         # from the oldest task in flight (``_listed_from``)
         earliest = min(self._listed_from(f) for f in watched)
         try:
             logs = await self._list_logs(earliest, only_tracked=True)
         except CloudError:
             self._last_poll = self.clock.now()
-            for f in watched:
-                if f.phase is Phase.LOST:
-                    f.due = self._last_poll + LISTING_ERROR_RETRY_S
+            for f in lost:
+                f.due = self._last_poll + LISTING_ERROR_RETRY_S
             return
         now = self._last_poll = self.clock.now()
-        unmatched: list[Flight] = []
+        due_ids = {id(f) for f in lost}
         for f in watched:
             if f.phase is Phase.LOST:
-                if f.due > now:
-                    continue
-                log = self._match(f.restore, logs.values(), to_datetime(f.posted_at))
-                if log is not None:
-                    self._found_lost(f, log, now)
-                else:
-                    unmatched.append(f)
+                if id(f) in due_ids:
+                    self._looked_for(f, logs, waiting, now)
                 continue
             assert f.task_id is not None
             log = logs.get(f.task_id)
@@ -853,39 +863,46 @@ class Executor:
                 self._apply_log(f, log, now)
             else:
                 f.missing += 1
-        if unmatched:
-            await self._settle_unmatched(unmatched)
         await self._look_up_missing()
 
-    def _found_lost(self, f: Flight, log: OperationLog, now: float) -> None:
-        f.post_timed = False
-        self._accepted(f, log.id)
-        self._apply_log(f, log, now)
-
-    async def _settle_unmatched(self, lost: list[Flight]) -> None:
-        """POSTs whose answer was lost and whose task no time-filtered listing showed:
-        look among the tasks waiting behind the quota before concluding that nothing was
-        created. A listing's time filter may apply to a task's start (the SDK describes
-        ``start_time`` as the task's start time; UNCONFIRMED), and a waiting task has not
-        started, so no window shows it; sending again would restore twice."""
-        try:
-            waiting = await self._waiting_logs({f.restore.backup.id for f in lost})
-        except CloudError:
-            for f in lost:  # cannot tell: look again later, never send blind
-                f.due = self.clock.now() + LISTING_ERROR_RETRY_S
-            return
-        now = self.clock.now()
-        for f in lost:
-            log = self._match(f.restore, waiting.values(), to_datetime(f.posted_at))
-            if log is not None:
-                self._found_lost(f, log, now)
-            elif self._stopping:
-                self._withdraw(f, "interrupted; its request never reached the cloud")
-            elif f.attempts < MAX_POST_ATTEMPTS:
-                # Nothing was created: sending again cannot restore twice.
-                self._retry_later(f, 0.0, "restore request lost")
+    def _looked_for(
+        self,
+        f: Flight,
+        logs: dict[str, OperationLog],
+        waiting: dict[str, OperationLog] | None,
+        now: float,
+    ) -> None:
+        """A POST whose answer was lost, looked for in the tasks waiting to start (listed
+        FIRST) and then in the time-filtered listing: a task its POST made was waiting when
+        the first listing was made, or had started by then and is in the second, whether
+        the time filter applies to a task's creation or to its start (the SDK describes
+        ``start_time`` as the task's start time; UNCONFIRMED: a waiting task has not
+        started, so no time window need show it). Only a miss in both means the cloud
+        created nothing; without the first (it failed), nothing is concluded."""
+        since = to_datetime(f.first_posted or f.posted_at)
+        log = self._match(f.restore, [*logs.values(), *(waiting or {}).values()], since)
+        if log is not None:
+            f.post_timed = False
+            self._accepted(f, log.id)
+            self._apply_log(f, log, now)
+        elif waiting is None:
+            f.due = now + LISTING_ERROR_RETRY_S  # cannot tell: look again, never send blind
+        elif self._stopping:
+            self._withdraw(f, "interrupted; its request never reached the cloud")
+        elif f.attempts < MAX_POST_ATTEMPTS:
+            # Nothing was created: sending again cannot restore twice.
+            self._retry_later(f, 0.0, "restore request lost")
+        else:
+            self._close_intent(f, "failed")
+            if f.busy_answers:
+                self._fail(
+                    f,
+                    "BackupService.2010",
+                    f"the cloud answered {f.busy_answers} time(s) that the target is already "
+                    "being restored, by a task this apply cannot find; check the target's "
+                    "operation logs before planning again",
+                )
             else:
-                self._close_intent(f, "failed")
                 self._fail(f, "RP502", f"restore request lost {f.attempts} times")
 
     async def _waiting_logs(self, backups: set[str] | None = None) -> dict[str, OperationLog]:

@@ -770,13 +770,15 @@ async def _restored_since(
         return []
     made = plan.cloud_created_at or plan.created_at
     since = made - timedelta(seconds=REPLAY_SLACK_S)
+    # the tasks waiting to start first: a time filter on the task's start (the SDK's words
+    # for start_time; UNCONFIRMED) shows none of them, yet a replay may be queued; listed
+    # before the time-filtered listing, a task that starts in between is in the second
+    waiting = await client.list_operation_logs(operation_type="restore", status="waiting")
     logs = await client.list_operation_logs(operation_type="restore", start_time=since)
-    # and the tasks waiting to start: a time filter on the task's start (the SDK's words
-    # for start_time; UNCONFIRMED) shows none of them, yet a replay may be queued
     listed = {op.id for op in logs}
     logs += [
         op
-        for op in await client.list_operation_logs(operation_type="restore", status="waiting")
+        for op in waiting
         if op.id not in listed and (op.created_at is None or op.created_at >= since)
     ]
     out: list[str] = []
