@@ -16,6 +16,7 @@ import contextlib
 import getpass
 import json
 import os
+import shlex
 import socket
 import uuid
 from dataclasses import asdict, dataclass
@@ -28,6 +29,7 @@ from filelock import FileLock, Timeout
 from planner import __version__
 from planner.errors import StateLockedError, UserError
 from planner.fsutil import write_synced
+from planner.render.fmt import clean
 from planner.timefmt import rfc3339_s
 
 
@@ -102,14 +104,18 @@ def locked_error(state_path: Path, info: LockInfo | None) -> StateLockedError:
             f"{lock_paths(state_path)[1].name} yet)",
             hint="try again in a moment",
         )
-    hint = f"if that process is dead, run: restore-planner force-unlock {info.id}"
+    # the command as it can be pasted where this ran: the state named, as it was found
+    where = shlex.quote(clean(str(state_path)))
+    hint = f"if that process is dead, run: restore-planner force-unlock {info.id} --state {where}"
     if info.process_alive() is False:
         return StateLockedError(
-            f"state is locked by {info.describe()}, which is no longer running, but the "
-            f"lock is still held (by a child process or another host?); lock id {info.id}",
+            f"state {state_path} is locked by {info.describe()}, which is no longer running, "
+            f"but the lock is still held (by a child process or another host?); lock id {info.id}",
             hint=hint,
         )
-    return StateLockedError(f"state is locked by {info.describe()}; lock id {info.id}", hint=hint)
+    return StateLockedError(
+        f"state {state_path} is locked by {info.describe()}; lock id {info.id}", hint=hint
+    )
 
 
 class StateLock:

@@ -38,7 +38,7 @@ def test_second_apply_names_the_holder_and_ctrl_c_finishes_in_flight(tmp_path: P
             stop(second)
         assert second.returncode == 1
         assert time.monotonic() - began < 15  # at once: it never waits for the lock
-        assert f"error: state is locked by apply (pid {first.pid} on " in err
+        assert f" is locked by apply (pid {first.pid} on " in err
         in_flight = len(ledger(env)["restores"])
         first.send_signal(signal.SIGINT)
         out, err = first.communicate(timeout=60)

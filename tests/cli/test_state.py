@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import json
 import os
+import shlex
 import socket
 from collections.abc import Callable
 from pathlib import Path
@@ -151,12 +152,20 @@ def test_rm_while_locked(
         assert main(["state", "rm", "db", "--state", str(state_path)]) == 1
         _, err = _out(capsys)
         assert lock.info is not None
-        assert err[0].startswith(f"error: state is locked by apply (pid {os.getpid()} on ")
-        assert (
-            err[1]
-            == f"hint: if that process is dead, run: restore-planner force-unlock {lock.info.id}"
+        assert err[0].startswith("error: state ") and f" is locked by apply (pid {os.getpid()} on " in err[0]
+        assert err[1].startswith(
+            f"hint: if that process is dead, run: restore-planner force-unlock {lock.info.id} --state "
         )
+        hinted = shlex.split(err[1].split("run: ", 1)[1])
     assert StateStore(state_path).load().serial == 1
+    # the hint's command, as printed, names this state (not ./.restore-planner's)
+    with StateLock(state_path, "apply") as lock:
+        assert lock.info is not None
+        hinted[2] = lock.info.id
+        # a live holder is never broken: refused, for this state
+        assert main(hinted[1:]) == 1
+        _, refused = _out(capsys)
+        assert f"error: lock {lock.info.id} is held by a running process" in refused[0], refused
 
 
 @pytest.mark.parametrize("prefix", [["force-unlock"], ["state", "force-unlock"]])

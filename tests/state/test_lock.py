@@ -75,10 +75,12 @@ def test_second_process_fails_at_once_naming_the_holder(
     with pytest.raises(StateLockedError) as exc:
         StateLock(state_path, "state rm").acquire()
     assert exc.value.message == (
-        f"state is locked by apply (pid {proc.pid} on {socket.gethostname()}, "
+        f"state {state_path} is locked by apply (pid {proc.pid} on {socket.gethostname()}, "
         f"user {getpass.getuser()}, since {info.created}); lock id {lock_id}"
     )
-    assert exc.value.hint == f"if that process is dead, run: restore-planner force-unlock {lock_id}"
+    assert exc.value.hint == (
+        f"if that process is dead, run: restore-planner force-unlock {lock_id} --state {state_path}"
+    )
 
     assert proc.stdin is not None
     proc.stdin.close()
@@ -189,7 +191,7 @@ def test_held_lock_whose_holder_died_can_be_forced(
     with pytest.raises(StateLockedError) as exc:
         StateLock(state_path, "apply").acquire()
     assert exc.value.message == (
-        f"state is locked by apply (pid {dead} on {socket.gethostname()}, user ci, since "
+        f"state {state_path} is locked by apply (pid {dead} on {socket.gethostname()}, user ci, since "
         "2026-11-28T12:00:00Z), which is no longer running, but the lock is still held "
         "(by a child process or another host?); lock id 0f0f"
     )
