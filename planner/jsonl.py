@@ -133,7 +133,10 @@ def read_capped(path: Path, limit: int, what: str) -> tuple[bytes, os.stat_resul
         st = os.fstat(fd)
         if not stat.S_ISREG(st.st_mode):  # swapped between stat and open
             raise UserError(f"{what} {path} is not a regular file", hint=hint)
-        chunks, total = [], 0
+        # refused by its size before a byte is read (the loop below bounds a file that
+        # grows while it is read)
+        total = st.st_size if st.st_size > limit else 0
+        chunks: list[bytes] = []
         while total <= limit:
             chunk = os.read(fd, min(1 << 22, limit + 1 - total))
             if not chunk:

@@ -71,6 +71,28 @@ def test_reads_are_bounded(tmp_path: Path) -> None:
         jsonl.read_objects(big, "run log", limit=4096)
 
 
+def test_a_file_past_the_limit_is_refused_by_its_size_before_it_is_read(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """600 MB (sparse) against the 512 MiB limit: refused at once, not after reading
+    512 MiB into memory (3.4 s and 629 MB before)."""
+    big = tmp_path / "state.json"
+    with big.open("wb") as f:
+        f.truncate(600 * 1024 * 1024)
+    read = [0]
+    real_read = os.read
+
+    def counting(fd: int, n: int) -> bytes:
+        data = real_read(fd, n)
+        read[0] += len(data)
+        return data
+
+    monkeypatch.setattr(jsonl.os, "read", counting)
+    with pytest.raises(UserError, match="is larger than 512 MiB"):
+        jsonl.read_capped(big, jsonl.MAX_BYTES, "state")
+    assert read[0] == 0
+
+
 def test_an_appender_knows_when_its_path_names_another_file(tmp_path: Path) -> None:
     path = tmp_path / "log"
     log = jsonl.Appender(path)
