@@ -211,9 +211,13 @@ def list_operation_logs(sim: Simulator, req: SimRequest, _: list[str]) -> SimRes
         req.param("provider_id"),
     )
     by_creation = st.rules.oplog_time_filter == "created"
+    # newest first: by creation, the rest of the list is older than the window's start
+    stop_before = start if by_creation and start is not None and sim.engine.in_order else None
     out: list[Task] = []
     for tid in reversed(sim.engine.order):
         t = sim.engine.tasks[tid]
+        if stop_before is not None and t.accepted_at < stop_before:
+            break
         b = st.backups[t.backup_id]
         if op_type and op_type != "restore":
             continue

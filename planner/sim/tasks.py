@@ -67,6 +67,9 @@ class TaskEngine:
         self._state = state
         self.tasks: dict[str, Task] = {}
         self.order: list[str] = []
+        # every task accepted no earlier than the one before it (a listing by creation
+        # time may stop at the first task before its window)
+        self.in_order = True
         self._waiting: deque[str] = deque()
         self._running = 0
         self._heap: list[tuple[float, int, str]] = []
@@ -78,6 +81,8 @@ class TaskEngine:
         self.busy_backups: set[str] = set()
 
     def submit(self, task: Task, now: float) -> None:
+        if self.order and task.accepted_at < self.tasks[self.order[-1]].accepted_at:
+            self.in_order = False
         self.tasks[task.id] = task
         self.order.append(task.id)
         self.busy_backups.add(task.backup_id)
