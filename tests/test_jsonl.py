@@ -87,7 +87,7 @@ def test_a_file_past_the_limit_is_refused_by_its_size_before_it_is_read(
         read[0] += len(data)
         return data
 
-    monkeypatch.setattr(jsonl.os, "read", counting)
+    monkeypatch.setattr(os, "read", counting)
     with pytest.raises(UserError, match="is larger than 512 MiB"):
         jsonl.read_capped(big, jsonl.MAX_BYTES, "state")
     assert read[0] == 0
