@@ -1,8 +1,10 @@
 """RunReport -> Markdown for a pull request: summary first, then details and a Mermaid Gantt.
 
-Owns the Markdown and Mermaid text only. Long lists are capped so that a
-1,000-restore drill still fits a pull-request comment (GitHub allows 65,536
-characters); the HTML and JSON reports always list every restore.
+Owns the Markdown and Mermaid text only. Long lists are capped, and the whole is
+kept under ``MAX_CHARS`` (a pull-request comment: GitHub allows 65,536 characters)
+whatever the run's size or its number of waves: per-wave tables go in while they
+fit, and a note says what was left out. The HTML and JSON reports always list
+every restore.
 """
 
 from __future__ import annotations
@@ -23,7 +25,8 @@ from planner.report.text import (
     wave_name,
 )
 
-LIST_CAP = 50  # rows per failure/skipped/unknown list
+MAX_CHARS = 60_000  # the whole report, as plan's Markdown (GitHub comments: 65,536)
+LIST_CAP = 50  # rows per failure/skipped/unknown list, waves in the summary, critical path steps
 WAVE_ROWS_FULL = 200  # list every restore per wave up to this many restores in the run
 WAVE_ROWS_CAPPED = 20  # beyond that, the longest restores of each wave
 _MD_SPECIAL = re.compile(r"([\\`*_\[\]<>|])")
@@ -75,12 +78,16 @@ def _summary(r: RunReport, full: bool) -> list[str]:
         "| Wave | Restores | Succeeded | Failed | Skipped | Unknown | First start | Last end | Recovery time | Ready after |",
         "|---|---:|---:|---:|---:|---:|---|---|---:|---:|",
     ]
-    for w in r.waves:
+    for w in r.waves[:LIST_CAP]:
         o = w.outcomes
         lines.append(
             f"| {wave_name(w.wave)} | {w.count:,} | {o['succeeded']:,} | {o['failed']:,} | {o['skipped']:,} "
             f"| {o['unknown']:,} | {clock(w.first_start, full)} | {clock(w.last_end, full)} "
             f"| {dur(w.wall_s)} | {dur(w.ready_after_s)} |"
+        )
+    if len(r.waves) > LIST_CAP:
+        lines.append(
+            f"| ... and {len(r.waves) - LIST_CAP:,} more waves (see the HTML or JSON report) | | | | | | | | | |"
         )
     lines += [
         "",
@@ -151,18 +158,26 @@ def _critical(r: RunReport, full: bool) -> list[str]:
     out = ["", "### Critical path taken", ""]
     if not r.critical_path:
         return [*out, "No restore finished."]
-    for i, s in enumerate(r.critical_path, 1):
+    for i, s in enumerate(r.critical_path[:LIST_CAP], 1):
         wait = f", after waiting {dur(s.wait_s)}" if s.wait_s >= 1 else ""
         out.append(
             f"{i}. {code(s.address)} {clock(s.start, full)} to {clock(s.end, full)} ({dur(s.duration_s)}{wait})"
         )
+    if len(r.critical_path) > LIST_CAP:
+        out.append(
+            f"\n... and {len(r.critical_path) - LIST_CAP:,} more steps (see the HTML or JSON report)."
+        )
     taken = [s.address for s in r.critical_path]
-    if r.estimated_critical_path:
-        same = "is the same as" if taken == r.estimated_critical_path else "differs from"
-        out += [
-            "",
-            f"This {same} the estimated critical path: {' → '.join(code(a) for a in r.estimated_critical_path)}.",
-        ]
+    estimated = r.estimated_critical_path
+    if estimated:
+        same = "is the same as" if taken == estimated else "differs from"
+        if len(estimated) > LIST_CAP:
+            path = (
+                f"{len(estimated):,} restores, from {code(estimated[0])} to {code(estimated[-1])}"
+            )
+        else:
+            path = " → ".join(code(a) for a in estimated)
+        out += ["", f"This {same} the estimated critical path: {path}."]
     return out
 
 
@@ -205,13 +220,18 @@ def _gantt(r: RunReport) -> list[str]:
     return [*out, "```"]
 
 
-def _per_wave(r: RunReport, full: bool) -> list[str]:
-    out: list[str] = []
+def _per_wave(r: RunReport, full: bool) -> list[list[str]]:
+    """One section per wave, in wave order."""
+    sections: list[list[str]] = []
     capped = len(r.restores) > WAVE_ROWS_FULL
+    by_wave: dict[int | None, list[RestoreResult]] = {}
+    for x in r.restores:  # grouped once: a run may have as many waves as restores
+        by_wave.setdefault(x.wave, []).append(x)
     for w in r.waves:
-        rows = [x for x in r.restores if x.wave == w.wave]
+        rows = by_wave.get(w.wave, [])
         head = f"### {wave_name(w.wave).capitalize()}: {w.count:,} restores, recovery time {dur(w.wall_s)}"
-        out += ["", head, ""]
+        out = ["", head, ""]
+        sections.append(out)
         if capped:
             rows = sorted(rows, key=lambda x: -(x.duration_s or 0))[:WAVE_ROWS_CAPPED]
             out += [
@@ -228,18 +248,38 @@ def _per_wave(r: RunReport, full: bool) -> list[str]:
                 f"| {code(x.address)} | {target} | {clock(x.start, full)} | {clock(x.end, full)} | {dur(x.duration_s)} "
                 f"| {dur(x.estimate_s)} | {ratio(x.ratio)} | {x.outcome} |"
             )
-    return out
+    return sections
 
 
-def render_markdown(report: RunReport) -> str:
+_CUT_NOTE = 300  # room kept for the note saying what was left out
+
+
+def render_markdown(report: RunReport, max_chars: int = MAX_CHARS) -> str:
     full = spans_days(report)
     lines = [f"## Drill report: run {code(report.run_id or 'unknown')}", ""]
     lines += _summary(report, full)
     lines += _problems(report, full)
     lines += _critical(report, full)
     lines += _gantt(report)
-    lines += _per_wave(report, full)
-    return "\n".join(lines) + "\n"
+    size = sum(len(x) + 1 for x in lines)
+    sections = _per_wave(report, full)
+    for i, section in enumerate(sections):
+        more = sum(len(x) + 1 for x in section)
+        if size + more > max_chars - _CUT_NOTE:
+            left = len(sections) - i
+            lines += ["", f"_... and {left:,} more waves' tables, left out to fit a pull-request comment; "
+                      "the HTML and JSON reports list every restore._"]  # fmt: skip
+            break
+        lines += section
+        size += more
+    text = "\n".join(lines) + "\n"
+    if len(text) > max_chars:  # even the head does not fit: cut at a line, say so
+        note = "\n\n_... report cut to fit a pull-request comment; the HTML and JSON reports have all of it._\n"
+        text = text[: text.rfind("\n", 0, max_chars - len(note) - 4) + 1].rstrip("\n")
+        if text.count("\n```") % 2:  # cut inside the chart: close its fence
+            text += "\n```"
+        text += note
+    return text
 
 
 def _skipped_why(x: RestoreResult) -> str:

@@ -22,6 +22,7 @@ apply was running.
 
 from __future__ import annotations
 
+import bisect
 import math
 import re
 from collections.abc import Iterable
@@ -235,8 +236,11 @@ def _wave_key(wave: int | None) -> tuple[int, int]:
 
 def _waves(restores: list[RestoreResult], run_start: datetime | None) -> list[WaveSummary]:
     out = []
-    for wave in sorted({r.wave for r in restores}, key=_wave_key):
-        rs = [r for r in restores if r.wave == wave]
+    by_wave: dict[int | None, list[RestoreResult]] = {}
+    for r in restores:  # grouped once: a run may have as many waves as restores
+        by_wave.setdefault(r.wave, []).append(r)
+    for wave in sorted(by_wave, key=_wave_key):
+        rs = by_wave[wave]
         starts = [r.start for r in rs if r.start]
         ends = [r.end for r in rs if r.end]
         first, last = (min(starts) if starts else None), (max(ends) if ends else None)
@@ -254,31 +258,40 @@ def _waves(restores: list[RestoreResult], run_start: datetime | None) -> list[Wa
     return out
 
 
-def _predecessors(
-    r: RestoreResult, ended: list[RestoreResult], by_addr: dict[str, RestoreResult]
-) -> list[RestoreResult]:
-    """Explicit dependencies, plus every restore of a lower wave (``wave: N`` orders after them)."""
-    preds = [by_addr[a] for a in r.depends_on if a in by_addr]
-    if r.wave is not None:
-        preds += [p for p in ended if p.wave is not None and p.wave < r.wave]
-    return preds
-
-
 def _critical_path(restores: list[RestoreResult]) -> list[PathStep]:
-    """Walk back from the last to finish through the dependency that finished last before it started."""
+    """Walk back from the last to finish through the dependency that finished last before
+    it started: an explicit dependency, or any restore of a lower wave (``wave: N``
+    orders after them). Each step looks back from its start in the restores ordered by
+    their end, so the walk costs about its length, not its length times the run's size."""
     ended = [r for r in restores if r.start and r.end]
     if not ended:
         return []
     by_addr = {r.address: r for r in ended}
-    cur: RestoreResult | None = max(ended, key=lambda r: (r.end, r.address))
+    ordered = sorted(ended, key=lambda r: (r.end, r.address))
+    ends = [r.end.timestamp() for r in ordered if r.end]
+
+    def lower_wave(limit: float, wave: int) -> RestoreResult | None:
+        for j in range(bisect.bisect_right(ends, limit) - 1, -1, -1):
+            p = ordered[j]
+            if p.wave is not None and p.wave < wave:
+                return p  # the latest (end, address) of a lower wave before the limit
+        return None
+
+    cur: RestoreResult | None = ordered[-1]
     chain: list[RestoreResult] = []
-    while cur is not None and cur not in chain:
+    seen: set[str] = set()
+    while cur is not None and cur.address not in seen:
         chain.append(cur)
+        seen.add(cur.address)
         assert cur.start is not None
         limit = cur.start.timestamp() + _SKEW_S
         done = [
-            p for p in _predecessors(cur, ended, by_addr) if p.end and p.end.timestamp() <= limit
+            p
+            for p in (by_addr[a] for a in cur.depends_on if a in by_addr)
+            if p.end and p.end.timestamp() <= limit
         ]
+        if cur.wave is not None and (low := lower_wave(limit, cur.wave)) is not None:
+            done.append(low)
         cur = max(done, key=lambda p: (p.end, p.address)) if done else None
     chain.reverse()
     steps = []
