@@ -497,6 +497,15 @@ class Executor:
     # -- forgetting and reconciling ------------------------------------------------
 
     def _forget(self) -> None:
+        forgotten = {a.address for a in self.plan.actions if a.action == "forget"}
+        if forgotten:
+            # an intent an earlier apply left open for a forgotten address is closed first
+            # (durably, before state lets go): once forgotten, a later `+ restore` of the
+            # address must restore, never adopt that old task as its own
+            for entry in self.journal.pending():
+                if str(entry.address) in forgotten:
+                    self.journal.finished(entry.address, "forgotten", self.clock.now())
+            self.journal.sync()
         for a in self.plan.actions:
             if a.action == "forget":
                 self.state.remove(Address.parse(a.address))

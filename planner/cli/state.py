@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import difflib
 from collections.abc import Callable
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Protocol, TypeVar
 
@@ -163,6 +163,14 @@ def _rm(args: StateRmOptions, b: Backend) -> int:
             doomed.extend(a for a in hit if a not in doomed)
         if missing:
             raise _unknown_error(missing, state, path)
+        # an intent an earlier apply left open for a removed address is closed first: once
+        # removed, a later `+ restore` of it must restore, never adopt that old task
+        with b.journal() as journal:
+            gone = {str(a) for a in doomed}
+            for entry in journal.pending():
+                if str(entry.address) in gone:
+                    journal.finished(entry.address, "forgotten", datetime.now(UTC))
+            journal.sync()
         for a in doomed:
             state.remove(a)
         store.write(state)
