@@ -141,7 +141,12 @@ async def make_plan(
     diags = check_cloud_block(config, client.settings.region, client.settings.project_id)
     if diags:
         raise DiagnosticsError(diags)
-    world = await refresh(client, needs_for(config))
+    needs = needs_for(config)
+    # a restore state records as started is reconciled with the backup it was sent
+    # (which the plan files may no longer name): its facts need that backup too, or a
+    # saved plan holding the reconcile is stale forever ("<missing> -> restoring")
+    needs.backup_ids.update(r.backup.id for r in state.restores.values() if r.status == "started")
+    world = await refresh(client, needs)
     return plan_from_world(config, world, state, state_path, req)
 
 
