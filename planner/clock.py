@@ -37,8 +37,17 @@ def to_datetime(ts: float) -> datetime:
 
 
 class WallClock:
+    """Epoch seconds that move with the monotonic clock: read once from the wall clock,
+    then advanced by ``time.monotonic()``. A wall clock stepped meanwhile (NTP, a VM
+    resumed) moves no deadline: an apply sleeping until a time on this clock wakes on
+    time (a step of an hour made it sleep about 24 hours)."""
+
+    def __init__(self) -> None:
+        self._mono0 = time.monotonic()
+        self._wall0 = time.time()
+
     def now(self) -> float:
-        return time.time()
+        return self._wall0 + (time.monotonic() - self._mono0)
 
     async def sleep(self, seconds: float) -> None:
         await asyncio.sleep(max(0.0, seconds))

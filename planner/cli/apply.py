@@ -156,14 +156,26 @@ def _confirm(plan: ExecutionPlan, opts: ApplyOptions) -> bool:
     if opts.auto_approve:
         return True
     n = plan.summary.targets_overwritten
-    if not sys.stdin.isatty():
+    if sys.stdin is None or not sys.stdin.isatty():
         raise UserError(
             f"apply would overwrite {n} target(s) and needs confirmation, but stdin is not a terminal",
             "review the plan and pass --auto-approve (for example in CI), or save it with "
             "`plan --out FILE` and apply FILE, which asks nothing",
         )
     print(f"\nThis overwrites the data on {n} target(s); it cannot be undone.")
-    answer = input(f"Overwrite {n} targets? Only 'yes' is accepted: ")
+    # Ctrl-C here ends apply at once, before anything is sent: asyncio's own handler would
+    # only cancel the run later, inside its first POST (abandoning a restore just sent)
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
+    try:
+        answer = input(f"Overwrite {n} targets? Only 'yes' is accepted: ")
+    except EOFError:  # Ctrl-D: no answer is no
+        print()
+        return False
+    except KeyboardInterrupt:
+        print("\nInterrupted at the prompt: nothing was sent, state is unchanged.", file=sys.stderr)
+        raise
+    finally:
+        signal.signal(signal.SIGINT, previous)
     return answer.strip() == "yes"
 
 
