@@ -235,13 +235,22 @@ async def _execute(
                 if main is not None:
                     loop.call_later(INTERRUPT_GRACE_S, lambda: main.done() or main.cancel())
 
+        def on_terminate() -> None:
+            # a CI runner cancelling the job (SIGTERM), a closed terminal (SIGHUP): stop
+            # as a second Ctrl-C does, with what is in flight recorded as started
+            presses[0] = max(presses[0], 1)
+            on_interrupt()
+
         with contextlib.suppress(NotImplementedError, RuntimeError):
             loop.add_signal_handler(signal.SIGINT, on_interrupt)
+            loop.add_signal_handler(signal.SIGTERM, on_terminate)
+            loop.add_signal_handler(signal.SIGHUP, on_terminate)
         try:
             result = await executor.run()
         finally:
             with contextlib.suppress(NotImplementedError, RuntimeError):
-                loop.remove_signal_handler(signal.SIGINT)
+                for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
+                    loop.remove_signal_handler(sig)
     if opts.format != "json":
         _summary(
             result, backend.run_location(runlog.run_id), report_command(backend, runlog.run_id)
@@ -259,7 +268,12 @@ def report_command(backend: Backend, run_id: str) -> str:
     named unless it is the default one of the current directory."""
     args = ["restore-planner", "report", run_id]
     if isinstance(backend, LocalBackend):
-        state = Path(os.path.relpath(backend.path)) if backend.path.is_absolute() else backend.path
+        try:
+            state = (
+                Path(os.path.relpath(backend.path)) if backend.path.is_absolute() else backend.path
+            )
+        except OSError:  # the working directory is gone: the absolute path still works
+            state = backend.path
         if str(state).startswith(".." + os.sep):
             state = backend.path
         if state != Path(STATE_DIR, STATE_FILE):

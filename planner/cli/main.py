@@ -13,6 +13,7 @@ stdout is a pipe the reader closed (like git and terraform, which die of SIGPIPE
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import sys
 import tempfile
@@ -924,6 +925,9 @@ def main(
     """The command line. ``env`` (default: the process environment), ``transport`` and
     ``clock`` (default: real HTTP, the wall clock) are for in-process callers: the demo,
     tests, bench (see ``planner.cli.context``)."""
+    for name in ("stdout", "stderr"):  # a closed stream (`>&-`): written to nowhere
+        if getattr(sys, name) is None:
+            setattr(sys, name, open(os.devnull, "w"))  # noqa: SIM115
     parser = build_parser()
     argv = _globals_after_command(list(sys.argv[1:] if argv is None else argv))
     try:
@@ -968,6 +972,19 @@ def main(
     except KeyboardInterrupt:
         print("\ninterrupted", file=sys.stderr)
         return EXIT_INTERRUPTED
+    except OSError as exc:  # the machine's to fix (a full disk, a read-only directory), no bug
+        where = f" ({exc.filename})" if getattr(exc, "filename", None) else ""
+        with contextlib.suppress(OSError, ValueError):
+            print(f"error: {exc.strerror or exc}{where}", file=sys.stderr)
+            print(
+                "hint: free the disk or make the directory writable, then run the command "
+                "again; restores in flight are recorded as started and the next plan "
+                "reconciles them",
+                file=sys.stderr,
+            )
+        if debug:
+            traceback.print_exc()
+        return EXIT_ERROR
     except DiagnosticsError as exc:
         from planner.cli.output import color_enabled
         from planner.render.diagnostics import render_text

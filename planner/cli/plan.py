@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import shlex
 import sys
 from collections.abc import Mapping
 from pathlib import Path
@@ -70,9 +71,16 @@ def run(opts: PlanOptions, ctx: Context) -> int:
         planfile.save(plan, opts.out_file)
         print(
             f"\nSaved the plan to {opts.out_file}. To perform exactly these actions, run:\n"
-            f"  restore-planner apply {opts.out_file}",
+            f"  restore-planner apply {_arg(opts.out_file)}",
             file=sys.stderr,
         )
     if opts.detailed_exitcode:
         return 2 if plan.has_changes else 0
     return 0
+
+
+def _arg(path: str) -> str:
+    """A path as it can be pasted: quoted for a shell, and never read as an option."""
+    if path.startswith("-"):
+        path = "./" + path
+    return shlex.quote(path)

@@ -5,6 +5,7 @@ comment and the JSON carry it, not only stderr; and its words match what apply d
 from __future__ import annotations
 
 import json
+import shlex
 from pathlib import Path
 
 import pytest
@@ -35,3 +36,16 @@ def test_a_plan_made_during_an_apply_carries_the_warning_in_every_format(
     assert "RP371" in markdown and "an apply is in progress on " in markdown
     assert "RP371" in json.dumps(json.loads(kit.saved.read_text())["warnings"])
     assert not [w for w in after["warnings"] if w["code"] == "RP371"]  # the lock is gone
+
+
+@pytest.mark.parametrize(("out", "shown"), [("-x.plan", "./-x.plan"), ("a b.plan", "'a b.plan'")])
+def test_the_apply_command_plan_prints_can_be_pasted(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, out: str, shown: str
+) -> None:
+    kit = DrillKit(make_drill(2, seed=1, levels=1), tmp_path)
+    monkeypatch.chdir(tmp_path)
+    with kit.cloud():
+        assert main(["plan", str(kit.plan), f"--out={out}", "--no-color"]) == 0
+        err = capsys.readouterr().err
+        assert f"  restore-planner apply {shown}\n" in err, err
+        assert main(["apply", *shlex.split(shown), "--no-color"]) == 0
