@@ -40,16 +40,16 @@ def test_a_closed_stdout_is_written_to_nowhere() -> None:
 
 
 def test_sigterm_during_apply_stops_it_as_a_second_ctrl_c(tmp_path: Path) -> None:
-    drill = make_drill(6, seed=1, levels=1)
+    drill = make_drill(3, seed=1, levels=1)
     inv, plan = write_drill(drill, tmp_path)
-    sim, env = start_sim(inv, time_scale=60.0)
+    sim, env = start_sim(inv, time_scale=600.0)
     try:
         proc = start_apply([str(plan), "--auto-approve", "--no-color"], env)
         try:
             deadline = time.monotonic() + 60
             while not ledger(env)["restores"] and time.monotonic() < deadline:
                 time.sleep(0.2)
-            time.sleep(0.5)
+            time.sleep(0.2)
             proc.send_signal(signal.SIGTERM)
             out, err = proc.communicate(timeout=30)
         finally:
