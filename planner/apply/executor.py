@@ -37,6 +37,7 @@ from typing import Any
 from planner.addresses import Address
 from planner.apply import events as ev
 from planner.apply.body import body_digest, restore_body
+from planner.apply.journal import close_forgotten
 from planner.apply.policy import (
     PaceModel,
     Prediction,
@@ -498,14 +499,8 @@ class Executor:
 
     def _forget(self) -> None:
         forgotten = {a.address for a in self.plan.actions if a.action == "forget"}
-        if forgotten:
-            # an intent an earlier apply left open for a forgotten address is closed first
-            # (durably, before state lets go): once forgotten, a later `+ restore` of the
-            # address must restore, never adopt that old task as its own
-            for entry in self.journal.pending():
-                if str(entry.address) in forgotten:
-                    self.journal.finished(entry.address, "forgotten", self.clock.now())
-            self.journal.sync()
+        if forgotten:  # before state lets go of them
+            close_forgotten(self.journal, forgotten, self.clock.now())
         for a in self.plan.actions:
             if a.action == "forget":
                 self.state.remove(Address.parse(a.address))

@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import json
 import os
+from collections.abc import Collection
 from dataclasses import dataclass, replace
 from datetime import datetime
 from pathlib import Path
@@ -244,3 +245,14 @@ class Journal:
         tb: TracebackType | None,
     ) -> None:
         self.close()
+
+
+def close_forgotten(journal: Any, addresses: Collection[str], at: datetime | float) -> None:
+    """Close, durably, the intents an earlier apply left open for addresses that state
+    is about to forget (a removed block's `forget`, `state rm`): once forgotten, a later
+    `+ restore` of the address must restore, never adopt that old task as its own.
+    ``journal``: a file or PostgreSQL journal (``planner.state.backend.JournalLike``)."""
+    for entry in journal.pending():
+        if str(entry.address) in addresses:
+            journal.finished(entry.address, "forgotten", at)
+    journal.sync()

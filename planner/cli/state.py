@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Protocol, TypeVar
 
 from planner.addresses import Address, AddressError
+from planner.apply.journal import close_forgotten
 from planner.cli.context import Context, state_path
 from planner.cli.options import (
     ForceUnlockOptions,
@@ -163,14 +164,8 @@ def _rm(args: StateRmOptions, b: Backend) -> int:
             doomed.extend(a for a in hit if a not in doomed)
         if missing:
             raise _unknown_error(missing, state, path)
-        # an intent an earlier apply left open for a removed address is closed first: once
-        # removed, a later `+ restore` of it must restore, never adopt that old task
-        with b.journal() as journal:
-            gone = {str(a) for a in doomed}
-            for entry in journal.pending():
-                if str(entry.address) in gone:
-                    journal.finished(entry.address, "forgotten", datetime.now(UTC))
-            journal.sync()
+        with b.journal() as journal:  # before state lets go of them
+            close_forgotten(journal, {str(a) for a in doomed}, datetime.now(UTC))
         for a in doomed:
             state.remove(a)
         store.write(state)
