@@ -29,6 +29,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import enum
+import functools
 from collections.abc import Callable, Coroutine, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -97,6 +98,7 @@ VERIFY_BATCH = 20
 VERIFY_MAX_WAIT_S = 300.0
 POWER_ON_RECHECK_S = 5.0
 NOT_STARTED = "not started: the apply was interrupted first"
+NOT_STARTED_STOPPED = "not started: the apply stopped first (state or a log could not be written)"
 POWER_ON_TIMEOUT_S = 1800.0  # a restored server not ACTIVE by then is reported failed
 MISSING_POLLS = 2  # listings without a tracked task before it is fetched by id
 PROGRESS_STEP = 25  # percent between restore_progress events (a live display sees every poll)
@@ -176,12 +178,15 @@ class ApplyResult:
     abandoned: list[str] = field(default_factory=list)  # left "started" by a second Ctrl-C
     withdrawn: list[str] = field(default_factory=list)  # never accepted by the cloud; not started
     not_started: list[str] = field(default_factory=list)  # interrupted before they were due
+    # the first error writing state, the journal or the run log (a full disk, a read-only
+    # directory): apply stopped there, what is in flight is recorded as started
+    io_error: OSError | None = None
 
     @property
     def exit_code(self) -> int:
         if self.interrupted:
             return 130
-        return 1 if self.failed or self.abandoned else 0
+        return 1 if self.failed or self.abandoned or self.io_error else 0
 
 
 class Executor:
@@ -369,8 +374,24 @@ class Executor:
                 task.uncancel()
             self._abandon = True
             self.result.interrupted = True
+        except OSError as exc:
+            # state, the journal or the run log cannot be written: nothing more is sent
+            # (a restore is sent only once its "started" record is on disk), nothing more
+            # tracked (its outcome could not be recorded); what the cloud has is left
+            # "started" for the next plan to reconcile
+            self._abandon = True
+            self.result.io_error = self.result.io_error or exc
         self._finish()
         return self.result
+
+    def _io(self, step: Callable[[], object]) -> None:
+        """A write of ``_finish`` after a write failed: tried, and its error kept only
+        if it is the first (the disk may have room again, or only the run log failed)."""
+        if self.result.io_error is None:
+            step()
+            return
+        with contextlib.suppress(OSError):
+            step()
 
     async def _sleep_until(self, at: float) -> None:
         """Sleep until ``at`` on the apply's clock, or until woken (a signal).
@@ -633,7 +654,13 @@ class Executor:
             self._record(a.restore, "started", task_id=None, started=now)
             flights.append(f)
             self._emit(self._start_event(a))
-        self._flush_state()  # "started" is durable before any POST leaves
+        try:
+            self._flush_state()  # "started" is durable before any POST leaves
+        except OSError as exc:
+            self.result.io_error = self.result.io_error or exc
+            for f in flights:  # not on disk, so never sent: as if not started
+                self._io(functools.partial(self._withdraw, f, "not sent: state cannot be written"))
+            raise
         await self._post_all(flights)
 
     def _start_event(
@@ -661,20 +688,26 @@ class Executor:
         if self._stopping:
             return
         bodies = []
-        for f in flights:
-            body = restore_body(f.restore)
-            self.journal.intent(
-                self.runlog.run_id,
-                f.addr,
-                f.restore.backup.id,
-                f.restore.target.id,
-                body_digest(body),
-                self.clock.now(),
-                sync=False,
-            )
-            f.intent_open = True
-            bodies.append(body)
-        self.journal.flush()
+        try:
+            for f in flights:
+                body = restore_body(f.restore)
+                self.journal.intent(
+                    self.runlog.run_id,
+                    f.addr,
+                    f.restore.backup.id,
+                    f.restore.target.id,
+                    body_digest(body),
+                    self.clock.now(),
+                    sync=False,
+                )
+                f.intent_open = True
+                bodies.append(body)
+            self.journal.flush()
+        except OSError as exc:
+            self.result.io_error = self.result.io_error or exc
+            for f in flights:  # none was sent: each leaves state as it was (``_finish``)
+                f.phase = Phase.RETRY
+            raise
         if len(flights) == 1:  # most launches fill one freed slot: no task to make for it
             await self._post(flights[0], bodies[0])
             return
@@ -1150,24 +1183,30 @@ class Executor:
     def _finish(self) -> None:
         for f in list(self._flights.values()):
             if f.phase is Phase.RETRY:
-                self._withdraw(f, "interrupted before the cloud accepted it")
+                why = "interrupted before the cloud accepted it"
+                self._io(functools.partial(self._withdraw, f, why))
             else:
                 self.result.abandoned.append(str(f.addr))
-        self._flush_state()
+        self._io(self._flush_state)
+        self._io(self._compact)
+        r = self.result
+        if r.interrupted or r.io_error is not None:
+            self._io(self._not_started)
+        self._io(
+            lambda: self._emit(
+                ev.RunFinished(
+                    counts={k: len(getattr(r, k)) for k in ev.RUN_COUNTS},
+                    exit_code=r.exit_code,
+                    interrupted=r.interrupted,
+                )
+            )
+        )
+
+    def _compact(self) -> None:
         self.state = self.store.compact(self.state)
         if not self._flights:
             # keeps the events of any intent still open (one read of the journal, not two)
             self.journal.compact()
-        r = self.result
-        if r.interrupted:
-            self._not_started()
-        self._emit(
-            ev.RunFinished(
-                counts={k: len(getattr(r, k)) for k in ev.RUN_COUNTS},
-                exit_code=r.exit_code,
-                interrupted=r.interrupted,
-            )
-        )
 
     def _not_started(self) -> None:
         """Restores an interrupted apply never started: each is in the run log (skipped,
@@ -1183,7 +1222,7 @@ class Executor:
             self._emit(
                 ev.RestoreSkipped(
                     address=str(addr),
-                    reason=NOT_STARTED,
+                    reason=NOT_STARTED if self.result.interrupted else NOT_STARTED_STOPPED,
                     wave=a.restore.wave,
                     batch=a.batch,
                     estimate_s=a.estimate_s,

@@ -31,7 +31,7 @@ from planner.gcpolicy import lean_gc
 from planner.plan import planfile
 from planner.plan.model import ExecutionPlan
 from planner.plan.pipeline import load_config, make_plan
-from planner.state.backend import Backend, LocalBackend, StateStoreLike
+from planner.state.backend import Backend, LocalBackend, RunLogLike, StateStoreLike
 from planner.state.model import State
 from planner.state.store import STATE_DIR, STATE_FILE
 
@@ -198,7 +198,33 @@ async def _execute(
         sinks = [PlainSink(total)]
     # the run is timed on the cloud's clock, learned from its answers (skew, time scale)
     runlog = backend.runlog(clock=client.cloud_clock)
-    with backend.journal() as journal, runlog:
+    result = await _run_executor(opts, plan, client, store, state, backend, runlog, sinks)
+    if opts.format != "json":
+        _summary(
+            result, backend.run_location(runlog.run_id), report_command(backend, runlog.run_id)
+        )
+    if result.io_error is not None:
+        raise result.io_error  # the first one: main names it, with a hint
+    return result.exit_code
+
+
+async def _run_executor(
+    opts: ApplyOptions,
+    plan: ExecutionPlan,
+    client: CloudClient,
+    store: StateStoreLike,
+    state: State,
+    backend: Backend,
+    runlog: RunLogLike,
+    sinks: list[Sink],
+) -> ApplyResult:
+    """The executor's run, with the journal and the run log closed after it; an error
+    closing them (a full disk) is the result's ``io_error`` unless an earlier one is."""
+    stack = contextlib.ExitStack()
+    result: ApplyResult | None = None
+    try:
+        journal = stack.enter_context(backend.journal())
+        stack.enter_context(runlog)
         executor = Executor(
             plan,
             client,
@@ -251,11 +277,15 @@ async def _execute(
             with contextlib.suppress(NotImplementedError, RuntimeError):
                 for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
                     loop.remove_signal_handler(sig)
-    if opts.format != "json":
-        _summary(
-            result, backend.run_location(runlog.run_id), report_command(backend, runlog.run_id)
-        )
-    return result.exit_code
+    finally:
+        if result is None:  # an error of the run itself goes on; the closing's would hide it
+            with contextlib.suppress(OSError):
+                stack.close()
+    try:
+        stack.close()
+    except OSError as exc:
+        result.io_error = result.io_error or exc
+    return result
 
 
 NOT_STARTED_SHOWN = 20  # listed by name in the summary; the run log and report have all
@@ -288,8 +318,9 @@ def report_command(backend: Backend, run_id: str) -> str:
 
 def _summary(r: ApplyResult, run_log: str, report: str = "restore-planner report") -> None:
     out = sys.stdout
+    how = "interrupted" if r.interrupted else "stopped" if r.io_error else "complete"
     out.write(
-        f"\nApply {'interrupted' if r.interrupted else 'complete'}: {len(r.succeeded)} restored, "
+        f"\nApply {how}: {len(r.succeeded)} restored, "
         f"{len(r.failed)} failed, {len(r.skipped)} skipped, {len(r.unchanged)} unchanged"
         + (f", {len(r.forgotten)} forgotten" if r.forgotten else "")
         + (f", {len(r.not_started)} not started" if r.not_started else "")
@@ -299,10 +330,9 @@ def _summary(r: ApplyResult, run_log: str, report: str = "restore-planner report
         out.write(f"  failed   {addr}: {code}: {msg}\n")
     for addr, because in sorted(r.skipped.items()):
         out.write(f"  skipped  {addr}: dependency {', '.join(because)} failed\n")
+    stopped = "stopped" if r.io_error and not r.interrupted else "interrupted"
     for addr in r.not_started[:NOT_STARTED_SHOWN]:
-        out.write(
-            f"  not started  {addr}: the apply was interrupted first; the next plan shows it\n"
-        )
+        out.write(f"  not started  {addr}: the apply was {stopped} first; the next plan shows it\n")
     if len(r.not_started) > NOT_STARTED_SHOWN:
         out.write(
             f"  ... and {len(r.not_started) - NOT_STARTED_SHOWN} more not started (the run log lists each)\n"
@@ -310,5 +340,5 @@ def _summary(r: ApplyResult, run_log: str, report: str = "restore-planner report
     for addr in sorted(r.abandoned):
         out.write(f"  unknown  {addr}: still running; the next apply looks its task up\n")
     for addr in sorted(r.withdrawn):
-        out.write(f"  not sent {addr}: interrupted before the cloud accepted it; state unchanged\n")
+        out.write(f"  not sent {addr}: the cloud never accepted it; state unchanged\n")
     out.write(f"Run log: {run_log}\nReport:  {report}\n")

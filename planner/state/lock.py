@@ -170,11 +170,17 @@ class StateLock:
             return
         # Remove the info only if it is still ours (force-unlock may have handed
         # the state to someone else meanwhile).
-        current = read_lock_info(self.state_path)
-        if current is not None and current.id == self.info.id:
-            self._info_path.unlink(missing_ok=True)
-        self.info = None
-        self._lock.release()
+        # A failure here (a read-only or vanished directory) must not hide the error the
+        # command is ending with, nor keep the lock: the info left behind is read as stale.
+        try:
+            current = read_lock_info(self.state_path)
+            if current is not None and current.id == self.info.id:
+                self._info_path.unlink(missing_ok=True)
+        except OSError:
+            pass
+        finally:
+            self.info = None
+            self._lock.release()
 
     def __enter__(self) -> StateLock:
         self.acquire()
