@@ -15,6 +15,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import os
+import re
 import sys
 import tempfile
 import time
@@ -60,9 +61,21 @@ shell completion: restore-planner completion bash|zsh|fish --help
 """
 
 
+_NEGATIVE_NUMBER = re.compile(
+    r"^-(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?$|^-(inf|infinity|nan)$", re.IGNORECASE
+)
+
+
 class Parser(argparse.ArgumentParser):
     """A usage error exits 1 (2 is `plan --detailed-exitcode`'s "changes present")
     and prints the usage of the command that was mistyped, not the top level's."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # a value that reads as a negative number is a value, not an option: argparse's
+        # own pattern knows only -5 and -.5, so `--poll-interval -inf` was "expected one
+        # argument" instead of the value's own refusal
+        self._negative_number_matcher = _NEGATIVE_NUMBER
 
     def _print_message(self, message: str, file: SupportsWrite[str] | None = None) -> None:
         # argparse swallows a write error: a closed stdout must reach main (exit 141)

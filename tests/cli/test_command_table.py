@@ -78,3 +78,16 @@ def test_a_value_of_the_wrong_type_is_a_bug_not_silently_kept() -> None:
     ns = argparse.Namespace(shell=3, no_color=False, debug=False)
     with pytest.raises(o.OptionsError, match=r"CompletionOptions\.shell: 3 is not str"):
         o.from_namespace(o.CompletionOptions, ns)
+
+
+@pytest.mark.parametrize("value", ["-5", "-inf", "-1e3", "-NaN", "-.5"])
+def test_a_negative_value_is_refused_as_a_value_not_taken_for_an_option(
+    value: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """argparse's own pattern knows only -5 and -.5: `--poll-interval -inf` was
+    "expected one argument", which says nothing of what is wrong."""
+    with pytest.raises(SystemExit) as exc:
+        build_parser().parse_args(["apply", "x.plan", "--poll-interval", value])
+    assert exc.value.code == 1
+    err = capsys.readouterr().err
+    assert f"must be between 0 and 3600 seconds, got {value}" in err, err
