@@ -30,6 +30,7 @@ import asyncio
 import contextlib
 import enum
 import functools
+import sys
 from collections.abc import Callable, Coroutine, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -320,10 +321,26 @@ class Executor:
     def _emit(self, event: ev.Event) -> None:
         event = self.runlog.record(event)
         for sink in self.sinks:
-            if isinstance(sink, JsonSink):
-                sink.line(self.runlog.last_line)
-            else:
-                sink(event)
+            try:
+                if isinstance(sink, JsonSink):
+                    sink.line(self.runlog.last_line)
+                else:
+                    sink(event)
+            except OSError as exc:
+                self._lost_sink(sink, exc)
+
+    def _lost_sink(self, sink: Sink, exc: OSError) -> None:
+        """Output that cannot be written (a reader that closed its pipe, a full disk under
+        a redirection) stops; the apply does not: stopping would leave restores in flight
+        untracked for want of a display. State and the run log still record each one."""
+        self.sinks = [s for s in self.sinks if s is not sink]
+        self._live = [s.live for s in self.sinks if isinstance(s, RichSink)]
+        with contextlib.suppress(OSError, ValueError):
+            print(
+                f"restore-planner: output stopped ({exc.strerror or exc}); the apply goes on, "
+                f"recorded in state and in run log {self.runlog.run_id}",
+                file=sys.stderr,
+            )
 
     def _ts(self) -> datetime:
         """Now as an event's time: the run log would stamp it so (same clock), but an

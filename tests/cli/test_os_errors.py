@@ -5,6 +5,7 @@ next apply reconciles them and restores nothing twice)."""
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import subprocess
@@ -65,5 +66,34 @@ def test_sigterm_during_apply_stops_it_as_a_second_ctrl_c(tmp_path: Path) -> Non
         restores = ledger(env)["restores"]
         assert duplicates({"restores": restores}) == []
         assert sorted(r["target_id"] for r in restores) == sorted(drill.target.values())
+    finally:
+        stop(sim)
+
+
+def test_a_reader_closing_apply_output_mid_apply_stops_the_output_not_the_apply(tmp_path: Path) -> None:
+    """`apply ... | head -3`: the reader goes away while restores are in flight. The
+    apply goes on to the end and records every outcome (stopping would leave them
+    untracked for want of a display); exit 141, as for any closed pipe."""
+    drill = make_drill(3, seed=1, levels=1)
+    inv, plan = write_drill(drill, tmp_path)
+    state = tmp_path / "st" / "state.json"
+    sim, env = start_sim(inv, time_scale=600.0)
+    try:
+        proc = start_apply([str(plan), "--auto-approve", "--no-color", "--state", str(state)], env)
+        try:
+            assert proc.stdout is not None
+            while "restoring" not in proc.stdout.readline():  # the plan, then the first start
+                pass
+            proc.stdout.close()  # the reader goes away with restores in flight
+            _out, err = proc.communicate(timeout=180)
+        finally:
+            stop(proc)
+        assert proc.returncode == 141, err
+        assert "output stopped" in err and "the apply goes on" in err, err
+        assert "bug" not in err and "Traceback" not in err, err
+        restores = ledger(env)["restores"]
+        assert sorted(r["target_id"] for r in restores) == sorted(drill.target.values())
+        records = json.loads(state.read_text())["restores"]
+        assert sorted(r["status"] for r in records.values()) == ["succeeded"] * 3, records
     finally:
         stop(sim)
