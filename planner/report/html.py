@@ -26,6 +26,7 @@ from planner.report.text import (
     result,
     result_detail,
     spans_days,
+    started_line,
     wave_name,
 )
 
@@ -58,7 +59,7 @@ _PAGE = """<!DOCTYPE html>
 <tr><th>Restores</th><td>{{ counts }}</td></tr>
 <tr><th>Makespan</th><td>{{ dur(r.makespan_s) }} (estimate {{ dur(r.estimated_makespan_s) }}, actual / estimate {{ ratio(r.makespan_ratio) }})</td></tr>
 <tr><th>Ends noticed</th><td>{{ noticing }}</td></tr>
-<tr><th>Started</th><td>{{ clock(r.started_at, True) }}</td></tr>
+<tr><th>Started</th><td>{{ started_line(r) }}</td></tr>
 <tr><th>Parallelism</th><td>{{ r.parallelism if r.parallelism is not none else "-" }}</td></tr>
 </table>
 <h2>Recovery time per wave</h2>
@@ -124,5 +125,6 @@ def render_html(report: RunReport, cap: int = MAX_ROWS) -> str:
         dur=dur,
         ratio=ratio,
         clock=clock,
+        started_line=started_line,
         wave_name=wave_name,
     )

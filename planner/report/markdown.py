@@ -22,6 +22,7 @@ from planner.report.text import (
     ratio,
     result_detail,
     spans_days,
+    started_line,
     wave_name,
 )
 
@@ -72,7 +73,7 @@ def _summary(r: RunReport, full: bool) -> list[str]:
         f"| Restores | {counts_line(r)} |",
         f"| Makespan | {dur(r.makespan_s)} (estimate {dur(est)}, actual / estimate {ratio(r.makespan_ratio)}) |",
         f"| Ends noticed | {noticing_line(r)} |",
-        f"| Started | {clock(r.started_at, True)} |",
+        f"| Started | {md_text(started_line(r))} |",
         f"| Parallelism | {r.parallelism if r.parallelism is not None else '-'} |",
         "",
         "| Wave | Restores | Succeeded | Failed | Skipped | Unknown | First start | Last end | Recovery time | Ready after |",
@@ -91,7 +92,8 @@ def _summary(r: RunReport, full: bool) -> list[str]:
         )
     lines += [
         "",
-        "Recovery time: first start to last end in the wave. Ready after: from the start of the run.",
+        "Recovery time: first start to last end in the wave. Ready after: from the start of the run"
+        + (" (or of the first restore it adopted, if earlier)." if r.adopted else "."),
     ]
     return lines
 

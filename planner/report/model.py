@@ -14,10 +14,15 @@ log (the apply was interrupted or killed) is ``unknown``.
 How soon apply noticed a task's end (``noticed_after_s``) is the listing that
 showed it (``restore_succeeded``'s ``seen_at``; the event's time in logs from
 before it had one, and for a task the cloud failed) less the task's ``ended_at``:
-both on the cloud's clock. A failure of ours (``RP5xx``: a server not ACTIVE
+both on the cloud's clock, and counted from the middle of the second the cloud
+names when its times are whole seconds. A failure of ours (``RP5xx``: a server not ACTIVE
 after a finished task, a request lost) is no task's end, and is not counted; nor
 is a task an earlier apply started (``adopted``), which may have ended while no
 apply was running.
+
+A restore started but withdrawn (``restore_withdrawn``: the cloud never accepted
+it) is ``skipped``, with the reason: nothing ran, and the next plan proposes it
+again.
 """
 
 from __future__ import annotations
@@ -72,6 +77,7 @@ class RestoreResult(_Model):
     skipped_reason: str = ""  # when no dependency failed (an interrupted apply)
     skipped_at: datetime | None = None
     noticed_after_s: float | None = None  # the task's end -> the listing that showed it
+    adopted: bool = False  # an earlier apply started it; this run tracked it to its end
 
 
 class Noticing(_Model):
@@ -91,7 +97,8 @@ class WaveSummary(_Model):
     first_start: datetime | None = None
     last_end: datetime | None = None
     wall_s: float | None = None  # first start -> last end: how long the tier took
-    ready_after_s: float | None = None  # run start -> last end: when the tier was back
+    # the run's origin -> last end: when the tier was back (never negative)
+    ready_after_s: float | None = None
 
 
 class PathStep(_Model):
@@ -107,6 +114,10 @@ class RunReport(_Model):
     parallelism: int | None = None
     started_at: datetime | None = None
     finished_at: datetime | None = None
+    # what "ready after" counts from: the run's start, or the start of the first restore
+    # it adopted from an earlier (interrupted) apply when that was earlier
+    origin: datetime | None = None
+    adopted: int = 0  # restores an earlier apply started, tracked to their end by this one
     finished: bool = False  # the log has run_finished (false: the apply was killed)
     interrupted: bool = False
     exit_code: int | None = None
@@ -167,6 +178,17 @@ def _apply_event(rows: dict[str, dict[str, Any]], e: ev.RestoreEvent) -> None:
         row["skipped_because"] = list(e.because)
         row["skipped_reason"] = e.reason
         row["skipped_at"] = e.ts
+    elif isinstance(e, ev.RestoreWithdrawn):
+        # started, never accepted by the cloud (Ctrl-C, a full disk): nothing ran and
+        # state is as before, so it is not an unknown outcome for the next plan to
+        # reconcile but a restore not done, which the next plan proposes again
+        row["outcome"] = "skipped"
+        row["skipped_because"] = []
+        why = e.reason or "the apply stopped"
+        row["skipped_reason"] = (
+            f"withdrawn ({why}): the cloud never accepted it; the next plan proposes it again"
+        )
+        row["skipped_at"] = e.ts
 
 
 def _finish_row(raw: dict[str, Any]) -> RestoreResult:
@@ -190,8 +212,12 @@ def _finish_row(raw: dict[str, Any]) -> RestoreResult:
         and not raw.get("adopted")
     ):
         late = (seen - cloud_end).total_seconds()
+        # the cloud's times are whole seconds: the task ended somewhere within the second
+        # it names, so count from that second's middle, not its start (else a restore of
+        # seconds looks up to a second later noticed than it was)
+        within = 0.5 if cloud_end.microsecond == 0 and seen.microsecond != 0 else 0.0
         # a little before the end: the two clocks' skew; more: they are not one clock
-        noticed = max(late, 0.0) if late >= -_SKEW_S else None
+        noticed = max(late - within, 0.0) if late >= -_SKEW_S else None
     est = raw.get("estimate_s")
     fields = {k: v for k, v in raw.items() if k in RestoreResult.model_fields}
     return RestoreResult(
@@ -234,7 +260,7 @@ def _wave_key(wave: int | None) -> tuple[int, int]:
     return (0, 0) if wave is None else (1, wave)
 
 
-def _waves(restores: list[RestoreResult], run_start: datetime | None) -> list[WaveSummary]:
+def _waves(restores: list[RestoreResult], origin: datetime | None) -> list[WaveSummary]:
     out = []
     by_wave: dict[int | None, list[RestoreResult]] = {}
     for r in restores:  # grouped once: a run may have as many waves as restores
@@ -252,7 +278,9 @@ def _waves(restores: list[RestoreResult], run_start: datetime | None) -> list[Wa
                 first_start=first,
                 last_end=last,
                 wall_s=(last - first).total_seconds() if first and last else None,
-                ready_after_s=(last - run_start).total_seconds() if run_start and last else None,
+                ready_after_s=max(0.0, (last - origin).total_seconds())
+                if origin and last
+                else None,
             )
         )
     return out
@@ -340,6 +368,9 @@ def build_report(lines: Iterable[object]) -> RunReport:
     ends = [r.end for r in restores if r.end]
     first, last = (min(starts) if starts else None), (max(ends) if ends else None)
     makespan = (last - first).total_seconds() if first and last else None
+    # a run that adopted restores an earlier apply started counts from the first of them:
+    # the tiers' recovery began then, and a time before the origin is never negative
+    origin = min(run_start, first) if run_start and first else run_start or first
     estimate = float(started.plan_estimate_s) if started.plan_estimate_s is not None else None
     counts: dict[str, int] = {o: sum(r.outcome == o for r in restores) for o in OUTCOMES}
     fin_counts = finished.counts if finished else {}
@@ -349,6 +380,8 @@ def build_report(lines: Iterable[object]) -> RunReport:
         parallelism=started.parallelism,
         started_at=run_start,
         finished_at=run_end,
+        origin=origin,
+        adopted=sum(r.adopted for r in restores),
         finished=finished is not None,
         interrupted=finished.interrupted if finished else True,
         exit_code=finished.exit_code if finished else None,
@@ -361,7 +394,7 @@ def build_report(lines: Iterable[object]) -> RunReport:
         makespan_ratio=makespan / estimate if makespan is not None and estimate else None,
         estimated_critical_path=list(started.critical_path),
         critical_path=_critical_path(restores),
-        waves=_waves(restores, run_start),
+        waves=_waves(restores, origin),
         noticing=_noticing(restores),
         restores=restores,
     )

@@ -44,6 +44,18 @@ def clock(when: datetime | None, full: bool = False) -> str:
     return rfc3339_s(when) if full else when.astimezone(UTC).strftime("%H:%M:%S")
 
 
+def started_line(report: RunReport) -> str:
+    """When the run started; and, when it adopted restores an earlier apply started
+    before it, when the first of them did (what its times count from)."""
+    line = clock(report.started_at, True)
+    if report.adopted:
+        line += f" (it adopted {report.adopted:,} restores an earlier apply started"
+        if report.origin and report.started_at and report.origin < report.started_at:
+            line += f", the first at {clock(report.origin, True)}: times count from then"
+        line += ")"
+    return line
+
+
 def result(report: RunReport) -> str:
     """One word for the whole run."""
     if report.interrupted and report.finished:

@@ -9,6 +9,8 @@ never sends them twice. (Both used to crash the scheduler: "cannot start ...:
 
 from __future__ import annotations
 
+import json
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -86,3 +88,33 @@ def test_replace_of_a_select_block_restores_every_instance_again(
         assert f"Plan: 0 to restore, {webs} to re-restore" in out
         assert main(["apply", str(plan), "--auto-approve", "--no-color", "--replace", "web"]) == 0
     assert len(sim.ledger()["restores"]) == 2 * webs
+
+
+def test_the_report_of_an_apply_that_adopted_counts_from_the_first_adopted_start(
+    tmp_path: Path, capsys: Any
+) -> None:
+    # the first apply lets go of 4 restores; they end while no apply runs; the next apply
+    # adopts them and restores the rest. Its report counts from the first adopted start:
+    # no tier is "ready" before the run began, and makespan and "ready after" agree
+    drill = make_drill(8, seed=5, levels=2)
+    _inv, plan = write_drill(drill, tmp_path)
+    sim, clock = simulator(drill)
+    _leave_running(tmp_path, plan, sim, clock, 4, "--parallelism", "4")
+    clock.advance(6 * 3600.0)  # long enough for every one of them to have ended
+    with in_process(sim, clock):
+        assert main(["apply", str(plan), "--auto-approve", "--no-color"]) == 0
+    assert duplicates(sim.ledger()) == [] and len(sim.ledger()["restores"]) == 8
+    capsys.readouterr()
+    state = tmp_path / ".restore-planner" / "state.json"
+    assert main(["report", "--state", str(state), "--format", "json"]) == 0
+    r = json.loads(capsys.readouterr().out)
+    assert r["adopted"] == 4
+    first, origin, started = (datetime.fromisoformat(r[k]) for k in ("first_start", "origin", "started_at"))
+    assert origin == first < started  # the adopted restores began hours before this run
+    for w in r["waves"]:
+        assert w["ready_after_s"] >= 0
+        assert w["ready_after_s"] == (datetime.fromisoformat(w["last_end"]) - origin).total_seconds()
+    assert max(w["ready_after_s"] for w in r["waves"]) == r["makespan_s"]
+    assert main(["report", "--state", str(state), "--format", "markdown"]) == 0
+    md = capsys.readouterr().out
+    assert "(it adopted 4 restores an earlier apply started, the first at " in md

@@ -8,9 +8,12 @@ the apply exits 130. The simulator's request log is the witness.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
+
+import pytest
 
 import planner.apply.executor as ex
 from planner.apply.events import Event
@@ -51,7 +54,9 @@ def _posts(sim: Simulator) -> list[tuple[float, str]]:
     return seen
 
 
-def test_first_ctrl_c_sends_nothing_more_and_state_keeps_only_what_the_cloud_accepted(tmp_path: Path) -> None:
+def test_first_ctrl_c_sends_nothing_more_and_state_keeps_only_what_the_cloud_accepted(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     drill = make_drill(4, seed=4, levels=1)
     _inv, plan = write_drill(drill, tmp_path)
     sim, clock = simulator(drill)
@@ -82,6 +87,14 @@ def test_first_ctrl_c_sends_nothing_more_and_state_keeps_only_what_the_cloud_acc
     assert Journal(tmp_path / ".restore-planner" / "state.json.journal").pending() == []
     kinds = [e["kind"] for e in run_events(tmp_path / ".restore-planner")]
     assert "restore_withdrawn" in kinds
+    # the drill report says it was never sent, not that its outcome is unknown
+    capsys.readouterr()
+    assert main(["report", "--state", str(tmp_path / ".restore-planner" / "state.json"),
+                 "--format", "json"]) == 0  # fmt: skip
+    rows = {r["address"]: r for r in json.loads(capsys.readouterr().out)["restores"]}
+    assert rows[addr(block)]["outcome"] == "skipped"
+    assert rows[addr(block)]["skipped_reason"].startswith("withdrawn (interrupted before")
+    assert [a for a, r in rows.items() if r["outcome"] == "unknown"] == []
     # the next plan shows it as a restore still to do, not as a reconcile
     with in_process(sim, clock):
         assert main(["plan", str(plan), "--no-color", "--detailed-exitcode"]) == 2

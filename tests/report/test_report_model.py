@@ -3,6 +3,8 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
+import pytest
+
 from planner.report.model import RunReport, build_report
 
 
@@ -201,13 +203,39 @@ def test_how_soon_ends_were_noticed() -> None:
         {"ts": "2026-03-01T03:00:00.000Z", "kind": "restore_started", "address": "g",
          "backup_id": "b-g", "adopted": True},
         _end("restore_succeeded", "g", "02:00:30", "03:00:01", seen_at="2026-03-01T03:00:00.000Z"),
+        # the cloud says 02:55:04 (whole seconds: it ended within that second), seen at
+        # 02:55:04.600: counted from the second's middle, 0.1 s, not 0.6 s
+        _end("restore_succeeded", "h", "02:55:04", "02:55:05", seen_at="2026-03-01T02:55:04.600Z"),
     ]
     report = build_report(lines)
     noticed = {r.address: r.noticed_after_s for r in report.restores}
-    assert noticed == {"a": 10.0, "b": 30.0, "c": 4.0, "d": None, "e": 0.0, "f": None, "g": None}
+    assert noticed == {
+        "a": 10.0, "b": 30.0, "c": 4.0, "d": None, "e": 0.0, "f": None, "g": None,
+        "h": pytest.approx(0.1),
+    }  # fmt: skip
     n = report.noticing
-    assert n is not None and n.count == 4
+    assert n is not None and n.count == 5
     assert (n.p50_s, n.p95_s, n.max_s) == (4.0, 30.0, 30.0)
     # of each restore's own duration: b took 20 minutes, so 30 s is 2.5 %
     assert n.p95_share == 30.0 / 1200.0
     assert build_report(lines[:1]).noticing is None
+
+
+def test_a_withdrawn_restore_was_not_sent_not_of_unknown_outcome() -> None:
+    # started, then withdrawn (Ctrl-C while it waited to be sent again): the cloud never
+    # accepted it, so nothing ran and the next plan proposes it again
+    events = _done("a", "00:00:01", "00:01:00", wave=1)
+    events += [
+        _ev("restore_started", "00:00:01", address="b", wave=1, batch=1, estimate_s=10.0),
+        _ev("restore_waiting", "00:00:02", address="b", reason="BackupService.2002"),
+        _ev("restore_withdrawn", "00:00:30", address="b", reason="interrupted"),
+    ]
+    r = build_report(events)
+    b = _by(r, "b")
+    assert (b.outcome, b.start, b.end, b.skipped_because) == ("skipped", None, None, [])
+    assert b.skipped_reason == (
+        "withdrawn (interrupted): the cloud never accepted it; the next plan proposes it again"
+    )
+    assert b.skipped_at == _at("00:00:30") and b.wave == 1
+    assert r.counts["unknown"] == 0 and r.counts["skipped"] == 1
+    assert r.waves[0].outcomes == {"succeeded": 1, "failed": 0, "skipped": 1, "unknown": 0}
