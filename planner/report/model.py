@@ -78,6 +78,9 @@ class RestoreResult(_Model):
     skipped_at: datetime | None = None
     noticed_after_s: float | None = None  # the task's end -> the listing that showed it
     adopted: bool = False  # an earlier apply started it; this run tracked it to its end
+    # seen ended more than the skew allowance before the cloud's end time: the run log's
+    # clock and the cloud's disagree, so how late it was noticed is not known
+    clocks_disagree: bool = False
 
 
 class Noticing(_Model):
@@ -202,7 +205,7 @@ def _finish_row(raw: dict[str, Any]) -> RestoreResult:
         end = None
     duration = (end - start).total_seconds() if start and end else None
     seen, cloud_end = raw.get("seen"), raw.get("cloud_end")
-    noticed = None
+    noticed, disagree = None, False
     # an adopted task (an earlier apply started it) may have ended while no apply ran:
     # how late this one saw it is what the interruption cost, not what polling did
     if (
@@ -218,6 +221,7 @@ def _finish_row(raw: dict[str, Any]) -> RestoreResult:
         within = 0.5 if cloud_end.microsecond == 0 and seen.microsecond != 0 else 0.0
         # a little before the end: the two clocks' skew; more: they are not one clock
         noticed = max(late - within, 0.0) if late >= -_SKEW_S else None
+        disagree = noticed is None
     est = raw.get("estimate_s")
     fields = {k: v for k, v in raw.items() if k in RestoreResult.model_fields}
     return RestoreResult(
@@ -230,6 +234,7 @@ def _finish_row(raw: dict[str, Any]) -> RestoreResult:
         else None,
         timed_by=timed_by if start else "none",
         noticed_after_s=noticed,
+        clocks_disagree=disagree,
     )
 
 

@@ -92,9 +92,17 @@ def result_detail(report: RunReport) -> str:
 def noticing_line(report: RunReport) -> str:
     """How soon apply saw the tasks' ends, or "-" when the log cannot tell."""
     n = report.noticing
+    odd = sum(r.clocks_disagree for r in report.restores)
+    # ends seen "before" the cloud's end time: the clocks disagree, said rather than hidden
+    tail = (
+        f"; {odd:,} not counted: seen before the cloud's end time (the run log's clock "
+        "and the cloud's disagree)"
+        if odd
+        else ""
+    )
     if n is None:
-        return "-"
+        return tail[2:] if odd else "-"
     return (
         f"p50 {dur(n.p50_s)}, p95 {dur(n.p95_s)}, max {dur(n.max_s)} after the cloud's end "
-        f"(p95 {n.p95_share * 100:.1f} % of a restore's duration; {n.count:,} ends)"
+        f"(p95 {n.p95_share * 100:.1f} % of a restore's duration; {n.count:,} ends{tail})"
     )

@@ -6,6 +6,7 @@ from typing import Any
 import pytest
 
 from planner.report.model import RunReport, build_report
+from planner.report.text import noticing_line
 
 
 def _at(hms: str) -> datetime:
@@ -219,6 +220,13 @@ def test_how_soon_ends_were_noticed() -> None:
     # of each restore's own duration: b took 20 minutes, so 30 s is 2.5 %
     assert n.p95_share == 30.0 / 1200.0
     assert build_report(lines[:1]).noticing is None
+    # f was seen a minute before its end: not counted, and the report says so
+    assert [r.address for r in report.restores if r.clocks_disagree] == ["f"]
+    assert noticing_line(report).endswith(
+        "5 ends; 1 not counted: seen before the cloud's end time "
+        "(the run log's clock and the cloud's disagree))"
+    )
+    assert noticing_line(build_report(lines[:1])) == "-"
 
 
 def test_a_withdrawn_restore_was_not_sent_not_of_unknown_outcome() -> None:
