@@ -145,7 +145,17 @@ async def make_plan(
     # a restore state records as started is reconciled with the backup it was sent
     # (which the plan files may no longer name): its facts need that backup too, or a
     # saved plan holding the reconcile is stale forever ("<missing> -> restoring")
-    needs.backup_ids.update(r.backup.id for r in state.restores.values() if r.status == "started")
+    # and so do its target and the disks it writes, which the files may now point
+    # elsewhere ("server ... state: <missing>", "disk ... is not a volume of server ...")
+    for rec in state.restores.values():
+        if rec.status != "started":
+            continue
+        needs.backup_ids.add(rec.backup.id)
+        if rec.target.kind == "server":
+            needs.server_ids.add(rec.target.id)
+        elif rec.target.kind == "volume":
+            needs.volume_ids.add(rec.target.id)
+        needs.volume_ids.update(d.volume_id for d in rec.disks)
     world = await refresh(client, needs)
     return plan_from_world(config, world, state, state_path, req)
 
