@@ -9,7 +9,7 @@ make a plan stale, while anything that changes what a restore would do does.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 
 from planner.cloud.models import World
 from planner.plan.model import Action, Restore
@@ -18,7 +18,18 @@ MISSING = "<missing>"
 _BAD_SERVER = {"ERROR", "DELETED", "SOFT_DELETED"}
 
 
-def facts_for(restore: Restore, world: World) -> dict[str, str]:
+NO_TAG = "<none>"
+
+
+def _tag_fact_prefix(server_id: str) -> str:
+    return f"server {server_id} tag "
+
+
+def facts_for(restore: Restore, world: World, guarded_tags: Collection[str] = ()) -> dict[str, str]:
+    """``guarded_tags``: the tag keys ``guards.deny_target_tags`` names. Each is a fact
+    of a server target (its value, or ``<none>``): a guard is checked at plan time, so
+    a server tagged ``env=prod`` after the plan was saved makes the saved plan stale
+    instead of letting it overwrite what the guard protects."""
     out: dict[str, str] = {}
     b = world.backups.get(restore.backup.id)
     key = f"backup {restore.backup.id}"
@@ -31,6 +42,10 @@ def facts_for(restore: Restore, world: World) -> dict[str, str]:
             out[f"{key} disks"] = ",".join(
                 f"{c.id}:{c.size_gb}GB" for c in sorted(b.children, key=lambda c: c.id)
             )
+        vault = world.vaults.get(b.vault_id) if b.vault_id else None
+        if vault is not None and vault.status != "unknown":
+            # available and locked vaults both restore (BackupService.6202 otherwise)
+            out[f"vault {vault.id} status"] = "restorable" if vault.restorable else vault.status
     t = restore.target
     if t.kind == "server":
         s = world.servers.get(t.id)
@@ -42,6 +57,8 @@ def facts_for(restore: Restore, world: World) -> dict[str, str]:
                 f"{v.device or '?'}={v.id}"
                 for v in sorted(s.volumes, key=lambda v: (v.device, v.id))
             )
+            for key in sorted(set(guarded_tags)):
+                out[_tag_fact_prefix(t.id) + key] = s.tags.get(key, NO_TAG)
     elif t.kind == "volume":
         v = world.volumes.get(t.id)
         out[f"volume {t.id} status"] = v.status if v else MISSING
@@ -76,7 +93,9 @@ def moved_facts(plan_actions: Sequence[Action], world: World) -> list[tuple[str,
     for a in plan_actions:
         if a.restore is None or not a.facts:
             continue
-        now = facts_for(a.restore, world)
+        prefix = _tag_fact_prefix(a.restore.target.id)
+        guarded = [name[len(prefix) :] for name in a.facts if name.startswith(prefix)]
+        now = facts_for(a.restore, world, guarded)
         b = world.backups.get(a.restore.backup.id)
         for name, old in sorted(a.facts.items()):
             new = now.get(name, MISSING)

@@ -194,13 +194,14 @@ def plan_from_world(
 
     batch_of = {str(a): i for i, level in enumerate(batches(graph), start=1) for a in level}
     est = config.estimates
+    guarded = [key for key, _value in config.guards.deny_target_tags]
     weights: dict[Address, float] = {}
     for a in actions:
         if a.restore is None:
             continue
         a.batch = batch_of.get(a.address)
         a.estimate_s = round(est.duration_s(a.restore.size_gb), 1)
-        a.facts = facts_for(a.restore, world)
+        a.facts = facts_for(a.restore, world, guarded)
     by_address = {a.address: a for a in actions}
     for node in graph.nodes():
         act = by_address.get(str(node))

@@ -110,3 +110,64 @@ def test_saved_plan_names_its_region_and_project(tmp_path: Path, capsys: pytest.
         del cloud.env["HW_PROJECT_ID"], cloud.env["HW_REGION_NAME"]
         assert main(["apply", str(saved), "--auto-approve", "--no-color"]) == 0
     assert len(sim.ledger()["restores"]) == len(drill.size_gb)
+
+
+def test_a_target_tagged_as_guarded_after_the_plan_refuses_the_saved_plan(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # guards.deny_target_tags is checked at plan time; a server tagged env=prod after
+    # the plan was saved must not be overwritten by apply of that plan (it was)
+    drill = make_drill(6, seed=1)
+    drill.plan_yaml = drill.plan_yaml.replace(
+        "version: 1\n", "version: 1\nguards:\n  deny_target_tags: {env: prod}\n", 1
+    )
+    _inv, plan = write_drill(drill, tmp_path)
+    saved = tmp_path / "drill.plan"
+    sim, clock = simulator(drill)
+    block = drill.levels[0][0]
+    server = drill.target[block]
+    with in_process(sim, clock):
+        assert main(["plan", str(plan), "--out", str(saved), "--no-color"]) in (0, 2)
+        capsys.readouterr()
+        was = sim.state.servers[server].tags.get("env", "<none>")
+        sim.state.servers[server].tags["env"] = "staging"  # another value: not guarded
+        sim.state.servers[drill.target[drill.levels[1][0]]].tags["team"] = "x"  # not a guarded key
+        assert main(["plan", str(plan), "--no-color"]) in (0, 2)
+        sim.state.servers[server].tags["env"] = "prod"
+        assert main(["plan", str(plan), "--no-color"]) == 1  # a new plan says RP350
+        assert "error[RP350]" in capsys.readouterr().err
+        assert main(["apply", str(saved), "--auto-approve", "--no-color"]) == 1
+    err = capsys.readouterr().err
+    assert (
+        "error: the saved plan is stale: 1 fact(s) it relies on changed\n"
+        f"  {block}: server {server} tag env: {was} -> prod\n"
+    ) in err
+    assert sim.ledger()["restores"] == []
+
+
+def test_a_vault_frozen_after_the_plan_refuses_the_saved_plan(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # a frozen vault fails every restore from it (BackupService.6202): refused before
+    # anything is sent, as a new plan would refuse it (RP323), not sent and failed
+    drill, plan, saved = _saved(tmp_path)
+    sim, clock = simulator(drill)
+    with in_process(sim, clock):
+        assert main(["plan", str(plan), "--out", str(saved), "--no-color"]) in (0, 2)
+        capsys.readouterr()
+        for vault in sim.state.vaults.values():
+            vault.status = "lock"  # a locked vault still restores: not a change that matters
+        assert main(["apply", str(saved), "--auto-approve", "--no-color"]) == 0
+        assert len(sim.ledger()["restores"]) == 6
+    drill, plan, saved = _saved(tmp_path / "frozen")
+    sim, clock = simulator(drill)
+    with in_process(sim, clock):
+        assert main(["plan", str(plan), "--out", str(saved), "--no-color"]) in (0, 2)
+        capsys.readouterr()
+        (vault,) = sim.state.vaults.values()
+        vault.status = "frozen"
+        assert main(["apply", str(saved), "--auto-approve", "--no-color"]) == 1
+    err = capsys.readouterr().err
+    assert "error: the saved plan is stale: 6 fact(s) it relies on changed\n" in err
+    assert f": vault {vault.id} status: restorable -> frozen\n" in err
+    assert sim.ledger()["restores"] == []
