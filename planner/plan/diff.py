@@ -129,7 +129,16 @@ def _action_for(want: Restore, rec: RestoreRecord | None, replace: bool) -> Acti
             changes=[
                 f"the plan files now want: {c} (plan again once this restore has ended)"
                 for c in moved
-            ],
+            ]
+            + (
+                # never a second restore of a target whose first may still be running
+                [
+                    "--replace not applied: this restore's outcome is unknown; apply "
+                    "looks its task up first (plan again with --replace once it has ended)"
+                ]
+                if replace
+                else []
+            ),
             restore=started,
             task_id=rec.task_id,
         )

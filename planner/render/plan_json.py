@@ -39,7 +39,7 @@ _DESCRIPTIONS: dict[str, dict[str, str]] = {
         "address": 'The restore instance address, e.g. db or app["app-01"].',
         "action": "restore (+), re-restore (~), unchanged (=), reconcile (!), forget (-).",
         "reason": "Why this action, e.g. not in state, backup a -> b.",
-        "changes": "For a re-restore: what differs from state, one line each.",
+        "changes": "For a re-restore: what differs from state, one line each; for a reconcile: what the plan files now want instead, and a --replace not applied; for a forget: what state held.",
         "target": "What the restore overwrites.",
         "backup": "The backup restored from.",
         "disks": "Child (disk) backup -> target volume; empty for a volume or resource restore.",

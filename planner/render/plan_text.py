@@ -144,7 +144,9 @@ def _detail_lines(action: Action) -> list[str]:
             rows.append(("reason", fmt.clean(action.reason)))
     if action.action == "reconcile":
         task = fmt.clean(action.task_id or "unknown")
-        rows.append(("task", f"{task} (look it up first; restore only if it did not succeed)"))
+        rows.append(("task", f"{task} (look it up first; restore only if the cloud has none)"))
+        # what the files now want instead: applied by the plan after this one
+        rows += [("changes", fmt.clean(c)) for c in action.changes]
     restore = action.restore
     if restore:
         b = restore.backup

@@ -10,6 +10,7 @@ never sends them twice. (Both used to crash the scheduler: "cannot start ...:
 from __future__ import annotations
 
 import json
+import re
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -118,3 +119,23 @@ def test_the_report_of_an_apply_that_adopted_counts_from_the_first_adopted_start
     assert main(["report", "--state", str(state), "--format", "markdown"]) == 0
     md = capsys.readouterr().out
     assert "(it adopted 4 restores an earlier apply started, the first at " in md
+
+
+def test_replace_of_a_restore_in_flight_is_shown_not_applied(tmp_path: Path, capsys: Any) -> None:
+    # --replace of a restore whose outcome is unknown would restore a target whose first
+    # restore may still run: the plan says it is not applied (it said nothing), and the
+    # apply adopts the task instead of sending a second restore
+    drill = make_drill(2, seed=6, levels=1)
+    _inv, plan = write_drill(drill, tmp_path)
+    sim, clock = simulator(drill)
+    block = drill.levels[0][0]
+    _leave_running(tmp_path, plan, sim, clock, 2, "--parallelism", "2")
+    capsys.readouterr()
+    with in_process(sim, clock):
+        assert main(["plan", str(plan), "--no-color", "--replace", block]) == 0
+        out = capsys.readouterr().out
+        assert re.search(rf"! {re.escape(addr(block))} +reconcile", out)
+        assert "changes  --replace not applied: this restore's outcome is unknown" in out
+        assert main(["apply", str(plan), "--auto-approve", "--no-color", "--replace", block]) == 0
+    targets = [r["target_id"] for r in sim.ledger()["restores"]]
+    assert sorted(targets) == sorted(drill.target.values())  # each once

@@ -64,9 +64,14 @@ def _target_moved_after_a_kill(
         with abandoned_once_accepted(1):
             assert main(["apply", str(plan), "--auto-approve", "--no-color"]) == 130
         plan.write_text(yaml.format(target=second, backup=backup[second]))
+        capsys.readouterr()
         assert main(["plan", str(plan), "--no-color", "--out", str(saved)]) == 0
         (action,) = json.loads(saved.read_text())["actions"]
         assert action["action"] == "reconcile" and action["target"]["id"] == first
+        # the text plan says what the files now want, as the Markdown and JSON do
+        shown = [line.split(None, 1)[1] for line in capsys.readouterr().out.splitlines()
+                 if line.strip().startswith("changes ")]  # fmt: skip
+        assert shown == action["changes"] and shown[0].startswith("the plan files now want: ")
         assert "<missing>" not in json.dumps(action["facts"])
         capsys.readouterr()
         assert main(["apply", str(saved), "--no-color"]) == 0, capsys.readouterr().err
