@@ -148,6 +148,17 @@ class RefreshNeeds:
     # backup's children never change, so a listing without them is not read again
     children_known: set[str] = field(default_factory=set)
 
+    def add_restore(
+        self, backup_id: str, target_kind: str, target_id: str, disk_volumes: Iterable[str]
+    ) -> None:
+        """A restore's backup, its target and the volumes it writes, all by id."""
+        self.backup_ids.add(backup_id)
+        if target_kind == "server":
+            self.server_ids.add(target_id)
+        elif target_kind == "volume":
+            self.volume_ids.add(target_id)
+        self.volume_ids.update(disk_volumes)
+
     def add_source(self, resource_id: str, window: Window) -> None:
         old = self.backup_sources.get(resource_id)
         self.backup_sources[resource_id] = window if old is None else old.union(window)

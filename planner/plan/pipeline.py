@@ -148,14 +148,10 @@ async def make_plan(
     # and so do its target and the disks it writes, which the files may now point
     # elsewhere ("server ... state: <missing>", "disk ... is not a volume of server ...")
     for rec in state.restores.values():
-        if rec.status != "started":
-            continue
-        needs.backup_ids.add(rec.backup.id)
-        if rec.target.kind == "server":
-            needs.server_ids.add(rec.target.id)
-        elif rec.target.kind == "volume":
-            needs.volume_ids.add(rec.target.id)
-        needs.volume_ids.update(d.volume_id for d in rec.disks)
+        if rec.status == "started":
+            needs.add_restore(
+                rec.backup.id, rec.target.kind, rec.target.id, (d.volume_id for d in rec.disks)
+            )
     world = await refresh(client, needs)
     return plan_from_world(config, world, state, state_path, req)
 

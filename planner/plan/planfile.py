@@ -711,12 +711,7 @@ def needs_for(plan: ExecutionPlan) -> RefreshNeeds:
         if a.restore is None:
             continue
         r = a.restore
-        needs.backup_ids.add(r.backup.id)
-        if r.target.kind == "server":
-            needs.server_ids.add(r.target.id)
-        elif r.target.kind == "volume":
-            needs.volume_ids.add(r.target.id)
-        needs.volume_ids.update(d.volume_id for d in r.disks)
+        needs.add_restore(r.backup.id, r.target.kind, r.target.id, (d.volume_id for d in r.disks))
         if r.target.kind != "server" or any(name.endswith(" disks") for name in a.facts):
             # immutable, and recorded in the facts; a volume's or resource's backup has
             # no disk backups to know
